@@ -1,0 +1,147 @@
+/**
+ * The tracker as a library: one {@linkcode PatternTracker} per process (see {@linkcode getTracker}),
+ * with functions to track creations, modifications and executions outside of Claude Code hooks.
+ *
+ * @module
+ */
+
+import { loadConfig, type TrackerConfig } from "./config.ts";
+import type { TrackedTool } from "./payload.ts";
+import { type ChangeOutcome, recordChange, recordFailure } from "./record.ts";
+import { openStore, type Store, type VersionWithMetrics } from "./store.ts";
+
+/** Where a piece of code lives and which tool wrote it. */
+export interface CodeContext {
+  filePath: string;
+  /** Defaults to `Write` for creations and `Edit` for modifications. */
+  toolName?: TrackedTool;
+  /** Correlates with a Claude Code tool call; a fresh one is made when absent. */
+  toolUseId?: string;
+  durationMs?: number;
+}
+
+/** A tool call's outcome, for {@linkcode PatternTracker.trackExecution}. */
+export interface ExecutionReport {
+  toolUseId: string;
+  filePath: string;
+  toolName: TrackedTool;
+  durationMs: number | null;
+  success: boolean;
+  error?: string;
+}
+
+/**
+ * Records patterns into the store of a configuration. Obtain the shared one with
+ * {@linkcode getTracker}; construct one directly only for a different data directory.
+ *
+ * @example
+ * ```ts
+ * import { PatternTracker } from "./api.ts";
+ * import { defaultConfig } from "./config.ts";
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/a.py", parentCode: "x = 1\n" });
+ * tracker.history("/p/a.py").length; // 2
+ * tracker.close();
+ * ```
+ */
+export class PatternTracker {
+  /** UUID v4 of this tracker's session (used when a call gives none). */
+  readonly sessionId: string = crypto.randomUUID();
+  readonly config: TrackerConfig;
+  #store: Store | null = null;
+
+  constructor(config: TrackerConfig) {
+    this.config = config;
+  }
+
+  #open(): Store {
+    this.#store ??= openStore(this.config.dataDir);
+    return this.#store;
+  }
+
+  /** Tracks a new file's content as a `pattern_created`. */
+  trackCreation(code: string, context: CodeContext): Promise<ChangeOutcome> {
+    return this.#change(null, code, context, "Write");
+  }
+
+  /**
+   * Tracks a change from `parentCode` (or, when omitted, from the file's newest tracked version)
+   * to `code`, as a `pattern_modified`.
+   */
+  trackModification(
+    code: string,
+    context: CodeContext & { parentCode?: string },
+  ): Promise<ChangeOutcome> {
+    return this.#change(context.parentCode, code, context, "Edit");
+  }
+
+  /** Records a failed tool call (successful ones are recorded by the two functions above). */
+  trackExecution(report: ExecutionReport): boolean {
+    if (report.success) return false;
+    return recordFailure(this.#open(), {
+      kind: "failure",
+      hookEvent: "PostToolUseFailure",
+      toolName: report.toolName,
+      toolUseId: report.toolUseId,
+      sessionId: this.sessionId,
+      cwd: null,
+      filePath: report.filePath,
+      error: report.error ?? "failed",
+      durationMs: report.durationMs,
+    }, { storeCode: this.config.storeCode });
+  }
+
+  /** The versions of a file, oldest first. */
+  history(filePath: string): VersionWithMetrics[] {
+    return this.#open().fileHistory(filePath);
+  }
+
+  /** Closes the store (it reopens on the next call). */
+  close(): void {
+    this.#store?.close();
+    this.#store = null;
+  }
+
+  #change(
+    before: string | null | undefined,
+    after: string,
+    context: CodeContext,
+    tool: TrackedTool,
+  ): Promise<ChangeOutcome> {
+    return recordChange(this.#open(), {
+      kind: "change",
+      hookEvent: "PostToolUse",
+      toolName: context.toolName ?? tool,
+      toolUseId: context.toolUseId ?? `api-${crypto.randomUUID()}`,
+      sessionId: this.sessionId,
+      cwd: null,
+      filePath: context.filePath,
+      before,
+      after,
+      durationMs: context.durationMs ?? null,
+      lineDelta: null,
+      summary: `${context.toolName ?? tool} (library call)`,
+      replaceAll: false,
+    }, { storeCode: this.config.storeCode });
+  }
+}
+
+let shared: Promise<PatternTracker> | null = null;
+
+/**
+ * The process's one tracker, configured from the environment and `config.yaml`. Every call returns
+ * the same instance.
+ *
+ * @example
+ * ```ts
+ * import { getTracker } from "./api.ts";
+ * const a = await getTracker();
+ * const b = await getTracker();
+ * a === b; // true
+ * ```
+ */
+export function getTracker(): Promise<PatternTracker> {
+  shared ??= loadConfig().then(({ config }) => new PatternTracker(config));
+  return shared;
+}

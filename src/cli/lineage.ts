@@ -1,0 +1,201 @@
+/**
+ * `lineage <file | pattern id>`: the chain of versions of a file, or the ancestry of a pattern, as a
+ * readable tree or as JSON. Rendering is pure; lookup is a thin layer over the store.
+ *
+ * @module
+ */
+
+import type { Store, VersionWithMetrics } from "../store.ts";
+
+/** JSON shape of a file's lineage (`lineage FILE --json`). */
+export interface FileLineageJson {
+  file_path: string;
+  versions: {
+    version: number;
+    pattern_id: string;
+    parent_pattern_id: string | null;
+    event_type: string;
+    transformation_type: string | null;
+    tool_name: string;
+    tool_use_id: string | null;
+    session_id: string | null;
+    created_at: string;
+    reason: string | null;
+    line_count: number | null;
+    lines_added: number | null;
+    lines_removed: number | null;
+    duration_ms: number | null;
+    success: boolean | null;
+  }[];
+}
+
+/** JSON shape of a pattern's lineage (`lineage ID --json`). */
+export interface PatternLineageJson {
+  pattern_id: string;
+  appears_in: { file_path: string; version: number }[];
+  ancestry: {
+    child: string;
+    parent: string;
+    depth: number;
+    edge_type: string;
+    transformation_type: string | null;
+  }[];
+}
+
+/**
+ * A file's lineage as JSON (pure).
+ *
+ * @example
+ * ```ts
+ * import { fileLineageJson } from "./lineage.ts";
+ * fileLineageJson("/p/a.py", []).versions.length; // 0
+ * ```
+ */
+export function fileLineageJson(
+  filePath: string,
+  versions: readonly VersionWithMetrics[],
+): FileLineageJson {
+  return {
+    file_path: filePath,
+    versions: versions.map((v) => ({
+      version: v.version,
+      pattern_id: v.patternId,
+      parent_pattern_id: v.parentPatternId,
+      event_type: v.eventType,
+      transformation_type: v.transformationType,
+      tool_name: v.toolName,
+      tool_use_id: v.toolUseId,
+      session_id: v.sessionId,
+      created_at: v.createdAt,
+      reason: v.reason,
+      line_count: v.lineCount,
+      lines_added: v.linesAdded,
+      lines_removed: v.linesRemoved,
+      duration_ms: v.durationMs,
+      success: v.success,
+    })),
+  };
+}
+
+/**
+ * Renders a file's versions as a vertical tree, newest last (pure).
+ *
+ * @example
+ * ```ts
+ * import { renderFileLineage } from "./lineage.ts";
+ * console.log(renderFileLineage("/p/a.py", []));
+ * ```
+ */
+export function renderFileLineage(
+  filePath: string,
+  versions: readonly VersionWithMetrics[],
+): string {
+  const lines = [`${filePath}  (${versions.length} version${versions.length === 1 ? "" : "s"})`];
+  versions.forEach((v, i) => {
+    const last = i === versions.length - 1;
+    const change = v.parentPatternId === null
+      ? "created"
+      : `modified from ${v.parentPatternId}${
+        v.transformationType ? ` · ${v.transformationType}` : ""
+      }`;
+    const delta = v.linesAdded === null ? "" : `  +${v.linesAdded} -${v.linesRemoved ?? 0}`;
+    const duration = v.durationMs === null ? "" : `  ${v.durationMs} ms`;
+    const lineCount = v.lineCount === null ? "" : `  ${v.lineCount} lines`;
+    lines.push(`${last ? "└─" : "├─"} v${v.version}  ${v.patternId}  ${change}`);
+    lines.push(
+      `${last ? "  " : "│ "}    ${v.toolName}${delta}${duration}${lineCount}  ${v.createdAt}${
+        v.reason ? `  — ${v.reason}` : ""
+      }`,
+    );
+  });
+  return lines.join("\n");
+}
+
+/**
+ * Renders the ancestry of a pattern as an indented tree (pure).
+ *
+ * @example
+ * ```ts
+ * import { renderAncestry } from "./lineage.ts";
+ * renderAncestry({ pattern_id: "b", appears_in: [], ancestry: [
+ *   { child: "b", parent: "a", depth: 1, edge_type: "modified_from", transformation_type: "bugfix" },
+ * ] });
+ * // "b\n└─ modified_from (bugfix) a"
+ * ```
+ */
+export function renderAncestry(lineage: PatternLineageJson): string {
+  const parents = new Map<string, PatternLineageJson["ancestry"]>();
+  for (const edge of lineage.ancestry) {
+    const list = parents.get(edge.child) ?? [];
+    list.push(edge);
+    parents.set(edge.child, list);
+  }
+  const out = [lineage.pattern_id];
+  for (const place of lineage.appears_in) out[0] += `\n  in ${place.file_path} (v${place.version})`;
+  const seen = new Set<string>([lineage.pattern_id]);
+  const walk = (id: string, indent: string) => {
+    const edges = parents.get(id) ?? [];
+    edges.forEach((edge, i) => {
+      const last = i === edges.length - 1;
+      const label = `${edge.edge_type}${
+        edge.transformation_type ? ` (${edge.transformation_type})` : ""
+      }`;
+      const cycle = seen.has(edge.parent);
+      out.push(
+        `${indent}${last ? "└─" : "├─"} ${label} ${edge.parent}${cycle ? " (seen above)" : ""}`,
+      );
+      if (!cycle) {
+        seen.add(edge.parent);
+        walk(edge.parent, indent + (last ? "   " : "│  "));
+      }
+    });
+  };
+  walk(lineage.pattern_id, "");
+  return out.join("\n");
+}
+
+/** What the user asked for: a file or a pattern. */
+export type LineageTarget =
+  | { kind: "file"; filePath: string }
+  | { kind: "pattern"; patternId: string }
+  | { kind: "ambiguous"; candidates: string[] }
+  | { kind: "unknown" };
+
+/**
+ * Resolves the argument of `lineage`: an exact or trailing file path, or a (prefix of a) pattern ID.
+ */
+export function resolveLineageTarget(store: Store, arg: string, cwd: string): LineageTarget {
+  const absolute = arg.startsWith("/")
+    ? arg
+    : `${cwd.replace(/\/+$/, "")}/${arg.replace(/^\.\//, "")}`;
+  for (const candidate of [arg, absolute]) {
+    if (store.latestVersion(candidate)) return { kind: "file", filePath: candidate };
+  }
+  if (/^[0-9a-f]{4,16}$/.test(arg)) {
+    const ids = store.patternIdsStartingWith(arg);
+    if (ids.length === 1) return { kind: "pattern", patternId: ids[0] as string };
+    if (ids.length > 1) return { kind: "ambiguous", candidates: ids };
+  }
+  const files = store.filesEndingWith(arg.replace(/^\.\//, ""));
+  if (files.length === 1) return { kind: "file", filePath: files[0] as string };
+  if (files.length > 1) return { kind: "ambiguous", candidates: files };
+  return { kind: "unknown" };
+}
+
+/** A pattern's lineage from the store. */
+export function patternLineage(store: Store, patternId: string): PatternLineageJson {
+  return {
+    pattern_id: patternId,
+    appears_in: store.versionsOfPattern(patternId).map((v) => ({
+      file_path: v.filePath,
+      version: v.version,
+    })),
+    ancestry: store.ancestry(patternId).map((e) => ({
+      child: e.child,
+      parent: e.parent,
+      depth: e.depth,
+      edge_type: e.edgeType,
+      transformation_type: e.transformationType,
+    })),
+  };
+}

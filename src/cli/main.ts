@@ -1,0 +1,275 @@
+/**
+ * The `tracker.ts` command line: parses arguments and runs one command. Each command's logic lives
+ * in its own module; this file only wires them to the store and the terminal.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { CONFIG_PATH_ENV, loadConfig } from "../config.ts";
+import { openStore } from "../store.ts";
+import { DEMO_FILE, replaySession } from "./demo.ts";
+import {
+  hookCommands,
+  mergeHookSettings,
+  readSettings,
+  removeHookSettings,
+  writeSettings,
+} from "./install.ts";
+import {
+  fileLineageJson,
+  patternLineage,
+  renderAncestry,
+  renderFileLineage,
+  resolveLineageTarget,
+} from "./lineage.ts";
+import { renderChecks, runSelftest } from "./selftest.ts";
+import {
+  configFields,
+  lastErrorInLog,
+  readLogTail,
+  renderStatus,
+  type StatusReport,
+} from "./status.ts";
+import { homeDir } from "../config.ts";
+
+/** An error the user can act on: printed without a stack, exit code 1 (2 for usage). */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+export const USAGE =
+  `Pattern Tracker — records the code Claude Code writes as patterns with lineage.
+
+Usage: tracker.ts <command> [options]
+
+Commands:
+  demo                          Replay a bundled real Claude Code session through the hooks and print its lineage
+  status [--json]               Store counts, outbox depth, dead letters, last error, data dir
+  lineage <file|pattern-id> [--json]
+                                The chain of versions of a file, or the ancestry of a pattern
+  install [--settings PATH]     Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json)
+  uninstall [--settings PATH]   Remove only our hook entries
+  selftest                      Check configuration, IDs, store and service, one line each
+  help                          This text
+
+Configuration: environment (PATTERN_TRACKER_*) > config.yaml > defaults; see README.md.`;
+
+const ROOT = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
+
+/** Runs the CLI; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return 0;
+      case "status":
+        return await status(rest);
+      case "lineage":
+        return await lineage(rest);
+      case "install":
+        return await install(rest);
+      case "uninstall":
+        return await uninstall(rest);
+      case "selftest":
+        return await selftest();
+      case "demo":
+        return await demo();
+      default:
+        throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      console.error(`error: ${error.message}`);
+      return error.exitCode;
+    }
+    if (
+      error instanceof TypeError &&
+      /Unknown option|Unexpected argument|argument missing/i.test(error.message)
+    ) {
+      console.error(`error: ${error.message}. Run "tracker.ts help".`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: "boolean" } } });
+  const { config, problems, configPath } = await loadConfig();
+  const store = openStore(config.dataDir);
+  try {
+    const counts = store.counts();
+    const report: StatusReport = {
+      ...configFields(config),
+      database: store.path,
+      schema_version: store.schemaVersion(),
+      config_path: configPath,
+      config_problems: problems.map((p) => `${p.key}: ${p.reason}`),
+      counts,
+      oldest_pending_age_seconds: counts.oldestOutboxAt
+        ? (Date.now() - Date.parse(counts.oldestOutboxAt)) / 1000
+        : null,
+      last_success: store.meta("last_success") ?? null,
+      last_error: store.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
+      breaker: store.meta("breaker_state") ?? "closed",
+    };
+    console.log(values.json ? JSON.stringify(report, null, 2) : renderStatus(report));
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+async function lineage(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: "boolean" } },
+    allowPositionals: true,
+  });
+  const target = positionals[0];
+  if (!target || positionals.length > 1) {
+    throw new CliError(
+      "lineage takes one file path or pattern ID, e.g. tracker.ts lineage src/app.py",
+      2,
+    );
+  }
+  const { config } = await loadConfig();
+  const store = openStore(config.dataDir);
+  try {
+    const resolved = resolveLineageTarget(store, target, Deno.cwd());
+    switch (resolved.kind) {
+      case "file": {
+        const history = store.fileHistory(resolved.filePath);
+        console.log(
+          values.json
+            ? JSON.stringify(fileLineageJson(resolved.filePath, history), null, 2)
+            : renderFileLineage(resolved.filePath, history),
+        );
+        return 0;
+      }
+      case "pattern": {
+        const result = patternLineage(store, resolved.patternId);
+        console.log(values.json ? JSON.stringify(result, null, 2) : renderAncestry(result));
+        return 0;
+      }
+      case "ambiguous":
+        throw new CliError(
+          `"${target}" matches ${resolved.candidates.length} entries; be more specific:\n  ${
+            resolved.candidates.join("\n  ")
+          }`,
+        );
+      case "unknown":
+        throw new CliError(
+          `no tracked file or pattern matches "${target}" in ${store.path}. "tracker.ts status" shows what is recorded.`,
+        );
+      default: {
+        const unreachable: never = resolved;
+        throw new CliError(`unexpected ${JSON.stringify(unreachable)}`);
+      }
+    }
+  } finally {
+    store.close();
+  }
+}
+
+function settingsPathFrom(args: string[]): string {
+  const { values } = parseArgs({ args, options: { settings: { type: "string" } } });
+  return values.settings ?? `${homeDir()}/.claude/settings.json`;
+}
+
+async function install(args: string[]): Promise<number> {
+  const settingsPath = settingsPathFrom(args);
+  const { config, problems, configPath } = await loadConfig();
+  for (const p of problems) {
+    console.error(`warning: ${p.source}: ${p.key}: ${p.reason} (default used)`);
+  }
+  const commands = hookCommands({
+    deno: Deno.execPath(),
+    root: ROOT,
+    dataDir: config.dataDir,
+    configPath,
+  });
+  const before = readSettings(settingsPath);
+  const after = mergeHookSettings(before, commands);
+  if (JSON.stringify(before) === JSON.stringify(after)) {
+    console.log(`Already installed in ${settingsPath}; nothing changed.`);
+    return 0;
+  }
+  // The hooks' read/write permission covers the data directory only, so it must exist first.
+  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const backup = writeSettings(settingsPath, after);
+  console.log(
+    `Installed Pattern Tracker hooks in ${settingsPath}${backup ? ` (backup: ${backup})` : ""}`,
+  );
+  console.log(`  PreToolUse          ${commands.pre}`);
+  console.log(`  PostToolUse(Failure) ${commands.post}`);
+  console.log(
+    `Data directory: ${config.dataDir}. If you change data_dir or ${CONFIG_PATH_ENV}, run install again.`,
+  );
+  return 0;
+}
+
+function uninstall(args: string[]): number {
+  const settingsPath = settingsPathFrom(args);
+  const before = readSettings(settingsPath);
+  const after = removeHookSettings(before);
+  if (JSON.stringify(before) === JSON.stringify(after)) {
+    console.log(`No Pattern Tracker hooks in ${settingsPath}; nothing changed.`);
+    return 0;
+  }
+  const backup = writeSettings(settingsPath, after);
+  console.log(
+    `Removed Pattern Tracker hooks from ${settingsPath}${
+      backup ? ` (backup: ${backup})` : ""
+    }. Your data stays in place.`,
+  );
+  return 0;
+}
+
+async function selftest(): Promise<number> {
+  const checks = await runSelftest();
+  console.log(renderChecks(checks));
+  return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+async function demo(): Promise<number> {
+  const dataDir = Deno.makeTempDirSync({ prefix: "pattern-tracker-demo-" });
+  const configPath = `${ROOT}/config.yaml`;
+  const commands = hookCommands({ deno: Deno.execPath(), root: ROOT, dataDir, configPath });
+  console.log(
+    "Replaying a real Claude Code 2.1.330 session (Write, Edit, Write, Edit of app.py) through the hooks,",
+  );
+  console.log(`with the command lines "install" writes, into ${dataDir}\n`);
+  const results = await replaySession(commands, {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: homeDir(),
+    PATTERN_TRACKER_DATA_DIR: dataDir,
+    PATTERN_TRACKER_CONFIG: configPath,
+    // The demo's events stay local: no delivery to a real service.
+    PATTERN_TRACKER_AUTO_FLUSH: "false",
+  });
+  const bad = results.filter((r) => r.code !== 0 || r.stdout !== "");
+  if (bad.length > 0) throw new CliError(`a hook misbehaved: ${JSON.stringify(bad)}`);
+  console.log(`${results.length} hook runs, all exit 0 with empty stdout.\n`);
+  const store = openStore(dataDir);
+  try {
+    console.log(renderFileLineage(DEMO_FILE, store.fileHistory(DEMO_FILE)));
+    const c = store.counts();
+    console.log(
+      `\n${c.patterns} patterns, ${c.executions} executions, ${c.outbox} Phase 4 events in the outbox.`,
+    );
+    console.log(`Try: PATTERN_TRACKER_DATA_DIR=${dataDir} deno task tracker lineage app.py`);
+  } finally {
+    store.close();
+  }
+  return 0;
+}

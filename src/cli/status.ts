@@ -1,0 +1,131 @@
+/**
+ * `status`: what the store holds, what waits for delivery, and the last error.
+ *
+ * @module
+ */
+
+import type { TrackerConfig } from "../config.ts";
+import type { StoreCounts } from "../store.ts";
+
+/** Everything `status` reports. */
+export interface StatusReport {
+  data_dir: string;
+  database: string;
+  schema_version: number;
+  config_path: string;
+  config_problems: string[];
+  enabled: boolean;
+  intelligence_url: string;
+  counts: StoreCounts;
+  oldest_pending_age_seconds: number | null;
+  last_success: string | null;
+  last_error: string | null;
+  breaker: string;
+}
+
+/**
+ * The newest error record in a JSON-lines log text (pure), as "time event: message".
+ *
+ * @example
+ * ```ts
+ * import { lastErrorInLog } from "./status.ts";
+ * lastErrorInLog('{"ts":"t","level":"error","event":"payload_invalid","error":"bad"}\n'); // "t payload_invalid: bad"
+ * ```
+ */
+export function lastErrorInLog(text: string): string | null {
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i];
+    if (!line || !line.includes('"level":"error"')) continue;
+    try {
+      const r = JSON.parse(line) as Record<string, unknown>;
+      const detail = r.error ?? r.reason ?? r.message ?? "";
+      const text = typeof detail === "object" && detail !== null
+        ? (detail as { message?: string }).message ?? JSON.stringify(detail)
+        : String(detail);
+      return `${r.ts} ${r.event}: ${text}`;
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
+
+/** Reads the tail of the log (the last 256 KiB is plenty for the last error). */
+export function readLogTail(path: string, bytes = 256 * 1024): string {
+  try {
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const size = file.statSync().size;
+      const start = Math.max(0, size - bytes);
+      file.seekSync(start, Deno.SeekMode.Start);
+      const buf = new Uint8Array(size - start);
+      let read = 0;
+      while (read < buf.length) {
+        const n = file.readSync(buf.subarray(read));
+        if (n === null) break;
+        read += n;
+      }
+      return new TextDecoder().decode(buf.subarray(0, read));
+    } finally {
+      file.close();
+    }
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Renders a status report for people (pure).
+ *
+ * @example
+ * ```ts
+ * import { renderStatus } from "./status.ts";
+ * // console.log(renderStatus(report));
+ * ```
+ */
+export function renderStatus(r: StatusReport): string {
+  const c = r.counts;
+  const age = r.oldest_pending_age_seconds === null
+    ? ""
+    : `, oldest ${formatAge(r.oldest_pending_age_seconds)} old`;
+  return [
+    "Pattern Tracker status",
+    `  data dir       ${r.data_dir}`,
+    `  database       ${r.database} (schema v${r.schema_version})`,
+    `  config         ${r.config_path}${
+      r.config_problems.length ? `  (${r.config_problems.length} problem(s), defaults used)` : ""
+    }`,
+    ...r.config_problems.map((p) => `                 ! ${p}`),
+    `  tracking       ${r.enabled ? "enabled" : "DISABLED (enabled: false)"}`,
+    `  patterns       ${c.patterns} in ${c.files} file(s): ${c.versions} versions, ${c.edges} lineage edges`,
+    `  executions     ${c.executions} (${c.failedExecutions} failed)`,
+    `  outbox         ${c.outbox} waiting${age}`,
+    `  dead letters   ${c.deadLetters}${
+      c.deadLetters ? "  (re-send with: tracker.ts flush --retry-dead)" : ""
+    }`,
+    `  delivered      ${c.delivered} to ${r.intelligence_url}`,
+    `  last success   ${r.last_success ?? "never"}`,
+    `  last error     ${r.last_error ?? "none"}`,
+    `  breaker        ${r.breaker}`,
+  ].join("\n");
+}
+
+/** "42 s", "5 min", "3 h", "2 d". */
+export function formatAge(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 129600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} d`;
+}
+
+/** Shortcut for the fields of {@linkcode StatusReport} that come from config. */
+export function configFields(
+  config: TrackerConfig,
+): Pick<StatusReport, "data_dir" | "enabled" | "intelligence_url"> {
+  return {
+    data_dir: config.dataDir,
+    enabled: config.enabled,
+    intelligence_url: config.intelligenceUrl,
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * Configuration: environment variables > `config.yaml` > defaults. Resolution is pure and returns
+ * problems as values; a bad value is reported with its key and reason and the default is used.
+ *
+ * @module
+ */
+
+/** The tracker's settings after resolution. */
+export interface TrackerConfig {
+  /** Base URL of the intelligence service (Phase 4 API). */
+  intelligenceUrl: string;
+  /** When false, hooks return at once and record nothing. */
+  enabled: boolean;
+  /** Bound on every HTTP request, in seconds. */
+  timeoutSeconds: number;
+  /** Retries per event per flush before it waits for the next flush. */
+  maxRetries: number;
+  /** Events per batch request (1..1000). */
+  batchSize: number;
+  /** Directory holding the SQLite store and the log. */
+  dataDir: string;
+  /** JSON-lines log file; relative paths are inside `dataDir`. */
+  logFile: string;
+  /** Keep the code itself in the store and in events; false keeps hashes, sizes and lineage only. */
+  storeCode: boolean;
+  /** Let hooks start the background flusher when they queue events. */
+  autoFlush: boolean;
+}
+
+/** A value that could not be used, and why. */
+export interface ConfigProblem {
+  key: string;
+  source: string;
+  reason: string;
+}
+
+/** Result of {@linkcode resolveConfig}. */
+export interface ResolvedConfig {
+  config: TrackerConfig;
+  problems: ConfigProblem[];
+}
+
+type Kind = "url" | "boolean" | "seconds" | "count" | "batch" | "path";
+
+/** Every setting: its YAML key, its environment variable and its kind. */
+export const SETTINGS: ReadonlyArray<
+  { key: keyof TrackerConfig; yaml: string; env: string; kind: Kind }
+> = [
+  {
+    key: "intelligenceUrl",
+    yaml: "intelligence_url",
+    env: "PATTERN_TRACKER_INTELLIGENCE_URL",
+    kind: "url",
+  },
+  { key: "enabled", yaml: "enabled", env: "PATTERN_TRACKER_ENABLED", kind: "boolean" },
+  {
+    key: "timeoutSeconds",
+    yaml: "timeout_seconds",
+    env: "PATTERN_TRACKER_TIMEOUT_SECONDS",
+    kind: "seconds",
+  },
+  { key: "maxRetries", yaml: "max_retries", env: "PATTERN_TRACKER_MAX_RETRIES", kind: "count" },
+  { key: "batchSize", yaml: "batch_size", env: "PATTERN_TRACKER_BATCH_SIZE", kind: "batch" },
+  { key: "dataDir", yaml: "data_dir", env: "PATTERN_TRACKER_DATA_DIR", kind: "path" },
+  { key: "logFile", yaml: "log_file", env: "PATTERN_TRACKER_LOG_FILE", kind: "path" },
+  { key: "storeCode", yaml: "store_code", env: "PATTERN_TRACKER_STORE_CODE", kind: "boolean" },
+  { key: "autoFlush", yaml: "auto_flush", env: "PATTERN_TRACKER_AUTO_FLUSH", kind: "boolean" },
+];
+
+/** Environment variable naming the config file. */
+export const CONFIG_PATH_ENV = "PATTERN_TRACKER_CONFIG";
+
+/**
+ * The defaults, for a given home directory.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig } from "./config.ts";
+ * defaultConfig("/home/dev").dataDir; // "/home/dev/.claude/pattern-tracker"
+ * ```
+ */
+export function defaultConfig(home: string): TrackerConfig {
+  return {
+    intelligenceUrl: "http://localhost:8053",
+    enabled: true,
+    timeoutSeconds: 2.0,
+    maxRetries: 3,
+    batchSize: 100,
+    dataDir: `${home.replace(/[\\/]+$/, "")}/.claude/pattern-tracker`,
+    logFile: "pattern-tracker.log.jsonl",
+    storeCode: true,
+    autoFlush: true,
+  };
+}
+
+/** Inputs of {@linkcode resolveConfig}: everything it reads, so it stays pure. */
+export interface ConfigSources {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Parsed YAML document, or null when there is no file. */
+  file: unknown;
+  /** Where the file was read from, for messages. */
+  filePath: string;
+  home: string;
+}
+
+/**
+ * Resolves the configuration from its sources: environment > file > defaults.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * const { config, problems } = resolveConfig({
+ *   env: { PATTERN_TRACKER_MAX_RETRIES: "5" },
+ *   file: { max_retries: 1, timeout_seconds: "soon" },
+ *   filePath: "config.yaml",
+ *   home: "/home/dev",
+ * });
+ * config.maxRetries; // 5
+ * config.timeoutSeconds; // 2 (the default)
+ * problems[0]?.key; // "timeout_seconds"
+ * ```
+ */
+export function resolveConfig(sources: ConfigSources): ResolvedConfig {
+  const defaults = defaultConfig(sources.home);
+  const config: TrackerConfig = { ...defaults };
+  const problems: ConfigProblem[] = [];
+  let fileValues: Record<string, unknown> = {};
+  if (sources.file !== null && sources.file !== undefined) {
+    if (typeof sources.file === "object" && !Array.isArray(sources.file)) {
+      fileValues = sources.file as Record<string, unknown>;
+      const known = new Set(SETTINGS.map((s) => s.yaml));
+      for (const key of Object.keys(fileValues)) {
+        if (!known.has(key)) {
+          problems.push({
+            key,
+            source: sources.filePath,
+            reason: `unknown key; known keys: ${[...known].join(", ")}`,
+          });
+        }
+      }
+    } else {
+      problems.push({
+        key: "(file)",
+        source: sources.filePath,
+        reason: "the file must be a mapping of key: value",
+      });
+    }
+  }
+  const record = config as unknown as Record<string, unknown>;
+  for (const setting of SETTINGS) {
+    for (
+      const [source, raw] of [[sources.filePath, fileValues[setting.yaml]], [
+        setting.env,
+        sources.env[setting.env],
+      ]] as const
+    ) {
+      if (raw === undefined || raw === null || raw === "") continue;
+      const parsed = parseValue(setting.kind, raw, sources.home);
+      if (parsed.ok) record[setting.key] = parsed.value;
+      else {problems.push({
+          key: source === setting.env ? setting.env : setting.yaml,
+          source,
+          reason: parsed.reason,
+        });}
+    }
+  }
+  if (!isAbsolute(config.logFile)) config.logFile = `${config.dataDir}/${config.logFile}`;
+  return { config, problems };
+}
+
+function isAbsolute(path: string): boolean {
+  return path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path);
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; reason: string };
+
+function parseValue(kind: Kind, raw: unknown, home: string): Parsed {
+  const text = typeof raw === "string" ? raw.trim() : raw;
+  switch (kind) {
+    case "boolean": {
+      if (typeof text === "boolean") return { ok: true, value: text };
+      const lower = String(text).toLowerCase();
+      if (["true", "1", "yes", "on"].includes(lower)) return { ok: true, value: true };
+      if (["false", "0", "no", "off"].includes(lower)) return { ok: true, value: false };
+      return { ok: false, reason: `${JSON.stringify(raw)} is not a boolean (use true or false)` };
+    }
+    case "seconds": {
+      const n = Number(text);
+      if (typeof text === "boolean" || !Number.isFinite(n) || n <= 0 || n > 300) {
+        return {
+          ok: false,
+          reason: `${JSON.stringify(raw)} is not a number of seconds in (0, 300]`,
+        };
+      }
+      return { ok: true, value: n };
+    }
+    case "count": {
+      const n = Number(text);
+      if (typeof text === "boolean" || !Number.isInteger(n) || n < 0 || n > 100) {
+        return { ok: false, reason: `${JSON.stringify(raw)} is not a whole number in [0, 100]` };
+      }
+      return { ok: true, value: n };
+    }
+    case "batch": {
+      const n = Number(text);
+      if (typeof text === "boolean" || !Number.isInteger(n) || n < 1 || n > 1000) {
+        return {
+          ok: false,
+          reason: `${
+            JSON.stringify(raw)
+          } is not a whole number in [1, 1000] (the server's batch limit)`,
+        };
+      }
+      return { ok: true, value: n };
+    }
+    case "url": {
+      if (typeof text !== "string") {
+        return { ok: false, reason: `${JSON.stringify(raw)} is not a URL string` };
+      }
+      try {
+        const url = new URL(text);
+        if (url.protocol !== "http:" && url.protocol !== "https:") {
+          return { ok: false, reason: `${text} must use http or https` };
+        }
+        return { ok: true, value: url.origin + url.pathname.replace(/\/+$/, "") };
+      } catch {
+        return {
+          ok: false,
+          reason: `${JSON.stringify(text)} is not a valid URL (e.g. http://localhost:8053)`,
+        };
+      }
+    }
+    case "path": {
+      if (typeof text !== "string") {
+        return { ok: false, reason: `${JSON.stringify(raw)} is not a path string` };
+      }
+      const expanded = text === "~"
+        ? home
+        : text.startsWith("~/")
+        ? `${home}/${text.slice(2)}`
+        : text;
+      return { ok: true, value: expanded.replace(/[\\/]+$/, "") || "/" };
+    }
+    default: {
+      const unreachable: never = kind;
+      return { ok: false, reason: `unknown kind ${unreachable}` };
+    }
+  }
+}
+
+/** Where the config file is read from when `PATTERN_TRACKER_CONFIG` is not set. */
+export function defaultConfigPath(): string {
+  const beside = new URL("../config.yaml", import.meta.url);
+  // A compiled binary has no checkout beside it: fall back to the data directory's default place.
+  if (beside.protocol === "file:" && !Deno.mainModule.includes("/deno-compile-")) {
+    return decodeURIComponent(beside.pathname);
+  }
+  return `${homeDir()}/.claude/pattern-tracker/config.yaml`;
+}
+
+/** The user's home directory from `HOME` (or `USERPROFILE` on Windows). */
+export function homeDir(): string {
+  return safeEnv("HOME") ?? safeEnv("USERPROFILE") ?? ".";
+}
+
+/**
+ * Reads the configuration from the environment and the YAML file (I/O edge of this module). The file
+ * is parsed only when it exists, so the YAML parser costs nothing otherwise.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const { config, problems } = await loadConfig();
+ * for (const p of problems) console.error(`${p.source}: ${p.key}: ${p.reason}`);
+ * ```
+ */
+export async function loadConfig(): Promise<ResolvedConfig & { configPath: string }> {
+  const env: Record<string, string | undefined> = {};
+  for (const setting of SETTINGS) env[setting.env] = safeEnv(setting.env);
+  const configPath = safeEnv(CONFIG_PATH_ENV) || defaultConfigPath();
+  const problems: ConfigProblem[] = [];
+  let file: unknown = null;
+  let text: string | null = null;
+  try {
+    text = Deno.readTextFileSync(configPath);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      problems.push({
+        key: "(file)",
+        source: configPath,
+        reason: `cannot read: ${(error as Error).message}`,
+      });
+    }
+  }
+  if (text !== null && text.trim() !== "") {
+    try {
+      const yaml = await import("js-yaml");
+      file = yaml.load(text, { schema: yaml.JSON_SCHEMA });
+    } catch (error) {
+      problems.push({
+        key: "(file)",
+        source: configPath,
+        reason: `not valid YAML: ${(error as Error).message.split("\n")[0]}`,
+      });
+    }
+  }
+  const resolved = resolveConfig({ env, file, filePath: configPath, home: homeDir() });
+  return { config: resolved.config, problems: [...problems, ...resolved.problems], configPath };
+}
+
+function safeEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // not granted: behave as unset
+  }
+}

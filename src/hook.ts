@@ -1,0 +1,178 @@
+/**
+ * The hook runner shared by `pre_hook.ts` and `post_hook.ts`: read stdin, parse, record in one
+ * transaction, and get out of the way. It never throws, never writes to stdout, and reports every
+ * problem to the JSON-lines log only.
+ *
+ * @module
+ */
+
+import { loadConfig, type TrackerConfig } from "./config.ts";
+import { appendLog } from "./log.ts";
+import { parseHookPayload } from "./payload.ts";
+import { recordChange, recordFailure, recordIntent } from "./record.ts";
+import { openStore } from "./store.ts";
+
+/** Payloads above this size are not parsed (and are logged): no real Write is this large. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+/** Which hook is running. */
+export type HookKind = "pre" | "post";
+
+/** What a hook run did, for tests and the log. */
+export type HookResult = {
+  outcome:
+    | "ignored"
+    | "disabled"
+    | "invalid"
+    | "error"
+    | "duplicate"
+    | "unchanged"
+    | "recorded"
+    | "intent";
+  detail?: string;
+  queued?: boolean;
+};
+
+/** Options for {@linkcode runHook}; tests inject these. */
+export interface HookOptions {
+  /** Called after a post hook queued events: starts the background flusher. */
+  onQueued?: (config: TrackerConfig) => void | Promise<void>;
+}
+
+/**
+ * Runs one hook on the bytes Claude Code wrote to stdin.
+ *
+ * @example
+ * ```ts
+ * import { runHook } from "./hook.ts";
+ * const payload = new TextEncoder().encode('{"hook_event_name":"PreToolUse","tool_name":"Bash"}');
+ * (await runHook("pre", payload)).outcome; // "ignored"
+ * ```
+ */
+export async function runHook(
+  kind: HookKind,
+  input: Uint8Array | null,
+  options: HookOptions = {},
+): Promise<HookResult> {
+  let logFile: string | null = null;
+  try {
+    if (input === null) {
+      return { outcome: "invalid", detail: `payload larger than ${MAX_PAYLOAD_BYTES} bytes` };
+    }
+    const parsed = parseHookPayload(new TextDecoder().decode(input));
+    if (parsed.kind === "ignored") return { outcome: "ignored", detail: parsed.reason };
+
+    const { config, problems } = await loadConfig();
+    logFile = config.logFile;
+    if (!config.enabled) return { outcome: "disabled" };
+    if (problems.length > 0) Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    for (const p of problems) {
+      appendLog(config.logFile, {
+        level: "error",
+        event: "config_invalid",
+        key: p.key,
+        source: p.source,
+        reason: p.reason,
+        using: "default",
+      });
+    }
+    if (parsed.kind === "invalid") {
+      Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      appendLog(config.logFile, {
+        level: "error",
+        event: "payload_invalid",
+        hook: kind,
+        tool_use_id: parsed.toolUseId,
+        error: parsed.error,
+      });
+      return { outcome: "invalid", detail: parsed.error };
+    }
+
+    const store = openStore(config.dataDir);
+    try {
+      const recordOptions = { storeCode: config.storeCode };
+      switch (parsed.kind) {
+        case "intent":
+          recordIntent(store, parsed, recordOptions);
+          return { outcome: "intent" };
+        case "failure":
+          return {
+            outcome: recordFailure(store, parsed, recordOptions) ? "recorded" : "duplicate",
+            detail: parsed.error,
+          };
+        case "change": {
+          const result = await recordChange(store, parsed, recordOptions);
+          const queued = result.kind === "recorded" && result.versions.length > 0;
+          store.close();
+          if (queued) await options.onQueued?.(config);
+          return { outcome: result.kind, queued };
+        }
+        default: {
+          const unreachable: never = parsed;
+          return { outcome: "error", detail: `unhandled payload ${JSON.stringify(unreachable)}` };
+        }
+      }
+    } finally {
+      store.close();
+    }
+  } catch (error) {
+    if (logFile) {
+      appendLog(logFile, {
+        level: "error",
+        event: "hook_failed",
+        hook: kind,
+        error: error as Error,
+        stack: (error as Error)?.stack,
+      });
+    }
+    return { outcome: "error", detail: String((error as Error)?.message ?? error) };
+  }
+}
+
+/**
+ * Reads all of stdin, up to {@linkcode MAX_PAYLOAD_BYTES}; returns null (after draining the rest,
+ * so Claude Code's write does not fail) when the payload is larger.
+ *
+ * @example
+ * ```ts
+ * import { readStdin } from "./hook.ts";
+ * const bytes = await readStdin(Deno.stdin.readable);
+ * ```
+ */
+export async function readStdin(stream: ReadableStream<Uint8Array>): Promise<Uint8Array | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
+    if (!tooLarge) chunks.push(chunk);
+  }
+  if (tooLarge) return null;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+/**
+ * Entry point of a hook script: runs the hook and always exits 0 with empty stdout.
+ *
+ * @example
+ * ```ts
+ * import { hookMain } from "./hook.ts";
+ * if (import.meta.main) await hookMain("post");
+ * ```
+ */
+export async function hookMain(kind: HookKind, options: HookOptions = {}): Promise<never> {
+  try {
+    const input = await readStdin(Deno.stdin.readable);
+    await runHook(kind, input, options);
+  } catch {
+    // runHook logs its own failures; reaching here means stdin itself failed. Claude must go on.
+  }
+  Deno.exit(0);
+}

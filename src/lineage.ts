@@ -1,0 +1,144 @@
+/**
+ * Pure lineage decisions: is a change a new pattern, a modification of a known one, or no change at
+ * all; and what kind of transformation it looks like.
+ *
+ * @module
+ */
+
+import { type LineDelta, normalizeLineEndings } from "./pattern.ts";
+
+/** Phase 4 event types. */
+export const EVENT_TYPES = [
+  "pattern_created",
+  "pattern_modified",
+  "pattern_merged",
+  "pattern_applied",
+  "pattern_deprecated",
+  "pattern_forked",
+  "pattern_validated",
+] as const;
+/** One of {@linkcode EVENT_TYPES}. */
+export type EventType = typeof EVENT_TYPES[number];
+
+/** Phase 4 edge types. */
+export const EDGE_TYPES = [
+  "derived_from",
+  "modified_from",
+  "merged_from",
+  "replaced_by",
+  "inspired_by",
+  "deprecated_by",
+] as const;
+/** One of {@linkcode EDGE_TYPES}. */
+export type EdgeType = typeof EDGE_TYPES[number];
+
+/** Phase 4 transformation types. */
+export const TRANSFORMATION_TYPES = [
+  "refactor",
+  "enhancement",
+  "bugfix",
+  "merge",
+  "optimization",
+  "simplification",
+] as const;
+/** One of {@linkcode TRANSFORMATION_TYPES}. */
+export type TransformationType = typeof TRANSFORMATION_TYPES[number];
+
+/** What a change means for the lineage of a file. */
+export type LineageDecision =
+  | { kind: "unchanged"; patternId: string }
+  | { kind: "created"; patternId: string }
+  | { kind: "modified"; patternId: string; parentPatternId: string };
+
+/** Inputs of {@linkcode decideLineage}. */
+export interface LineageFacts {
+  /** ID of the content before: null for a new file, undefined when the payload does not say. */
+  beforeId: string | null | undefined;
+  afterId: string;
+  /** ID of the newest version of this file in the store, if any. */
+  latestKnownId: string | null;
+}
+
+/**
+ * Decides whether a change creates a pattern, modifies one (and which), or changes nothing.
+ *
+ * The content before, when Claude Code sends it, is the truth; the store's latest version is used
+ * only when the payload does not say (a notebook cell, an old Claude Code).
+ *
+ * @example
+ * ```ts
+ * import { decideLineage } from "./lineage.ts";
+ * decideLineage({ beforeId: "a", afterId: "b", latestKnownId: "a" });
+ * // { kind: "modified", patternId: "b", parentPatternId: "a" }
+ * ```
+ */
+export function decideLineage(facts: LineageFacts): LineageDecision {
+  const parent = facts.beforeId === undefined ? facts.latestKnownId : facts.beforeId;
+  if (parent === null) return { kind: "created", patternId: facts.afterId };
+  if (parent === facts.afterId) return { kind: "unchanged", patternId: facts.afterId };
+  return { kind: "modified", patternId: facts.afterId, parentPatternId: parent };
+}
+
+const BUGFIX_SIGNALS = [
+  /\b(fix|fixes|fixed|bug|typo|off[- ]by[- ]one|regression|workaround)\b/i,
+  /\b(is None|is not None|=== null|!== null|=== undefined|!= nil|== nil|nullptr)\b/,
+  /\?\./,
+  /\b(try|except|catch|rescue|finally|raise|throw)\b/,
+];
+const OPTIMIZATION_SIGNALS = [
+  /\b(cache|cached|memo|memoize|lru_cache|functools\.cache|optimi[sz]e|fast(er)?|perf)\b/i,
+  /\b(Promise\.all|asyncio\.gather|batch|vectori[sz]e|numpy|np\.)\b/,
+  /\b(new Set|new Map|set\(|dict\(|frozenset)\b/,
+];
+
+/**
+ * Guesses the Phase 4 transformation type of a modification from the shape of the change. Phase 4
+ * needs one of six labels and the tool cannot know the author's intent, so the rules read only what
+ * the diff shows, in this order:
+ * 1. a replace-all edit that keeps the line count is a rename: `refactor`;
+ * 2. mostly lines removed (net shrink of at least a fifth, or nothing added): `simplification`;
+ * 3. added lines that guard against errors or say "fix": `bugfix`;
+ * 4. added lines that cache, batch or use faster structures: `optimization`;
+ * 5. more lines added than removed: `enhancement`;
+ * 6. anything else (same size, lines reworded): `refactor`.
+ *
+ * @example
+ * ```ts
+ * import { guessTransformation } from "./lineage.ts";
+ * guessTransformation({
+ *   before: "def f(x):\n    return x\n",
+ *   after: "def f(x):\n    if x is None:\n        return 0\n    return x\n",
+ *   delta: { added: 2, removed: 0 },
+ *   replaceAll: false,
+ * }); // "bugfix"
+ * ```
+ */
+export function guessTransformation(change: {
+  before: string;
+  after: string;
+  delta: LineDelta;
+  replaceAll: boolean;
+}): TransformationType {
+  const { added, removed } = change.delta;
+  const beforeLines = lineCount(change.before);
+  const afterLines = lineCount(change.after);
+  if (change.replaceAll && beforeLines === afterLines) return "refactor";
+  if ((removed > 0 && added === 0) || (beforeLines > 0 && afterLines <= beforeLines * 0.8)) {
+    return "simplification";
+  }
+  const addedText = addedLines(change.before, change.after);
+  if (BUGFIX_SIGNALS.some((re) => re.test(addedText))) return "bugfix";
+  if (OPTIMIZATION_SIGNALS.some((re) => re.test(addedText))) return "optimization";
+  if (added > removed) return "enhancement";
+  return "refactor";
+}
+
+function lineCount(text: string): number {
+  return text === "" ? 0 : normalizeLineEndings(text).replace(/\n$/, "").split("\n").length;
+}
+
+/** The lines of `after` that are not in `before`, joined: the text the change brought in. */
+function addedLines(before: string, after: string): string {
+  const old = new Set(normalizeLineEndings(before).split("\n"));
+  return normalizeLineEndings(after).split("\n").filter((line) => !old.has(line)).join("\n");
+}
