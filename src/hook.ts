@@ -10,7 +10,8 @@ import { loadConfig, type TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
 import { parseHookPayload } from "./payload.ts";
 import { recordChange, recordFailure, recordIntent } from "./record.ts";
-import { openStore } from "./store.ts";
+import { openStore, type Store } from "./store.ts";
+import { wakeFlusher } from "./flusher.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -35,8 +36,8 @@ export type HookResult = {
 
 /** Options for {@linkcode runHook}; tests inject these. */
 export interface HookOptions {
-  /** Called after a post hook queued events: starts the background flusher. */
-  onQueued?: (config: TrackerConfig) => void | Promise<void>;
+  /** Called after a hook queued events: starts the background flusher (default {@linkcode wakeFlusher}). */
+  wake?: (store: Store, config: TrackerConfig, configPath: string) => boolean;
 }
 
 /**
@@ -62,7 +63,7 @@ export async function runHook(
     const parsed = parseHookPayload(new TextDecoder().decode(input));
     if (parsed.kind === "ignored") return { outcome: "ignored", detail: parsed.reason };
 
-    const { config, problems } = await loadConfig();
+    const { config, problems, configPath } = await loadConfig();
     logFile = config.logFile;
     if (!config.enabled) return { outcome: "disabled" };
     if (problems.length > 0) Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -103,9 +104,8 @@ export async function runHook(
         case "change": {
           const result = await recordChange(store, parsed, recordOptions);
           const queued = result.kind === "recorded" && result.versions.length > 0;
-          store.close();
-          if (queued) await options.onQueued?.(config);
-          return { outcome: result.kind, queued };
+          const woke = queued && (options.wake ?? wakeFlusher)(store, config, configPath);
+          return { outcome: result.kind, queued, detail: woke ? "flusher started" : undefined };
         }
         default: {
           const unreachable: never = parsed;

@@ -495,6 +495,22 @@ export class Store {
     return this.#all("SELECT * FROM outbox ORDER BY id LIMIT ?", limit).map(toOutbox);
   }
 
+  /** Pattern IDs of pending events after row `afterId` (outside a delivery window). */
+  pendingPatternIdsAfter(afterId: number): Set<string> {
+    return new Set(
+      this.#all("SELECT DISTINCT pattern_id FROM outbox WHERE id > ?", afterId).map((r) =>
+        String(r.pattern_id)
+      ),
+    );
+  }
+
+  /** Pattern IDs waiting in the dead-letter table. */
+  deadPatternIds(): Set<string> {
+    return new Set(
+      this.#all("SELECT DISTINCT pattern_id FROM dead_letters").map((r) => String(r.pattern_id)),
+    );
+  }
+
   /** Marks events acknowledged by the server: removes them and remembers (pattern, version). */
   markDelivered(ids: readonly number[], at: string): void {
     for (const id of ids) {

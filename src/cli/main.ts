@@ -32,6 +32,10 @@ import {
   type StatusReport,
 } from "./status.ts";
 import { homeDir } from "../config.ts";
+import { flushOutbox, type FlushReport } from "../flush.ts";
+import { tryFlusherLock, waitForFlusherLock } from "../flusher.ts";
+import { appendLog } from "../log.ts";
+import { type BreakerState, parseBreaker } from "../delivery_plan.ts";
 
 /** An error the user can act on: printed without a stack, exit code 1 (2 for usage). */
 export class CliError extends Error {
@@ -53,6 +57,7 @@ Commands:
                                 The chain of versions of a file, or the ancestry of a pattern
   install [--settings PATH]     Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json)
   uninstall [--settings PATH]   Remove only our hook entries
+  flush [--retry-dead] [--json] Deliver the outbox to the Phase 4 API now; report sent, skipped, left
   selftest                      Check configuration, IDs, store and service, one line each
   help                          This text
 
@@ -83,6 +88,8 @@ export async function main(args: string[]): Promise<number> {
         return await selftest();
       case "demo":
         return await demo();
+      case "flush":
+        return await flush(rest);
       default:
         throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
     }
@@ -120,7 +127,7 @@ async function status(args: string[]): Promise<number> {
         : null,
       last_success: store.meta("last_success") ?? null,
       last_error: store.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
-      breaker: store.meta("breaker_state") ?? "closed",
+      breaker: describeBreaker(parseBreaker(store.meta("breaker"))),
     };
     console.log(values.json ? JSON.stringify(report, null, 2) : renderStatus(report));
     return 0;
@@ -272,4 +279,100 @@ async function demo(): Promise<number> {
     store.close();
   }
   return 0;
+}
+
+/** Renders a flush report for people (pure). */
+export function renderFlushReport(r: FlushReport): string {
+  const lines = [
+    `Sent ${r.sent} event(s)${
+      r.alreadyExisted ? ` (${r.alreadyExisted} already on the server)` : ""
+    } in ${r.requests} request(s).`,
+    `Dead-lettered ${r.deadLettered}; held back ${r.heldBack} (parent in dead letters); ${r.left} left in the outbox.`,
+    `Breaker ${r.breaker.state}${
+      r.breaker.state === "open" ? ` until ${new Date(r.breaker.openUntil).toISOString()}` : ""
+    }.`,
+  ];
+  if (r.stopped) {
+    lines.push(`Stopped early: ${r.stopped}. Events stay in the outbox for the next flush.`);
+  }
+  return lines.join("\n");
+}
+
+async function flush(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "retry-dead": { type: "boolean" },
+      background: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+  });
+  const { config } = await loadConfig();
+  if (!config.enabled) {
+    if (!values.background) console.log("Tracking is disabled (enabled: false); nothing to flush.");
+    return 0;
+  }
+  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const log = (record: Parameters<typeof appendLog>[1]) => appendLog(config.logFile, record);
+  if (values.background) {
+    // Detached, started by a hook: take the lock or leave it to the flusher that has it. Loop while
+    // rounds make progress: a hook may queue events after our last read and see the lock held.
+    for (;;) {
+      const lock = tryFlusherLock(config.dataDir);
+      if (!lock) return 0;
+      const store = openStore(config.dataDir);
+      let progressed = false;
+      try {
+        const report = await flushOutbox(store, config, { deps: { log } });
+        log({
+          level: "info",
+          event: "flush",
+          mode: "background",
+          ...report,
+          breaker: report.breaker.state,
+        });
+        progressed = !report.stopped && report.sent + report.deadLettered > 0;
+      } finally {
+        store.close();
+        lock.close();
+      }
+      if (!progressed) return 0;
+      const again = openStore(config.dataDir);
+      const pending = again.counts().outbox;
+      again.close();
+      if (pending === 0) return 0;
+    }
+  }
+  const lock = await waitForFlusherLock(config.dataDir, 60_000);
+  if (!lock) {
+    throw new CliError(
+      `another flusher has held ${config.dataDir}/flusher.lock for 60 s; try again later.`,
+    );
+  }
+  const store = openStore(config.dataDir);
+  try {
+    const report = await flushOutbox(store, config, {
+      retryDead: values["retry-dead"],
+      ignoreBreaker: true,
+      deps: { log },
+    });
+    log({
+      level: "info",
+      event: "flush",
+      mode: "manual",
+      ...report,
+      breaker: report.breaker.state,
+    });
+    console.log(values.json ? JSON.stringify(report, null, 2) : renderFlushReport(report));
+    return report.stopped || report.deadLettered > 0 ? 1 : 0;
+  } finally {
+    store.close();
+    lock.close();
+  }
+}
+
+function describeBreaker(b: BreakerState): string {
+  if (b.state !== "open") return "closed (requests go through)";
+  const when = new Date(b.openUntil).toISOString();
+  return `open after ${b.failures} failed flush(es); next probe after ${when}`;
 }

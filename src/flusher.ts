@@ -1,0 +1,130 @@
+/**
+ * The background flusher's process management: one flusher at a time across processes (an OS file
+ * lock, released by the kernel even on kill -9), started detached by the post hook when it queued
+ * events, so the hook never waits on the network.
+ *
+ * @module
+ */
+
+import type { TrackerConfig } from "./config.ts";
+import { breakerAllows, parseBreaker } from "./delivery_plan.ts";
+import { appendLog } from "./log.ts";
+import type { Store } from "./store.ts";
+
+/** Name of the lock file inside the data directory. */
+export const LOCK_FILE = "flusher.lock";
+
+/**
+ * Takes the flusher lock without waiting; returns the open file holding it, or null when another
+ * flusher has it. Close the file to release.
+ *
+ * @example
+ * ```ts
+ * import { tryFlusherLock } from "./flusher.ts";
+ * const lock = tryFlusherLock(Deno.makeTempDirSync());
+ * lock?.close();
+ * ```
+ */
+export function tryFlusherLock(dataDir: string): Deno.FsFile | null {
+  const file = Deno.openSync(`${dataDir}/${LOCK_FILE}`, {
+    read: true,
+    write: true,
+    create: true,
+    mode: 0o600,
+  });
+  try {
+    if (file.tryLockSync(true)) return file;
+  } catch { /* treated as held */ }
+  file.close();
+  return null;
+}
+
+/** Waits up to `timeoutMs` for the flusher lock (a manual flush waits for a background one). */
+export async function waitForFlusherLock(
+  dataDir: string,
+  timeoutMs: number,
+): Promise<Deno.FsFile | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lock = tryFlusherLock(dataDir);
+    if (lock || Date.now() >= deadline) return lock;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Host and port for `--allow-net`, from the service URL. */
+export function netPermission(intelligenceUrl: string): string {
+  const url = new URL(intelligenceUrl);
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  return `${url.hostname}:${port}`;
+}
+
+/**
+ * The command line of a background flush: the same Deno, the narrowest flags (the data directory,
+ * the config file, and the service's host only).
+ *
+ * @example
+ * ```ts
+ * import { flusherCommand } from "./flusher.ts";
+ * flusherCommand({ deno: "/bin/deno", root: "/pt", dataDir: "/d", configPath: "/pt/config.yaml", intelligenceUrl: "http://localhost:8053" })
+ *   .includes("--allow-net=localhost:8053"); // true
+ * ```
+ */
+export function flusherCommand(
+  p: { deno: string; root: string; dataDir: string; configPath: string; intelligenceUrl: string },
+): string[] {
+  return [
+    p.deno,
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--cached-only",
+    `--config=${p.root}/deno.json`,
+    `--allow-read=${p.dataDir},${p.configPath}`,
+    `--allow-write=${p.dataDir}`,
+    "--allow-env=HOME,PATTERN_TRACKER_*",
+    `--allow-net=${netPermission(p.intelligenceUrl)}`,
+    `${p.root}/tracker.ts`,
+    "flush",
+    "--background",
+  ];
+}
+
+const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+
+/**
+ * Starts a detached background flusher when there is reason to: auto-flush is on, the breaker lets
+ * requests through, and no flusher holds the lock. Returns whether one was started. Never throws.
+ */
+export function wakeFlusher(store: Store, config: TrackerConfig, configPath: string): boolean {
+  try {
+    if (!config.autoFlush) return false;
+    if (!breakerAllows(parseBreaker(store.meta("breaker")), Date.now())) return false;
+    const lock = tryFlusherLock(config.dataDir);
+    if (!lock) return false; // a flusher is running; it drains what we just queued too
+    lock.close();
+    const [cmd, ...args] = flusherCommand({
+      deno: Deno.execPath(),
+      root: ROOT,
+      dataDir: config.dataDir,
+      configPath,
+      intelligenceUrl: config.intelligenceUrl,
+    });
+    const child = new Deno.Command(cmd as string, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+    }).spawn();
+    child.unref();
+    return true;
+  } catch (error) {
+    appendLog(config.logFile, {
+      level: "warn",
+      event: "flusher_not_started",
+      error: error as Error,
+    });
+    return false;
+  }
+}
