@@ -89,7 +89,7 @@ export class PatternTracker {
       filePath: report.filePath,
       error: report.error ?? "failed",
       durationMs: report.durationMs,
-    }, { storeCode: this.config.storeCode });
+    }, this.#recordOptions());
   }
 
   /** The versions of a file, oldest first. */
@@ -123,7 +123,15 @@ export class PatternTracker {
       lineDelta: null,
       summary: `${context.toolName ?? tool} (library call)`,
       replaceAll: false,
-    }, { storeCode: this.config.storeCode });
+    }, this.#recordOptions());
+  }
+
+  #recordOptions() {
+    return {
+      storeCode: this.config.storeCode,
+      redactSecrets: this.config.redactSecrets,
+      maxPatternBytes: this.config.maxPatternBytes,
+    };
   }
 }
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DEFAULT_EXCLUDES } from "./privacy.ts";
+
 /** The tracker's settings after resolution. */
 export interface TrackerConfig {
   /** Base URL of the intelligence service (Phase 4 API). */
@@ -25,6 +27,14 @@ export interface TrackerConfig {
   storeCode: boolean;
   /** Let hooks start the background flusher when they queue events. */
   autoFlush: boolean;
+  /** Replace secrets in code with `[REDACTED:kind]` before storing or sending. */
+  redactSecrets: boolean;
+  /** Globs of files to track; empty tracks every file not excluded. */
+  includePaths: string[];
+  /** Globs of files never tracked. */
+  excludePaths: string[];
+  /** Larger patterns keep hash, size and lineage, but not their code. */
+  maxPatternBytes: number;
 }
 
 /** A value that could not be used, and why. */
@@ -40,7 +50,7 @@ export interface ResolvedConfig {
   problems: ConfigProblem[];
 }
 
-type Kind = "url" | "boolean" | "seconds" | "count" | "batch" | "path";
+type Kind = "url" | "boolean" | "seconds" | "count" | "batch" | "path" | "globs" | "bytes";
 
 /** Every setting: its YAML key, its environment variable and its kind. */
 export const SETTINGS: ReadonlyArray<
@@ -65,6 +75,30 @@ export const SETTINGS: ReadonlyArray<
   { key: "logFile", yaml: "log_file", env: "PATTERN_TRACKER_LOG_FILE", kind: "path" },
   { key: "storeCode", yaml: "store_code", env: "PATTERN_TRACKER_STORE_CODE", kind: "boolean" },
   { key: "autoFlush", yaml: "auto_flush", env: "PATTERN_TRACKER_AUTO_FLUSH", kind: "boolean" },
+  {
+    key: "redactSecrets",
+    yaml: "redact_secrets",
+    env: "PATTERN_TRACKER_REDACT_SECRETS",
+    kind: "boolean",
+  },
+  {
+    key: "includePaths",
+    yaml: "include_paths",
+    env: "PATTERN_TRACKER_INCLUDE_PATHS",
+    kind: "globs",
+  },
+  {
+    key: "excludePaths",
+    yaml: "exclude_paths",
+    env: "PATTERN_TRACKER_EXCLUDE_PATHS",
+    kind: "globs",
+  },
+  {
+    key: "maxPatternBytes",
+    yaml: "max_pattern_bytes",
+    env: "PATTERN_TRACKER_MAX_PATTERN_BYTES",
+    kind: "bytes",
+  },
 ];
 
 /** Environment variable naming the config file. */
@@ -90,6 +124,10 @@ export function defaultConfig(home: string): TrackerConfig {
     logFile: "pattern-tracker.log.jsonl",
     storeCode: true,
     autoFlush: true,
+    redactSecrets: true,
+    includePaths: [],
+    excludePaths: [...DEFAULT_EXCLUDES],
+    maxPatternBytes: 1024 * 1024,
   };
 }
 
@@ -240,6 +278,27 @@ function parseValue(kind: Kind, raw: unknown, home: string): Parsed {
         ? `${home}/${text.slice(2)}`
         : text;
       return { ok: true, value: expanded.replace(/[\\/]+$/, "") || "/" };
+    }
+    case "globs": {
+      // A YAML list, or a comma-separated string (the only way to write a list in an env variable).
+      const list = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : null;
+      if (list === null || list.some((g) => typeof g !== "string")) {
+        return {
+          ok: false,
+          reason: `${JSON.stringify(raw)} is not a list of globs (YAML list or comma-separated)`,
+        };
+      }
+      return { ok: true, value: (list as string[]).map((g) => g.trim()).filter((g) => g !== "") };
+    }
+    case "bytes": {
+      const n = Number(text);
+      if (typeof text === "boolean" || !Number.isInteger(n) || n < 1 || n > 256 * 1024 * 1024) {
+        return {
+          ok: false,
+          reason: `${JSON.stringify(raw)} is not a whole number of bytes in [1, 268435456]`,
+        };
+      }
+      return { ok: true, value: n };
     }
     default: {
       const unreachable: never = kind;

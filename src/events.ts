@@ -27,8 +27,12 @@ export interface LineageEvent {
 
 /** What we put in `pattern_data`. */
 export interface PatternData {
-  /** The code, unless `store_code` is off. */
+  /** The code (secrets redacted), unless `store_code` is off or the pattern is over the size cap. */
   code?: string;
+  /** Why the code is absent. */
+  code_omitted?: "store_code_off" | "too_large";
+  /** Number of secrets replaced in `code`. */
+  redacted_secrets?: number;
   line_count: number;
   byte_size: number;
   file_version: number;
@@ -69,10 +73,12 @@ export interface LineageEventInput {
   filePath: string;
   language: string;
   toolName: string;
-  code: string;
+  /** The code to send, already redacted; null when it must not leave the machine. */
+  code: string | null;
+  codeOmitted?: "store_code_off" | "too_large" | null;
+  redactedSecrets?: number;
   lineCount: number;
   byteSize: number;
-  storeCode: boolean;
   sessionId: string | null;
   correlationId: string;
   toolUseId: string | null;
@@ -93,7 +99,7 @@ export interface LineageEventInput {
  *   eventType: "pattern_created", patternId: "3d73da5b43ce076f", parentPatternId: null,
  *   transformationType: null, fileVersion: 1, filePath: "/p/hello.py", language: "python",
  *   toolName: "Write", code: 'def hello():\n    print("world")', lineCount: 2, byteSize: 31,
- *   storeCode: true, sessionId: "s", correlationId: "c", toolUseId: "toolu_01",
+ *   sessionId: "s", correlationId: "c", toolUseId: "toolu_01",
  *   timestamp: "2026-01-01T00:00:00.000Z", reason: "Write (new file)", linesAdded: 2,
  *   linesRemoved: 0, durationMs: 11,
  * });
@@ -103,7 +109,9 @@ export interface LineageEventInput {
 export function buildLineageEvent(input: LineageEventInput): LineageEvent {
   const modified = input.eventType === "pattern_modified" && input.parentPatternId !== null;
   const data: PatternData = {
-    ...(input.storeCode ? { code: input.code } : {}),
+    ...(input.code !== null ? { code: input.code } : {}),
+    ...(input.codeOmitted ? { code_omitted: input.codeOmitted } : {}),
+    ...(input.redactedSecrets ? { redacted_secrets: input.redactedSecrets } : {}),
     line_count: input.lineCount,
     byte_size: input.byteSize,
     file_version: input.fileVersion,

@@ -8,10 +8,11 @@
 
 import { loadConfig, type TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
-import { parseHookPayload } from "./payload.ts";
+import { type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { recordChange, recordFailure, recordIntent } from "./record.ts";
 import { openStore, type Store } from "./store.ts";
 import { wakeFlusher } from "./flusher.ts";
+import { isPathTracked } from "./privacy.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -57,10 +58,13 @@ export async function runHook(
 ): Promise<HookResult> {
   let logFile: string | null = null;
   try {
-    if (input === null) {
-      return { outcome: "invalid", detail: `payload larger than ${MAX_PAYLOAD_BYTES} bytes` };
-    }
-    const parsed = parseHookPayload(new TextDecoder().decode(input));
+    const parsed: ParsedPayload = input === null
+      ? {
+        kind: "invalid",
+        error: `payload larger than ${MAX_PAYLOAD_BYTES} bytes was not read`,
+        toolUseId: null,
+      }
+      : parseHookPayload(new TextDecoder().decode(input));
     if (parsed.kind === "ignored") return { outcome: "ignored", detail: parsed.reason };
 
     const { config, problems, configPath } = await loadConfig();
@@ -89,9 +93,16 @@ export async function runHook(
       return { outcome: "invalid", detail: parsed.error };
     }
 
+    if (!isPathTracked(parsed.filePath, config.includePaths, config.excludePaths)) {
+      return { outcome: "excluded" };
+    }
     const store = openStore(config.dataDir);
     try {
-      const recordOptions = { storeCode: config.storeCode };
+      const recordOptions = {
+        storeCode: config.storeCode,
+        redactSecrets: config.redactSecrets,
+        maxPatternBytes: config.maxPatternBytes,
+      };
       switch (parsed.kind) {
         case "intent":
           recordIntent(store, parsed, recordOptions);

@@ -16,12 +16,17 @@ import {
   patternId,
 } from "./pattern.ts";
 import type { ToolChange, ToolFailure, ToolIntent } from "./payload.ts";
+import { redactSecrets } from "./privacy.ts";
 import type { FileVersion, Store } from "./store.ts";
 
 /** Settings and clocks used while recording. */
 export interface RecordOptions {
   /** Keep the code in the store and events (config `store_code`). */
   storeCode: boolean;
+  /** Replace secrets in the code before it is stored or sent (config `redact_secrets`, default on). */
+  redactSecrets?: boolean;
+  /** Patterns larger than this keep no code (config `max_pattern_bytes`). */
+  maxPatternBytes?: number;
   /** Clock; tests pass a fixed one. */
   now?: () => Date;
   /** UUID v4 factory for correlation IDs. */
@@ -91,7 +96,7 @@ export function recordFailure(store: Store, failure: ToolFailure, options: Recor
       finishedAt: now,
       durationMs: failure.durationMs,
       success: false,
-      error: failure.error,
+      error: options.redactSecrets === false ? failure.error : redactSecrets(failure.error).text,
       linesAdded: 0,
       linesRemoved: 0,
       beforePatternId: existing?.beforePatternId ??
@@ -157,6 +162,17 @@ export async function recordChange(
       const normalized = normalizeLineEndings(v.code);
       const lineCount = countLines(normalized);
       const byteSize = new TextEncoder().encode(normalized).length;
+      const codeOmitted = !options.storeCode
+        ? "store_code_off"
+        : byteSize > (options.maxPatternBytes ?? Infinity)
+        ? "too_large"
+        : null;
+      const redaction = codeOmitted !== null
+        ? null
+        : options.redactSecrets === false
+        ? { text: normalized, counts: {} }
+        : redactSecrets(normalized);
+      const redactedSecrets = Object.values(redaction?.counts ?? {}).reduce((a, b) => a + b, 0);
       const transformationType: TransformationType | null = v.parentId === null
         ? null
         : guessTransformation({
@@ -170,7 +186,7 @@ export async function recordChange(
         language,
         lineCount,
         byteSize,
-        code: options.storeCode ? normalized : null,
+        code: redaction?.text ?? null,
         firstSeenAt: timestamp,
       });
       const version: FileVersion = {
@@ -207,10 +223,11 @@ export async function recordChange(
         filePath: change.filePath,
         language,
         toolName: v.toolName,
-        code: normalized,
+        code: redaction?.text ?? null,
+        codeOmitted,
+        redactedSecrets,
         lineCount,
         byteSize,
-        storeCode: options.storeCode,
         sessionId: change.sessionId,
         correlationId,
         toolUseId: v.toolUseId,

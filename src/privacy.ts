@@ -1,0 +1,200 @@
+/**
+ * Privacy rules, all pure: which paths are tracked (include/exclude globs), and secret redaction
+ * applied to code before anything is stored or sent.
+ *
+ * @module
+ */
+
+/** Paths never tracked unless the user overrides `exclude_paths`. */
+export const DEFAULT_EXCLUDES: readonly string[] = [
+  ".env",
+  ".env.*",
+  "*.env",
+  "*.pem",
+  "*.key",
+  "*.p12",
+  "*.pfx",
+  "*.jks",
+  "*.keystore",
+  "*.kdbx",
+  "id_rsa*",
+  "id_dsa*",
+  "id_ecdsa*",
+  "id_ed25519*",
+  ".netrc",
+  ".npmrc",
+  ".pypirc",
+  ".pgpass",
+  "credentials*",
+  "secrets/",
+  ".ssh/",
+  ".aws/",
+  ".gnupg/",
+];
+
+/**
+ * Compiles a glob to a regular expression over a `/`-separated path. A pattern without `/` matches
+ * the base name anywhere (as in `.gitignore`); a pattern ending in `/` matches a directory of that
+ * name anywhere in the path; `**` crosses directories, `*` and `?` do not.
+ *
+ * @example
+ * ```ts
+ * import { globToRegExp } from "./privacy.ts";
+ * globToRegExp("*.pem").test("/home/dev/certs/server.pem"); // true
+ * globToRegExp("secrets/").test("/repo/config/secrets/db.yaml"); // true
+ * globToRegExp("src/**\/*.ts").test("/repo/src/a/b.ts"); // true
+ * ```
+ */
+export function globToRegExp(glob: string): RegExp {
+  const dirOnly = glob.endsWith("/");
+  const body = dirOnly ? glob.slice(0, -1) : glob;
+  let re = "";
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (c === "*") {
+      if (body[i + 1] === "*") {
+        re += ".*";
+        i++;
+        if (body[i + 1] === "/") i++;
+      } else re += "[^/]*";
+    } else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  const anchored = body.includes("/") && !body.startsWith("**")
+    ? (body.startsWith("/") ? "^" : "(^|/)")
+    : "(^|/)";
+  return new RegExp(`${anchored}${re}${dirOnly ? "/" : "$"}`);
+}
+
+/**
+ * Decides whether a file is tracked: not excluded, and included when an include list is given.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_EXCLUDES, isPathTracked } from "./privacy.ts";
+ * isPathTracked("/repo/.env.local", [], DEFAULT_EXCLUDES); // false
+ * isPathTracked("/repo/app.py", ["*.py"], DEFAULT_EXCLUDES); // true
+ * isPathTracked("/repo/app.js", ["*.py"], DEFAULT_EXCLUDES); // false
+ * ```
+ */
+export function isPathTracked(
+  filePath: string,
+  include: readonly string[],
+  exclude: readonly string[],
+): boolean {
+  const path = filePath.replaceAll("\\", "/").replace(/#.*$/, "");
+  if (exclude.some((g) => globToRegExp(g).test(path))) return false;
+  return include.length === 0 || include.some((g) => globToRegExp(g).test(path));
+}
+
+/** What redaction replaced, by kind. */
+export interface Redaction {
+  text: string;
+  counts: Record<string, number>;
+}
+
+const KEY_WORDS =
+  "(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|auth)";
+
+/** Secret shapes, most specific first. Each replaces the secret only, keeping the code readable. */
+const RULES: ReadonlyArray<
+  { kind: string; re: RegExp; replace: (m: string, ...g: string[]) => string }
+> = [
+  {
+    kind: "private_key",
+    re: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g,
+    replace: () => "[REDACTED:private_key]",
+  },
+  {
+    kind: "connection_string",
+    re: /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^\s:/@'"]+):([^\s@'"/]+)@/g,
+    replace: (_m, scheme, user) => `${scheme}${user}:[REDACTED:connection_string]@`,
+  },
+  {
+    kind: "jwt",
+    re: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+    replace: () => "[REDACTED:jwt]",
+  },
+  {
+    kind: "anthropic_key",
+    re: /\bsk-ant-[A-Za-z0-9_-]{16,}/g,
+    replace: () => "[REDACTED:anthropic_key]",
+  },
+  {
+    kind: "openai_key",
+    re: /\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}/g,
+    replace: () => "[REDACTED:openai_key]",
+  },
+  {
+    kind: "aws_access_key",
+    re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+    replace: () => "[REDACTED:aws_access_key]",
+  },
+  {
+    kind: "github_token",
+    re: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})/g,
+    replace: () => "[REDACTED:github_token]",
+  },
+  {
+    kind: "slack_token",
+    re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
+    replace: () => "[REDACTED:slack_token]",
+  },
+  {
+    kind: "google_api_key",
+    re: /\bAIza[0-9A-Za-z_-]{35}\b/g,
+    replace: () => "[REDACTED:google_api_key]",
+  },
+  {
+    kind: "stripe_key",
+    re: /\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}/g,
+    replace: () => "[REDACTED:stripe_key]",
+  },
+  {
+    kind: "bearer_token",
+    re: /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/-]{16,}=*)/g,
+    replace: (_m, scheme) => `${scheme} [REDACTED:bearer_token]`,
+  },
+  {
+    // password = "hunter2", "apiKey": "…", api_key: '…' — quoted literals only, so code such as
+    // `password = read_password()` stays as it is.
+    kind: "assigned_secret",
+    re: new RegExp(
+      `((["']?)[A-Za-z0-9_.-]*${KEY_WORDS}[A-Za-z0-9_.-]*\\2\\s*(?::=|=>|[:=])\\s*)(["'\`])(?![^"'\`\\n]*\\[REDACTED)([^"'\`\\n]{4,})\\3`,
+      "gi",
+    ),
+    replace: (_m, lhs, _q, quote) => `${lhs}${quote}[REDACTED:assigned_secret]${quote}`,
+  },
+  {
+    // .env style: API_TOKEN=abc123 at the start of a line, unquoted.
+    kind: "assigned_secret",
+    re: new RegExp(
+      `^(\\s*(?:export\\s+)?[A-Za-z0-9_]*${KEY_WORDS}[A-Za-z0-9_]*=)(?!\\[REDACTED)([^\\s"'\`#]{4,})`,
+      "gim",
+    ),
+    replace: (_m, lhs) => `${lhs}[REDACTED:assigned_secret]`,
+  },
+];
+
+/**
+ * Replaces secrets in code with `[REDACTED:<kind>]`, and counts them by kind.
+ *
+ * @example
+ * ```ts
+ * import { redactSecrets } from "./privacy.ts";
+ * redactSecrets('db = "postgres://app:s3cret@db:5432/x"').text;
+ * // 'db = "postgres://app:[REDACTED:connection_string]@db:5432/x"'
+ * ```
+ */
+export function redactSecrets(code: string): Redaction {
+  const counts: Record<string, number> = {};
+  let text = code;
+  for (const rule of RULES) {
+    text = text.replace(rule.re, (...args) => {
+      counts[rule.kind] = (counts[rule.kind] ?? 0) + 1;
+      const groups = args.slice(1, -2).map((g) => (typeof g === "string" ? g : ""));
+      return rule.replace(args[0] as string, ...groups);
+    });
+  }
+  return { text, counts };
+}
