@@ -352,15 +352,28 @@ export async function loadConfig(): Promise<ResolvedConfig & { configPath: strin
     }
   }
   if (text !== null && text.trim() !== "") {
+    let yaml: typeof import("js-yaml") | null = null;
     try {
-      const yaml = await import("js-yaml");
-      file = yaml.load(text, { schema: yaml.JSON_SCHEMA });
+      yaml = await import("js-yaml");
     } catch (error) {
       problems.push({
         key: "(file)",
         source: configPath,
-        reason: `not valid YAML: ${(error as Error).message.split("\n")[0]}`,
+        reason: `the YAML parser npm:js-yaml is not in Deno's cache (${
+          (error as Error).message.split("\n")[0]
+        }); run "deno install --entrypoint tracker.ts" once in the checkout`,
       });
+    }
+    if (yaml) {
+      try {
+        file = yaml.load(text, { schema: yaml.JSON_SCHEMA });
+      } catch (error) {
+        problems.push({
+          key: "(file)",
+          source: configPath,
+          reason: `not valid YAML: ${(error as Error).message.split("\n")[0]}`,
+        });
+      }
     }
   }
   const resolved = resolveConfig({ env, file, filePath: configPath, home: homeDir() });

@@ -10,6 +10,7 @@ import type { TrackerConfig } from "./config.ts";
 import { breakerAllows, parseBreaker } from "./delivery_plan.ts";
 import { appendLog } from "./log.ts";
 import type { Store } from "./store.ts";
+import { BINARIES, isCompiled, ROOT } from "./runtime.ts";
 
 /** Name of the lock file inside the data directory. */
 export const LOCK_FILE = "flusher.lock";
@@ -90,8 +91,6 @@ export function flusherCommand(
   ];
 }
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-
 /**
  * Starts a detached background flusher when there is reason to: auto-flush is on, the breaker lets
  * requests through, and no flusher holds the lock. Returns whether one was started. Never throws.
@@ -103,13 +102,16 @@ export function wakeFlusher(store: Store, config: TrackerConfig, configPath: str
     const lock = tryFlusherLock(config.dataDir);
     if (!lock) return false; // a flusher is running; it drains what we just queued too
     lock.close();
-    const [cmd, ...args] = flusherCommand({
-      deno: Deno.execPath(),
-      root: ROOT,
-      dataDir: config.dataDir,
-      configPath,
-      intelligenceUrl: config.intelligenceUrl,
-    });
+    // A compiled post hook starts the compiled CLI beside it (its permissions are baked in).
+    const [cmd, ...args] = isCompiled()
+      ? [`${Deno.execPath().replace(/[\\/][^\\/]*$/, "")}/${BINARIES.cli}`, "flush", "--background"]
+      : flusherCommand({
+        deno: Deno.execPath(),
+        root: ROOT,
+        dataDir: config.dataDir,
+        configPath,
+        intelligenceUrl: config.intelligenceUrl,
+      });
     const child = new Deno.Command(cmd as string, {
       args,
       stdin: "null",

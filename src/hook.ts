@@ -24,6 +24,7 @@ export type HookKind = "pre" | "post";
 export type HookResult = {
   outcome:
     | "ignored"
+    | "excluded"
     | "disabled"
     | "invalid"
     | "error"

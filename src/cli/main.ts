@@ -10,6 +10,7 @@ import { CONFIG_PATH_ENV, loadConfig } from "../config.ts";
 import { openStore } from "../store.ts";
 import { DEMO_FILE, replaySession } from "./demo.ts";
 import {
+  binaryCommands,
   hookCommands,
   mergeHookSettings,
   readSettings,
@@ -35,6 +36,8 @@ import { homeDir } from "../config.ts";
 import { flushOutbox, type FlushReport } from "../flush.ts";
 import { tryFlusherLock, waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
+import { BINARIES, ROOT } from "../runtime.ts";
+import { compileBinaries } from "./compile.ts";
 import { type BreakerState, parseBreaker } from "../delivery_plan.ts";
 
 /** An error the user can act on: printed without a stack, exit code 1 (2 for usage). */
@@ -55,15 +58,16 @@ Commands:
   status [--json]               Store counts, outbox depth, dead letters, last error, data dir
   lineage <file|pattern-id> [--json]
                                 The chain of versions of a file, or the ancestry of a pattern
-  install [--settings PATH]     Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json)
+  install [--settings PATH] [--compiled [--hooks-dir DIR]]
+                                Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json);
+                                --compiled copies the binaries from dist/ to ~/.claude/hooks and uses them
+  compile [--out DIR]           Build pattern-tracker-pre, pattern-tracker-post, pattern-tracker with deno compile
   uninstall [--settings PATH]   Remove only our hook entries
   flush [--retry-dead] [--json] Deliver the outbox to the Phase 4 API now; report sent, skipped, left
   selftest                      Check configuration, IDs, store and service, one line each
   help                          This text
 
 Configuration: environment (PATTERN_TRACKER_*) > config.yaml > defaults; see README.md.`;
-
-const ROOT = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
 
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -90,6 +94,8 @@ export async function main(args: string[]): Promise<number> {
         return await demo();
       case "flush":
         return await flush(rest);
+      case "compile":
+        return await compile(rest);
       default:
         throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
     }
@@ -189,40 +195,103 @@ async function lineage(args: string[]): Promise<number> {
 }
 
 function settingsPathFrom(args: string[]): string {
-  const { values } = parseArgs({ args, options: { settings: { type: "string" } } });
+  // uninstall accepts the same flags as install, so a copied command line works both ways.
+  const { values } = parseArgs({
+    args,
+    options: {
+      settings: { type: "string" },
+      compiled: { type: "boolean" },
+      "hooks-dir": { type: "string" },
+    },
+  });
   return values.settings ?? `${homeDir()}/.claude/settings.json`;
 }
 
 async function install(args: string[]): Promise<number> {
-  const settingsPath = settingsPathFrom(args);
+  const { values } = parseArgs({
+    args,
+    options: {
+      settings: { type: "string" },
+      compiled: { type: "boolean" },
+      "hooks-dir": { type: "string" },
+    },
+  });
+  const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
   const { config, problems, configPath } = await loadConfig();
   for (const p of problems) {
     console.error(`warning: ${p.source}: ${p.key}: ${p.reason} (default used)`);
   }
-  const commands = hookCommands({
-    deno: Deno.execPath(),
-    root: ROOT,
-    dataDir: config.dataDir,
-    configPath,
-  });
+  let commands;
+  if (values.compiled) {
+    const hooksDir = values["hooks-dir"] ?? `${homeDir()}/.claude/hooks`;
+    Deno.mkdirSync(hooksDir, { recursive: true });
+    for (const name of Object.values(BINARIES)) {
+      const from = `${ROOT}/dist/${name}`;
+      try {
+        Deno.copyFileSync(from, `${hooksDir}/${name}`);
+        Deno.chmodSync(`${hooksDir}/${name}`, 0o755);
+      } catch (error) {
+        throw new CliError(
+          `cannot copy ${from} (${
+            (error as Error).message
+          }). Build the binaries first: deno task compile`,
+        );
+      }
+    }
+    commands = binaryCommands(hooksDir);
+  } else {
+    commands = hookCommands({
+      deno: Deno.execPath(),
+      root: ROOT,
+      dataDir: config.dataDir,
+      configPath,
+    });
+  }
   const before = readSettings(settingsPath);
   const after = mergeHookSettings(before, commands);
+  // The hooks' read/write permission covers the data directory only, so it must exist first.
+  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (JSON.stringify(before) === JSON.stringify(after)) {
     console.log(`Already installed in ${settingsPath}; nothing changed.`);
     return 0;
   }
-  // The hooks' read/write permission covers the data directory only, so it must exist first.
-  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const backup = writeSettings(settingsPath, after);
   console.log(
     `Installed Pattern Tracker hooks in ${settingsPath}${backup ? ` (backup: ${backup})` : ""}`,
   );
-  console.log(`  PreToolUse          ${commands.pre}`);
+  console.log(`  PreToolUse           ${commands.pre}`);
   console.log(`  PostToolUse(Failure) ${commands.post}`);
   console.log(
     `Data directory: ${config.dataDir}. If you change data_dir or ${CONFIG_PATH_ENV}, run install again.`,
   );
   return 0;
+}
+
+async function compile(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: "string" }, "hooks-dir": { type: "string" } },
+  });
+  const { config } = await loadConfig();
+  const outDir = values.out ?? `${ROOT}/dist`;
+  const configPath = Deno.env.get(CONFIG_PATH_ENV) ||
+    `${homeDir()}/.claude/pattern-tracker/config.yaml`;
+  try {
+    const made = await compileBinaries({
+      root: ROOT,
+      outDir,
+      hooksDir: values["hooks-dir"] ?? `${homeDir()}/.claude/hooks`,
+      dataDir: config.dataDir,
+      configPath,
+      intelligenceUrl: config.intelligenceUrl,
+    });
+    console.log(
+      `Built:\n  ${made.join("\n  ")}\nInstall them with: deno task tracker install --compiled`,
+    );
+    return 0;
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
 }
 
 function uninstall(args: string[]): number {

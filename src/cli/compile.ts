@@ -1,0 +1,111 @@
+/**
+ * `compile`: standalone binaries with `deno compile` — the two hooks and the CLI — each with exactly
+ * the permissions its script needs, baked in at compile time.
+ *
+ * @module
+ */
+
+import { netPermission } from "../flusher.ts";
+import { BINARIES } from "../runtime.ts";
+
+/** Inputs of {@linkcode compileArgs}. */
+export interface CompileTarget {
+  root: string;
+  outDir: string;
+  /** Where the binaries will be installed (the post hook may start the CLI from there). */
+  hooksDir: string;
+  dataDir: string;
+  configPath: string;
+  intelligenceUrl: string;
+}
+
+/**
+ * `deno compile` argument lists for the three binaries (pure).
+ *
+ * @example
+ * ```ts
+ * import { compileArgs } from "./compile.ts";
+ * const all = compileArgs({ root: "/pt", outDir: "/pt/dist", hooksDir: "/h/.claude/hooks", dataDir: "/h/.claude/pattern-tracker",
+ *   configPath: "/h/.claude/pattern-tracker/config.yaml", intelligenceUrl: "http://localhost:8053" });
+ * all.map((a) => a.name); // ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker"]
+ * ```
+ */
+export function compileArgs(t: CompileTarget): { name: string; args: string[] }[] {
+  const hookFlags = [
+    "--no-prompt",
+    `--allow-read=${t.dataDir},${t.configPath}`,
+    `--allow-write=${t.dataDir}`,
+    "--allow-env=HOME,PATTERN_TRACKER_*",
+  ];
+  const common = ["compile", "--quiet", `--config=${t.root}/deno.json`];
+  return [
+    {
+      name: BINARIES.pre,
+      args: [
+        ...common,
+        ...hookFlags,
+        `--output=${t.outDir}/${BINARIES.pre}`,
+        `${t.root}/pre_hook.ts`,
+      ],
+    },
+    {
+      name: BINARIES.post,
+      args: [
+        ...common,
+        ...hookFlags,
+        `--allow-run=${t.hooksDir}/${BINARIES.cli}`,
+        `--output=${t.outDir}/${BINARIES.post}`,
+        `${t.root}/post_hook.ts`,
+      ],
+    },
+    {
+      // The CLI reads and writes settings.json, reports and exports where the user says, so its file
+      // access is broad; its network access is the service's host only.
+      name: BINARIES.cli,
+      args: [
+        ...common,
+        "--no-prompt",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        `--allow-net=${netPermission(t.intelligenceUrl)}`,
+        "--allow-run",
+        `--output=${t.outDir}/${BINARIES.cli}`,
+        `${t.root}/tracker.ts`,
+      ],
+    },
+  ];
+}
+
+/**
+ * A clear message for a failed `deno compile`, naming the usual cause: the compile runtime (denort)
+ * is downloaded from dl.deno.land, which may be unreachable.
+ *
+ * @example
+ * ```ts
+ * import { explainCompileFailure } from "./compile.ts";
+ * explainCompileFailure("error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip)");
+ * ```
+ */
+export function explainCompileFailure(stderr: string): string {
+  const plain = stderr.replace(/\x1b\[[0-9;]*m/g, "");
+  if (/dl\.deno\.land|denort|Setting up base binary/i.test(plain)) {
+    return "deno compile could not obtain its runtime (denort) from dl.deno.land, which is unreachable from this machine. " +
+      "Run `deno task compile` on a machine with internet access, or set DENORT_BIN to a local denort binary of the same Deno version.";
+  }
+  const firstError = plain.split("\n").find((l) => /error/i.test(l)) ?? plain.split("\n")[0] ?? "";
+  return `deno compile failed: ${firstError.trim()}`;
+}
+
+/** Runs `deno compile` for each binary; returns the paths made, or throws with a clear message. */
+export async function compileBinaries(t: CompileTarget): Promise<string[]> {
+  Deno.mkdirSync(t.outDir, { recursive: true });
+  const made: string[] = [];
+  for (const { name, args } of compileArgs(t)) {
+    const out = await new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
+      .output();
+    if (!out.success) throw new Error(explainCompileFailure(new TextDecoder().decode(out.stderr)));
+    made.push(`${t.outDir}/${name}`);
+  }
+  return made;
+}

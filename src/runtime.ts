@@ -1,0 +1,32 @@
+/**
+ * Where this program runs from: a checkout (scripts run by `deno run`) or a `deno compile` binary.
+ *
+ * @module
+ */
+
+/**
+ * True inside a binary made by `deno compile` (its main module lives in a virtual
+ * `deno-compile-*` directory).
+ *
+ * @example
+ * ```ts
+ * import { isCompiled } from "./runtime.ts";
+ * isCompiled(); // false under `deno run`
+ * ```
+ */
+export function isCompiled(): boolean {
+  return Deno.mainModule.includes("/deno-compile-");
+}
+
+/** Root of the checkout (where deno.json and the hook scripts are). */
+export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(
+  /\/$/,
+  "",
+);
+
+/** Names of the compiled binaries. */
+export const BINARIES = {
+  pre: "pattern-tracker-pre",
+  post: "pattern-tracker-post",
+  cli: "pattern-tracker",
+} as const;
