@@ -188,6 +188,8 @@ export async function recordChange(
         byteSize,
         code: redaction?.text ?? null,
         firstSeenAt: timestamp,
+        codeOmitted,
+        redactedSecrets,
       });
       const version: FileVersion = {
         filePath: change.filePath,

@@ -97,6 +97,9 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (pattern_id, pattern_version)
    ) WITHOUT ROWID;
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+  // 2: privacy — why a pattern's code is absent, and how many secrets were redacted from it.
+  `ALTER TABLE patterns ADD COLUMN code_omitted TEXT;
+   ALTER TABLE patterns ADD COLUMN redacted_secrets INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** One version of a file: a pattern in that file's chain. */
@@ -123,6 +126,10 @@ export interface PatternRow {
   byteSize: number;
   code: string | null;
   firstSeenAt: string;
+  /** Why `code` is null: "store_code_off" or "too_large". */
+  codeOmitted?: string | null;
+  /** Secrets replaced in `code`. */
+  redactedSecrets?: number;
 }
 
 /** One tool call's execution record. */
@@ -251,14 +258,16 @@ export class Store {
   /** Inserts a pattern unless its ID is already stored; returns true when inserted. */
   insertPattern(p: PatternRow): boolean {
     return this.#run(
-      `INSERT INTO patterns (pattern_id, language, line_count, byte_size, code, first_seen_at)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pattern_id) DO NOTHING`,
+      `INSERT INTO patterns (pattern_id, language, line_count, byte_size, code, first_seen_at, code_omitted, redacted_secrets)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pattern_id) DO NOTHING`,
       p.patternId,
       p.language,
       p.lineCount,
       p.byteSize,
       p.code,
       p.firstSeenAt,
+      p.codeOmitted ?? null,
+      p.redactedSecrets ?? 0,
     ) > 0;
   }
 
@@ -706,6 +715,8 @@ function toPattern(r: Row): PatternRow {
     byteSize: Number(r.byte_size),
     code: strOrNull(r.code),
     firstSeenAt: String(r.first_seen_at),
+    codeOmitted: strOrNull(r.code_omitted),
+    redactedSecrets: Number(r.redacted_secrets ?? 0),
   };
 }
 
