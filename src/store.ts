@@ -644,15 +644,17 @@ export class Store {
 export function openStore(dataDir: string): Store {
   Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = `${dataDir}/${DB_FILE}`;
-  const isNew = !exists(path);
+  try {
+    // Create the file readable by the user only before SQLite opens it (an empty file is an empty
+    // database); SQLite gives the -wal and -shm files the same mode.
+    Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
   const db = new DatabaseSync(path);
   const store = new Store(db, path);
   try {
     db.exec("PRAGMA busy_timeout = 10000");
-    if (isNew) {
-      // Create the file before any other process can see it world-readable.
-      Deno.chmodSync(path, 0o600);
-    }
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
     migrate(db, store);
     return store;
@@ -671,15 +673,6 @@ function migrate(db: DatabaseSync, store: Store): void {
       db.exec(`PRAGMA user_version = ${v + 1}`);
     }
   });
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function strOrNull(v: unknown): string | null {
