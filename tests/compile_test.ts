@@ -1,0 +1,132 @@
+/**
+ * Standalone binaries. `deno compile` needs its runtime (denort) from dl.deno.land; where that cannot
+ * be obtained the build test skips with the message the compile command prints.
+ */
+import assert from "node:assert/strict";
+import { compileArgs, explainCompileFailure } from "../src/cli/compile.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+Deno.test("compile arguments give each binary only the permissions its script needs", () => {
+  const [pre, post, cli] = compileArgs({
+    root: "/pt",
+    outDir: "/pt/dist",
+    hooksDir: "/h/.claude/hooks",
+    dataDir: "/h/.claude/pattern-tracker",
+    configPath: "/h/.claude/pattern-tracker/config.yaml",
+    intelligenceUrl: "http://localhost:8053",
+  });
+  for (const b of [pre, post, cli]) {
+    assert.ok(b);
+    assert.ok(!b.args.some((a) => a === "-A" || a === "--allow-all"), b.name);
+  }
+  assert.ok(
+    pre!.args.includes(
+      "--allow-read=/h/.claude/pattern-tracker,/h/.claude/pattern-tracker/config.yaml",
+    ),
+  );
+  assert.ok(pre!.args.includes("--allow-write=/h/.claude/pattern-tracker"));
+  assert.ok(!pre!.args.some((a) => a.startsWith("--allow-net") || a.startsWith("--allow-run")));
+  assert.ok(post!.args.includes("--allow-run=/h/.claude/hooks/pattern-tracker"));
+  assert.ok(!post!.args.some((a) => a.startsWith("--allow-net")));
+  assert.ok(cli!.args.includes("--allow-net=localhost:8053"));
+  assert.deepEqual([pre!.name, post!.name, cli!.name], [
+    "pattern-tracker-pre",
+    "pattern-tracker-post",
+    "pattern-tracker",
+  ]);
+});
+
+Deno.test("an unreachable compile runtime is explained, with what to do", () => {
+  const msg = explainCompileFailure(
+    "error: Writing deno compile executable\n    0: Setting up base binary.\n    1: error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip)",
+  );
+  assert.match(msg, /dl\.deno\.land/);
+  assert.match(msg, /DENORT_BIN/);
+  assert.match(
+    explainCompileFailure("error: TS2322 something"),
+    /deno compile failed: error: TS2322/,
+  );
+});
+
+// Probe once: can this machine compile at all?
+const probeDir = Deno.makeTempDirSync({ prefix: "pt-compile-" });
+Deno.writeTextFileSync(`${probeDir}/empty.ts`, "");
+const probe = new Deno.Command(Deno.execPath(), {
+  args: ["compile", "--quiet", `--output=${probeDir}/empty`, `${probeDir}/empty.ts`],
+  stdout: "null",
+  stderr: "piped",
+}).outputSync();
+const compileSkip = probe.success
+  ? null
+  : explainCompileFailure(new TextDecoder().decode(probe.stderr));
+if (compileSkip) console.log(`compile tests skipped: ${compileSkip}`);
+
+Deno.test({
+  name: "deno task compile builds three binaries; the compiled hooks record a session",
+  ignore: compileSkip !== null,
+  async fn() {
+    const home = Deno.makeTempDirSync({ prefix: "pt-compiled-home-" });
+    const env = {
+      HOME: home,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      PATTERN_TRACKER_AUTO_FLUSH: "false",
+    };
+    const out = `${home}/dist`;
+    const build = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT}/tracker.ts`,
+        "compile",
+        "--out",
+        out,
+        "--hooks-dir",
+        `${home}/.claude/hooks`,
+      ],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
+    for (const fixture of ["01-pre-write", "02-post-write", "03-pre-edit", "04-post-edit"]) {
+      const bin = fixture.includes("pre") ? "pattern-tracker-pre" : "pattern-tracker-post";
+      const child = new Deno.Command(`${out}/${bin}`, {
+        env,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const w = child.stdin.getWriter();
+      await w.write(Deno.readFileSync(`${ROOT}/tests/fixtures/${fixture}.json`));
+      await w.close();
+      const r = await child.output();
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout.length, 0);
+    }
+    const lineage = await new Deno.Command(`${out}/pattern-tracker`, {
+      args: ["lineage", "app.py", "--json"],
+      env,
+      stdout: "piped",
+    }).output();
+    const json = JSON.parse(new TextDecoder().decode(lineage.stdout));
+    assert.equal(json.versions.length, 2);
+  },
+});
+
+Deno.test({
+  name: "deno task compile fails with a clear message where the runtime cannot be obtained",
+  ignore: compileSkip === null,
+  async fn() {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}/tracker.ts`, "compile", "--out", `${probeDir}/dist`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(r.code, 1);
+    assert.match(
+      new TextDecoder().decode(r.stderr),
+      /could not obtain its runtime|deno compile failed/,
+    );
+  },
+});
