@@ -130,6 +130,7 @@ export async function flushOutbox(
   let batchUnsupported = false;
   let stop: Stop = { stop: false };
 
+  const confirmAlone: OutboxRow[] = [];
   const apply = (rows: readonly OutboxRow[], result: SendResult & { kind: "answered" }) => {
     const at = new Date(deps.now()).toISOString();
     store.immediate(() => {
@@ -145,8 +146,15 @@ export async function flushOutbox(
             touched.add(row.patternId);
             break;
           case "permanent":
-            store.moveToDeadLetter(row.id, result.status, item.message, at);
-            report.deadLettered++;
+            if (row.parentPatternIds.some((p) => !store.isDelivered(p))) {
+              // Refused while a parent is not on the server (it failed or is dead-lettered): the
+              // parent is the problem. Keep the event; it goes once its parent has.
+              store.markAttempt([row.id], item.message);
+              tries.set(row.id, config.maxRetries + 1);
+              break;
+            }
+            // Confirm alone on /lineage/track: it answers with the event's own status and message.
+            confirmAlone.push(row);
             break;
           case "transient":
             store.markAttempt([row.id], item.message);
@@ -261,6 +269,10 @@ export async function flushOutbox(
       }
       if (result.kind === "answered") {
         apply(batch, result);
+        if (confirmAlone.length > 0) {
+          stop = await deliverOneByOne(confirmAlone.splice(0));
+          if (stop.stop) break rounds;
+        }
         continue;
       }
       // The batch as a whole was refused: find the culprit by sending each event on its own.

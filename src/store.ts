@@ -583,7 +583,7 @@ export class Store {
     this.#run(
       `INSERT INTO outbox (id, pattern_id, pattern_version, parent_pattern_ids, body, created_at)
        SELECT outbox_id, pattern_id, pattern_version, parent_pattern_ids, body, created_at FROM dead_letters
-       ON CONFLICT DO NOTHING`,
+       WHERE true ON CONFLICT DO NOTHING`,
     );
     return this.#run("DELETE FROM dead_letters");
   }
