@@ -88,6 +88,8 @@ export function compileArgs(t: CompileTarget): { name: string; args: string[] }[
  * ```
  */
 export function explainCompileFailure(stderr: string): string {
+  // Deno colours its errors; strip the ANSI escapes before matching.
+  // deno-lint-ignore no-control-regex
   const plain = stderr.replace(/\x1b\[[0-9;]*m/g, "");
   if (/dl\.deno\.land|denort|Setting up base binary/i.test(plain)) {
     return "deno compile could not obtain its runtime (denort) from dl.deno.land, which is unreachable from this machine. " +
