@@ -1,0 +1,274 @@
+/**
+ * End to end with real Claude Code 2.1.330: a scripted loopback model makes Claude Code create a file,
+ * edit it twice and overwrite it; the hooks installed by `tracker.ts install --settings` (and, in the
+ * second test, loaded as a plugin with `--plugin-dir`) record it, and the CLI prints the lineage.
+ * Skips only when Claude Code cannot be installed from npm.
+ */
+import assert from "node:assert/strict";
+import { patternId } from "../src/pattern.ts";
+import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
+import { type ScriptStep, startScriptedModel } from "./claude/scripted_model.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const claude = await ensureClaudeCode();
+const skip = "skip" in claude ? claude.skip : null;
+if (skip) console.log(`Claude Code end-to-end tests skipped: ${skip}`);
+
+const V1 = "def add(a, b):\n    return a + b\n";
+const V2 = "def add(a, b):\n    if a is None or b is None:\n        return 0\n    return a + b\n";
+const V3 = V2.replace("def add(a, b):", "def add(a: int, b: int) -> int:");
+const V4 = "def add(a: int, b: int) -> int:\n    return a + b\n";
+
+function session(file: string): ScriptStep[] {
+  return [
+    { tool: "Write", input: { file_path: file, content: V1 } },
+    {
+      tool: "Edit",
+      input: {
+        file_path: file,
+        old_string: "    return a + b\n",
+        new_string: V2.slice(V2.indexOf("    if")),
+      },
+    },
+    {
+      tool: "Edit",
+      input: {
+        file_path: file,
+        old_string: "def add(a, b):",
+        new_string: "def add(a: int, b: int) -> int:",
+      },
+    },
+    { tool: "Write", input: { file_path: file, content: V4 } },
+    { text: "Done." },
+  ];
+}
+
+interface LineageJson {
+  file_path: string;
+  versions: {
+    version: number;
+    pattern_id: string;
+    parent_pattern_id: string | null;
+    event_type: string;
+    tool_name: string;
+    success: boolean | null;
+  }[];
+}
+
+async function tracker(args: string[], env: Record<string, string>) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      `${ROOT}/tracker.ts`,
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+async function assertChain(lineage: LineageJson) {
+  const expected = await Promise.all([V1, V2, V3, V4].map(patternId));
+  assert.deepEqual(
+    lineage.versions.map((v) => v.pattern_id),
+    expected,
+    "one version per step, each the hash of the file after it",
+  );
+  assert.deepEqual(lineage.versions.map((v) => v.event_type), [
+    "pattern_created",
+    "pattern_modified",
+    "pattern_modified",
+    "pattern_modified",
+  ]);
+  assert.deepEqual(lineage.versions.map((v) => v.parent_pattern_id), [
+    null,
+    expected[0],
+    expected[1],
+    expected[2],
+  ]);
+  assert.deepEqual(lineage.versions.map((v) => v.tool_name), ["Write", "Edit", "Edit", "Write"]);
+  assert.ok(lineage.versions.every((v) => v.success === true));
+}
+
+function tempWorld() {
+  const base = Deno.makeTempDirSync({ prefix: "pt-e2e-" });
+  const home = `${base}/home`;
+  const project = `${base}/project`;
+  const data = `${base}/data`;
+  Deno.mkdirSync(home);
+  Deno.mkdirSync(project);
+  return { base, home, project, data };
+}
+
+Deno.test({
+  name:
+    "real Claude Code: install --settings, create, edit twice, overwrite → the lineage chain the CLI prints",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { base, home, project, data } = tempWorld();
+    const env = {
+      HOME: home,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      PATTERN_TRACKER_DATA_DIR: data,
+      PATTERN_TRACKER_AUTO_FLUSH: "false",
+    };
+    const settings = `${base}/settings.json`;
+    const install = await tracker(["install", "--settings", settings], env);
+    assert.equal(install.code, 0, install.stderr);
+    const model = await startScriptedModel(session(`${project}/app.py`));
+    try {
+      const run = await runClaude({
+        bin: (claude as { bin: string }).bin,
+        home,
+        cwd: project,
+        modelUrl: model.url,
+        settingsPath: settings,
+        env,
+      });
+      assert.equal(run.code, 0, `claude failed: ${run.stdout}\n${run.stderr}`);
+      assert.match(run.stdout, /Done\./);
+    } finally {
+      await model.close();
+    }
+    assert.equal(Deno.readTextFileSync(`${project}/app.py`), V4);
+    const lineage = await tracker(["lineage", `${project}/app.py`, "--json"], env);
+    assert.equal(lineage.code, 0, lineage.stderr);
+    await assertChain(JSON.parse(lineage.stdout));
+    const text = await tracker(["lineage", "app.py"], { ...env });
+    assert.match(text.stdout, /4 versions/);
+    if (Deno.env.get("PT_E2E_VERBOSE")) console.log(text.stdout);
+    // Nothing went wrong inside the hooks.
+    let log = "";
+    try {
+      log = Deno.readTextFileSync(`${data}/pattern-tracker.log.jsonl`);
+    } catch { /* no log: no problems */ }
+    assert.ok(!log.includes('"level":"error"'), log);
+    Deno.removeSync(base, { recursive: true });
+  },
+});
+
+function findFile(dir: string, name: string): string | null {
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isFile && entry.name === name) return path;
+    if (entry.isDirectory) {
+      const found = findFile(path, name);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+Deno.test({
+  name:
+    "real Claude Code: the repository as a plugin (--plugin-dir) records the same chain under the plugin's data dir",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { base, home, project } = tempWorld();
+    const env = {
+      HOME: home,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      PATTERN_TRACKER_DENO: Deno.execPath(),
+      PATTERN_TRACKER_AUTO_FLUSH: "false",
+    };
+    const model = await startScriptedModel(session(`${project}/app.py`));
+    try {
+      const run = await runClaude({
+        bin: (claude as { bin: string }).bin,
+        home,
+        cwd: project,
+        modelUrl: model.url,
+        pluginDir: ROOT,
+        env,
+      });
+      assert.equal(run.code, 0, `claude failed: ${run.stdout}\n${run.stderr}`);
+    } finally {
+      await model.close();
+    }
+    const db = findFile(home, "patterns.db");
+    assert.ok(db, "the plugin's hooks created a store under HOME");
+    const dataDir = db.replace(/\/patterns\.db$/, "");
+    if (Deno.env.get("PT_E2E_VERBOSE")) console.log(`plugin data dir: ${dataDir}`);
+    assert.notEqual(
+      dataDir,
+      `${home}/.claude/pattern-tracker`,
+      "the store is under CLAUDE_PLUGIN_DATA, not the default",
+    );
+    const lineage = await tracker(["lineage", `${project}/app.py`, "--json"], {
+      ...env,
+      PATTERN_TRACKER_DATA_DIR: dataDir,
+    });
+    assert.equal(lineage.code, 0, lineage.stderr);
+    await assertChain(JSON.parse(lineage.stdout));
+    Deno.removeSync(base, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "real Claude Code with delivery on: the background flusher brings the chain to the Phase 4 stand-in",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { startPhase4Server } = await import("./phase4_server.ts");
+    const server = await startPhase4Server();
+    const { base, home, project, data } = tempWorld();
+    const env = {
+      HOME: home,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      PATTERN_TRACKER_DATA_DIR: data,
+      PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
+    };
+    const settings = `${base}/settings.json`;
+    assert.equal((await tracker(["install", "--settings", settings], env)).code, 0);
+    const model = await startScriptedModel(session(`${project}/app.py`));
+    try {
+      const run = await runClaude({
+        bin: (claude as { bin: string }).bin,
+        home,
+        cwd: project,
+        modelUrl: model.url,
+        settingsPath: settings,
+        env,
+      });
+      assert.equal(run.code, 0, `claude failed: ${run.stdout}\n${run.stderr}`);
+      const deadline = Date.now() + 20_000;
+      while (server.events().length < 4 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const expected = await Promise.all([V1, V2, V3, V4].map(patternId));
+      assert.deepEqual(
+        server.events().map((e) => e.pattern_id),
+        expected,
+        "delivered in causal order",
+      );
+      assert.deepEqual(server.events().map((e) => e.parent_pattern_ids), [[], [expected[0]], [
+        expected[1],
+      ], [expected[2]]]);
+      const status = await tracker(["status", "--json"], env);
+      const report = JSON.parse(status.stdout);
+      assert.equal(report.counts.outbox, 0);
+      assert.equal(report.counts.delivered, 4);
+      assert.ok(report.last_success);
+    } finally {
+      await model.close();
+      await server.close();
+    }
+    Deno.removeSync(base, { recursive: true });
+  },
+});
