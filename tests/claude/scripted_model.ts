@@ -100,7 +100,7 @@ function message(blocks: Block[], stopReason: string) {
  * await model.close();
  * ```
  */
-export async function startScriptedModel(steps: readonly ScriptStep[]): Promise<ScriptedModel> {
+export function startScriptedModel(steps: readonly ScriptStep[]): Promise<ScriptedModel> {
   const requests: unknown[] = [];
   let toolIds = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
@@ -142,9 +142,9 @@ export async function startScriptedModel(steps: readonly ScriptStep[]): Promise<
     }
     return Response.json(message(blocks, stop));
   });
-  return {
+  return Promise.resolve({
     url: `http://127.0.0.1:${server.addr.port}`,
     requests,
     close: () => server.shutdown(),
-  };
+  });
 }
