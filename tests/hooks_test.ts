@@ -1,0 +1,334 @@
+/**
+ * The hooks as Claude Code runs them: the exact command lines `install` writes (least-privilege
+ * flags, through `sh -c`), on real payloads, on malformed input, and 16 at once. Plus the CLI.
+ */
+import assert from "node:assert/strict";
+import { hookCommands } from "../src/cli/install.ts";
+import { patternId } from "../src/pattern.ts";
+import { openStore } from "../src/store.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const FIXTURES = [
+  "01-pre-write",
+  "02-post-write",
+  "03-pre-edit",
+  "04-post-edit",
+  "05-pre-write",
+  "06-post-write",
+  "07-pre-edit",
+  "08-post-edit",
+  "09-sessionend",
+];
+
+function world() {
+  const dataDir = Deno.makeTempDirSync({ prefix: "pt-hooks-" });
+  const configPath = `${dataDir}/config.yaml`;
+  const commands = hookCommands({ deno: Deno.execPath(), root: ROOT, dataDir, configPath });
+  const env = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: dataDir,
+    PATTERN_TRACKER_DATA_DIR: dataDir,
+    PATTERN_TRACKER_CONFIG: configPath,
+    PATTERN_TRACKER_AUTO_FLUSH: "false",
+  };
+  return { dataDir, configPath, commands, env };
+}
+
+async function runHookProcess(command: string, env: Record<string, string>, input: Uint8Array) {
+  const child = new Deno.Command("sh", {
+    args: ["-c", command],
+    env,
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(input).catch(() => {});
+  await writer.close().catch(() => {});
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+function logRecords(dataDir: string): Record<string, unknown>[] {
+  try {
+    return Deno.readTextFileSync(`${dataDir}/pattern-tracker.log.jsonl`).trim().split("\n").filter(
+      Boolean,
+    ).map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+Deno.test("every real payload: exit 0, empty stdout, and the store holds the session's lineage", async () => {
+  const { dataDir, commands, env } = world();
+  for (const name of FIXTURES) {
+    const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+    const r = await runHookProcess(
+      name.includes("pre") ? commands.pre : commands.post,
+      env,
+      payload,
+    );
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.equal(r.stdout, "", name);
+    assert.equal(r.stderr, "", name);
+  }
+  const store = openStore(dataDir);
+  const history = store.fileHistory("/home/dev/project/app.py");
+  const executions = ["toolu_01", "toolu_02", "toolu_03", "toolu_04"].map((id) =>
+    store.execution(id)
+  );
+  store.close();
+  const contents = [
+    "def add(a, b):\n    return a + b\n",
+    "def add(a, b):\n    return a + b  # sum\n",
+    "def add(a: int, b: int) -> int:\n    return a + b\n",
+    "def add(a: float, b: float) -> float:\n    return a + b\n",
+  ];
+  const ids = await Promise.all(contents.map(patternId));
+  assert.deepEqual(history.map((v) => v.patternId), ids);
+  assert.deepEqual(history.map((v) => v.parentPatternId), [null, ids[0], ids[1], ids[2]]);
+  for (const e of executions) {
+    assert.ok(e?.startedAt && e.finishedAt, "pre recorded the intent, post the outcome");
+    assert.equal(e.success, true);
+  }
+  assert.deepEqual(executions.map((e) => e?.durationMs), [11, 5, 3, 3]);
+  assert.equal(logRecords(dataDir).filter((r) => r.level === "error").length, 0);
+});
+
+Deno.test("malformed input: exit 0, empty stdout, and a log line that names the problem", async () => {
+  const { dataDir, commands, env } = world();
+  const big = new TextEncoder().encode(JSON.stringify({
+    hook_event_name: "PostToolUse",
+    tool_name: "Write",
+    tool_use_id: "toolu_big",
+    tool_input: { file_path: "/p/big.txt", content: "x".repeat(20 * 1024 * 1024) },
+    tool_response: {
+      type: "create",
+      content: "x".repeat(20 * 1024 * 1024),
+      originalFile: null,
+      structuredPatch: [],
+    },
+  }));
+  const cases: [string, Uint8Array, RegExp | null][] = [
+    ["empty", new Uint8Array(), /empty payload/],
+    ["not JSON", new TextEncoder().encode("hello"), /not JSON/],
+    ["binary", crypto.getRandomValues(new Uint8Array(4096)), /not JSON/],
+    ["array", new TextEncoder().encode("[]"), /JSON object/],
+    [
+      "wrong shape",
+      new TextEncoder().encode(
+        JSON.stringify({
+          hook_event_name: "PostToolUse",
+          tool_name: "Edit",
+          tool_use_id: "t",
+          tool_input: [],
+        }),
+      ),
+      /tool_input must be an object/,
+    ],
+    ["a 40 MB Write", big, null],
+  ];
+  for (const [label, input, logged] of cases) {
+    const before = logRecords(dataDir).length;
+    const r = await runHookProcess(commands.post, env, input);
+    assert.equal(r.code, 0, label);
+    assert.equal(r.stdout, "", label);
+    const added = logRecords(dataDir).slice(before);
+    if (logged) {
+      assert.ok(
+        added.some((l) => l.level === "error" && logged.test(String(l.error))),
+        `${label}: ${JSON.stringify(added)}`,
+      );
+    } else {
+      assert.equal(added.filter((l) => l.level === "error").length, 0, label);
+    }
+  }
+  const store = openStore(dataDir);
+  const big40 = store.fileHistory("/p/big.txt");
+  store.close();
+  assert.equal(big40.length, 1, "the large Write was recorded");
+});
+
+Deno.test("an unwritable data directory or a broken config never breaks Claude: exit 0, empty stdout", async () => {
+  const { dataDir, commands, env } = world();
+  Deno.writeTextFileSync(`${dataDir}/config.yaml`, "enabled: [unclosed\n");
+  const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
+  const r1 = await runHookProcess(commands.post, env, payload);
+  assert.equal(r1.code, 0);
+  assert.equal(r1.stdout, "");
+  assert.ok(
+    logRecords(dataDir).some((l) => l.event === "config_invalid" && /YAML/.test(String(l.reason))),
+  );
+  // Permissions deny writing elsewhere: point the data dir outside the granted one.
+  const r2 = await runHookProcess(commands.post, {
+    ...env,
+    PATTERN_TRACKER_DATA_DIR: "/proc/forbidden",
+  }, payload);
+  assert.equal(r2.code, 0);
+  assert.equal(r2.stdout, "");
+});
+
+Deno.test("16 hook processes at once lose nothing; the same payload 16 times records once", async () => {
+  const { dataDir, commands, env } = world();
+  const template = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`));
+  const distinct = Array.from({ length: 16 }, (_, i) => {
+    const content = `value_${i} = ${i}\n`;
+    return {
+      ...template,
+      tool_use_id: `toolu_p${i}`,
+      tool_input: { file_path: `/project/f${i}.py`, content },
+      tool_response: { ...template.tool_response, filePath: `/project/f${i}.py`, content },
+    };
+  });
+  const results = await Promise.all(
+    distinct.map((p) =>
+      runHookProcess(commands.post, env, new TextEncoder().encode(JSON.stringify(p)))
+    ),
+  );
+  assert.ok(results.every((r) => r.code === 0 && r.stdout === ""));
+  const same = new TextEncoder().encode(
+    JSON.stringify({
+      ...distinct[0],
+      tool_use_id: "toolu_same",
+      tool_input: { file_path: "/project/same.py", content: "s = 1\n" },
+      tool_response: {
+        ...template.tool_response,
+        filePath: "/project/same.py",
+        content: "s = 1\n",
+      },
+    }),
+  );
+  const dupes = await Promise.all(
+    Array.from({ length: 16 }, () => runHookProcess(commands.post, env, same)),
+  );
+  assert.ok(dupes.every((r) => r.code === 0 && r.stdout === ""));
+  const store = openStore(dataDir);
+  const c = store.counts();
+  store.close();
+  assert.equal(c.versions, 17);
+  assert.equal(c.executions, 17);
+  assert.equal(c.outbox, 17);
+  assert.equal(c.patterns, 17);
+  assert.equal(
+    logRecords(dataDir).filter((l) => l.level === "error").length,
+    0,
+    JSON.stringify(logRecords(dataDir)),
+  );
+});
+
+async function cli(args: string[], env: Record<string, string>) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--allow-net",
+      `${ROOT}/tracker.ts`,
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("CLI: lineage by path, name and pattern ID; status; selftest; help; errors a user can act on", async () => {
+  const { dataDir, commands, env } = world();
+  for (const name of FIXTURES) {
+    await runHookProcess(
+      name.includes("pre") ? commands.pre : commands.post,
+      env,
+      Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`),
+    );
+  }
+  const json = JSON.parse(
+    (await cli(["lineage", "/home/dev/project/app.py", "--json"], env)).stdout,
+  );
+  assert.equal(json.versions.length, 4);
+  const byName = await cli(["lineage", "app.py"], env);
+  assert.match(byName.stdout, /4 versions/);
+  const last = json.versions[3].pattern_id;
+  const ancestry = await cli(["lineage", last.slice(0, 8)], env);
+  assert.equal(ancestry.code, 0);
+  for (const v of json.versions.slice(0, 3)) {
+    assert.ok(ancestry.stdout.includes(v.pattern_id), "every ancestor is in the tree");
+  }
+  const ancestryJson = JSON.parse((await cli(["lineage", last, "--json"], env)).stdout);
+  assert.equal(ancestryJson.ancestry.length, 3);
+  const unknown = await cli(["lineage", "nothing.rs"], env);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no tracked file or pattern matches "nothing.rs"/);
+  const status = JSON.parse((await cli(["status", "--json"], env)).stdout);
+  assert.equal(status.counts.versions, 4);
+  assert.equal(status.counts.outbox, 4);
+  assert.equal(status.data_dir, dataDir);
+  const selftest = await cli(["selftest"], {
+    ...env,
+    PATTERN_TRACKER_INTELLIGENCE_URL: "http://127.0.0.1:9",
+  });
+  assert.equal(selftest.code, 0, selftest.stdout);
+  assert.match(selftest.stdout, /Same instance: True/);
+  assert.match(selftest.stdout, /3d73da5b43ce076f \(expected 3d73da5b43ce076f\)/);
+  assert.match((await cli(["help"], env)).stdout, /Usage: tracker.ts/);
+  const bad = await cli(["frobnicate"], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown command "frobnicate"/);
+});
+
+Deno.test("CLI install/uninstall: backup, idempotent, only ours removed, broken settings left untouched", async () => {
+  const { dataDir, env } = world();
+  const settings = `${dataDir}/settings.json`;
+  Deno.writeTextFileSync(
+    settings,
+    JSON.stringify({
+      model: "opus",
+      hooks: { Stop: [{ hooks: [{ type: "command", command: "say done" }] }] },
+    }),
+  );
+  const first = await cli(["install", "--settings", settings], env);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /backup: .*settings\.json\.bak-/);
+  const installed = JSON.parse(Deno.readTextFileSync(settings));
+  assert.equal(installed.model, "opus");
+  assert.ok(
+    installed.hooks.Stop && installed.hooks.PreToolUse && installed.hooks.PostToolUse &&
+      installed.hooks.PostToolUseFailure,
+  );
+  const second = await cli(["install", "--settings", settings], env);
+  assert.match(second.stdout, /Already installed/);
+  assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), installed);
+  const removed = await cli(["uninstall", "--settings", settings], env);
+  assert.equal(removed.code, 0);
+  assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), {
+    model: "opus",
+    hooks: { Stop: [{ hooks: [{ type: "command", command: "say done" }] }] },
+  });
+  Deno.writeTextFileSync(settings, "{ not json");
+  const broken = await cli(["install", "--settings", settings], env);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /not valid JSON.*Nothing was changed/);
+  assert.equal(Deno.readTextFileSync(settings), "{ not json");
+});
+
+Deno.test("demo replays the bundled session through the hooks and prints four versions", async () => {
+  const out = await cli(["demo"], {
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.makeTempDirSync(),
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /9 hook runs, all exit 0 with empty stdout/);
+  assert.match(out.stdout, /\(4 versions\)/);
+  assert.match(out.stdout, /v4  6f70a39026fa4c07  modified from b414e3e8a1cc84d0/);
+});
