@@ -26,7 +26,8 @@ import {
   parseBreaker,
 } from "./delivery_plan.ts";
 import type { LogRecord } from "./log.ts";
-import type { OutboxRow, Store } from "./store.ts";
+import { openStore, type OutboxRow, type Store } from "./store.ts";
+import { tryFlusherLock } from "./flusher.ts";
 
 /** How many pending rows one ordering round looks at. */
 export const DELIVERY_WINDOW = 20_000;
@@ -340,5 +341,66 @@ async function refreshAnalytics(
       });
       return; // best effort: stop at the first failure
     }
+  }
+}
+
+/** How long a background flusher stays after the outbox empties, so a burst of edits shares it. */
+export const LINGER_MS = 3000;
+/** How often a lingering flusher looks for new events. */
+export const POLL_MS = 200;
+
+/**
+ * The background flusher's life: take the lock (or leave it to the flusher that has it), deliver,
+ * then linger a few seconds polling for new events — hooks that see the lock held do not start
+ * another process — and exit. After releasing the lock it looks once more, so an event queued by a
+ * hook that saw the lock held just before the release is not left behind.
+ *
+ * @example
+ * ```ts
+ * import { runBackgroundFlusher } from "./flusher.ts";
+ * // await runBackgroundFlusher(config, { log: (r) => appendLog(config.logFile, r) });
+ * ```
+ */
+export async function runBackgroundFlusher(
+  config: TrackerConfig,
+  deps: { log: (record: LogRecord) => void; lingerMs?: number; pollMs?: number },
+): Promise<void> {
+  const lingerMs = deps.lingerMs ?? LINGER_MS;
+  const pollMs = deps.pollMs ?? POLL_MS;
+  for (;;) {
+    const lock = tryFlusherLock(config.dataDir);
+    if (!lock) return;
+    const store = openStore(config.dataDir);
+    let seen = -1;
+    let stopped = false;
+    try {
+      let idleSince = Date.now();
+      for (;;) {
+        const newest = store.maxOutboxId();
+        if (newest !== seen) {
+          seen = newest;
+          const report = await flushOutbox(store, config, { deps: { log: deps.log } });
+          deps.log({
+            level: "info",
+            event: "flush",
+            mode: "background",
+            ...report,
+            breaker: report.breaker.state,
+          });
+          if (report.stopped) {
+            stopped = true; // the breaker is open: hooks will start a probe after the cool-down
+            break;
+          }
+          idleSince = Date.now();
+        }
+        if (Date.now() - idleSince >= lingerMs) break;
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    } finally {
+      lock.close();
+    }
+    const arrived = !stopped && store.maxOutboxId() !== seen;
+    store.close();
+    if (!arrived) return;
   }
 }

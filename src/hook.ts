@@ -11,7 +11,6 @@ import { appendLog } from "./log.ts";
 import { type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { recordChange, recordFailure, recordIntent } from "./record.ts";
 import { openStore, type Store } from "./store.ts";
-import { wakeFlusher } from "./flusher.ts";
 import { isPathTracked } from "./privacy.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
@@ -38,8 +37,13 @@ export type HookResult = {
 
 /** Options for {@linkcode runHook}; tests inject these. */
 export interface HookOptions {
-  /** Called after a hook queued events: starts the background flusher (default {@linkcode wakeFlusher}). */
+  /** Called after a hook queued events: starts the background flusher (default: `wakeFlusher`). */
   wake?: (store: Store, config: TrackerConfig, configPath: string) => boolean;
+  /**
+   * Leave the database open when the process is about to exit: closing the last connection
+   * checkpoints the WAL, which costs the hook time and is done by the next writer anyway.
+   */
+  leaveOpen?: boolean;
 }
 
 /**
@@ -116,7 +120,9 @@ export async function runHook(
         case "change": {
           const result = await recordChange(store, parsed, recordOptions);
           const queued = result.kind === "recorded" && result.versions.length > 0;
-          const woke = queued && (options.wake ?? wakeFlusher)(store, config, configPath);
+          // Loaded only when needed: most hook runs never start a flusher.
+          const wake = options.wake ?? (queued ? (await import("./flusher.ts")).wakeFlusher : null);
+          const woke = queued && wake !== null && wake(store, config, configPath);
           return { outcome: result.kind, queued, detail: woke ? "flusher started" : undefined };
         }
         default: {
@@ -125,7 +131,7 @@ export async function runHook(
         }
       }
     } finally {
-      store.close();
+      if (!options.leaveOpen) store.close();
     }
   } catch (error) {
     if (logFile) {
@@ -143,24 +149,30 @@ export async function runHook(
 
 /**
  * Reads all of stdin, up to {@linkcode MAX_PAYLOAD_BYTES}; returns null (after draining the rest,
- * so Claude Code's write does not fail) when the payload is larger.
+ * so Claude Code's write does not fail) when the payload is larger. Synchronous reads: for a pipe
+ * they cost a fraction of the stream machinery, and the hook has nothing else to do meanwhile.
  *
  * @example
  * ```ts
  * import { readStdin } from "./hook.ts";
- * const bytes = await readStdin(Deno.stdin.readable);
+ * const bytes = readStdin(Deno.stdin);
  * ```
  */
-export async function readStdin(stream: ReadableStream<Uint8Array>): Promise<Uint8Array | null> {
+export function readStdin(input: { readSync(p: Uint8Array): number | null }): Uint8Array | null {
   const chunks: Uint8Array[] = [];
   let size = 0;
   let tooLarge = false;
-  for await (const chunk of stream) {
-    size += chunk.length;
+  const buffer = new Uint8Array(256 * 1024);
+  for (;;) {
+    const n = input.readSync(buffer);
+    if (n === null) break;
+    if (n === 0) continue;
+    size += n;
     if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
-    if (!tooLarge) chunks.push(chunk);
+    if (!tooLarge) chunks.push(buffer.slice(0, n));
   }
   if (tooLarge) return null;
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
@@ -181,8 +193,8 @@ export async function readStdin(stream: ReadableStream<Uint8Array>): Promise<Uin
  */
 export async function hookMain(kind: HookKind, options: HookOptions = {}): Promise<never> {
   try {
-    const input = await readStdin(Deno.stdin.readable);
-    await runHook(kind, input, options);
+    const input = readStdin(Deno.stdin);
+    await runHook(kind, input, { leaveOpen: true, ...options });
   } catch {
     // runHook logs its own failures; reaching here means stdin itself failed. Claude must go on.
   }

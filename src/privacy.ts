@@ -96,17 +96,22 @@ export interface Redaction {
 const KEY_WORDS =
   "(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|auth)";
 
+/** A cheap pre-check: the assignment rules' large expressions run only on code that may match. */
+const KEY_WORDS_HINT = new RegExp(KEY_WORDS, "i");
+
 /** Secret shapes, most specific first. Each replaces the secret only, keeping the code readable. */
 const RULES: ReadonlyArray<
-  { kind: string; re: RegExp; replace: (m: string, ...g: string[]) => string }
+  { kind: string; re: RegExp; hint?: RegExp; replace: (m: string, ...g: string[]) => string }
 > = [
   {
     kind: "private_key",
+    hint: /PRIVATE KEY-----/,
     re: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g,
     replace: () => "[REDACTED:private_key]",
   },
   {
     kind: "connection_string",
+    hint: /:\/\/[^\s/]*@/,
     re: /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^\s:/@'"]+):([^\s@'"/]+)@/g,
     replace: (_m, scheme, user) => `${scheme}${user}:[REDACTED:connection_string]@`,
   },
@@ -152,6 +157,7 @@ const RULES: ReadonlyArray<
   },
   {
     kind: "bearer_token",
+    hint: /Bearer|Basic/,
     re: /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/-]{16,}=*)/g,
     replace: (_m, scheme) => `${scheme} [REDACTED:bearer_token]`,
   },
@@ -190,6 +196,7 @@ export function redactSecrets(code: string): Redaction {
   const counts: Record<string, number> = {};
   let text = code;
   for (const rule of RULES) {
+    if (rule.hint && !rule.hint.test(text)) continue;
     text = text.replace(rule.re, (...args) => {
       counts[rule.kind] = (counts[rule.kind] ?? 0) + 1;
       const groups = args.slice(1, -2).map((g) => (typeof g === "string" ? g : ""));

@@ -131,10 +131,11 @@ export async function recordChange(
   const clock = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => crypto.randomUUID());
   // Hashing is async (WebCrypto), so it happens before the synchronous transaction.
-  const afterId = await patternId(change.after);
-  const beforeId = typeof change.before === "string"
-    ? await patternId(change.before)
-    : change.before;
+  const [afterId, beforeHash] = await Promise.all([
+    patternId(change.after),
+    typeof change.before === "string" ? patternId(change.before) : null,
+  ]);
+  const beforeId = typeof change.before === "string" ? beforeHash : change.before;
   const timestamp = clock().toISOString();
   const language = languageFromPath(change.filePath.replace(/#.*$/, ""));
 
@@ -249,7 +250,8 @@ export async function recordChange(
       versions.push(version);
     };
 
-    const latestCode = latest ? store.pattern(latest.patternId)?.code ?? null : null;
+    // The newest version's code is read only when the payload does not carry the content before.
+    const latestCode = () => latest ? store.pattern(latest.patternId)?.code ?? null : null;
     if (
       decision.kind === "modified" && typeof change.before === "string" &&
       latest?.patternId !== beforeId
@@ -258,19 +260,19 @@ export async function recordChange(
         code: change.before,
         id: beforeId as string,
         parentId: latest?.patternId ?? null,
-        parentCode: latestCode,
+        parentCode: latestCode(),
         toolName: latest ? "external" : "baseline",
         toolUseId: null,
         reason: latest
           ? "changed outside Claude Code since the last tracked version"
           : "content before tracking began",
-        delta: lineDeltaBetween(latestCode, change.before),
+        delta: lineDeltaBetween(latestCode(), change.before),
         durationMs: null,
         replaceAll: false,
       });
     }
 
-    const parentCode = typeof change.before === "string" ? change.before : latestCode;
+    const parentCode = typeof change.before === "string" ? change.before : latestCode();
     const delta = change.lineDelta ?? lineDeltaBetween(parentCode, change.after);
     if (decision.kind !== "unchanged") {
       addVersion({

@@ -504,6 +504,11 @@ export class Store {
     return this.#all("SELECT * FROM outbox ORDER BY id LIMIT ?", limit).map(toOutbox);
   }
 
+  /** Highest outbox row ID ever used (0 when none): tells a flusher whether anything new arrived. */
+  maxOutboxId(): number {
+    return Number(this.#get("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")?.seq ?? 0);
+  }
+
   /** Pattern IDs of pending events after row `afterId` (outside a delivery window). */
   pendingPatternIdsAfter(afterId: number): Set<string> {
     return new Set(

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { patternId } from "../src/pattern.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
 import { type ScriptStep, startScriptedModel } from "./claude/scripted_model.ts";
+import { denoDirEnv } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const claude = await ensureClaudeCode();
@@ -121,6 +122,7 @@ Deno.test({
     const env = {
       HOME: home,
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...denoDirEnv(),
       PATTERN_TRACKER_DATA_DIR: data,
       PATTERN_TRACKER_AUTO_FLUSH: "false",
     };
@@ -182,6 +184,7 @@ Deno.test({
     const env = {
       HOME: home,
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...denoDirEnv(),
       PATTERN_TRACKER_DENO: Deno.execPath(),
       PATTERN_TRACKER_AUTO_FLUSH: "false",
     };
@@ -231,6 +234,7 @@ Deno.test({
     const env = {
       HOME: home,
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...denoDirEnv(),
       PATTERN_TRACKER_DATA_DIR: data,
       PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
     };

@@ -8,6 +8,7 @@ import { defaultConfig, type TrackerConfig } from "../src/config.ts";
 import { flushOutbox, type FlushReport } from "../src/flush.ts";
 import { openStore } from "../src/store.ts";
 import { type Phase4Server, startPhase4Server } from "./phase4_server.ts";
+import { denoDirEnv } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -345,6 +346,7 @@ Deno.test("16 concurrent hooks with a flaky server: nothing lost, nothing duplic
     const env = {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME: dataDir,
+      ...denoDirEnv(),
       PATTERN_TRACKER_DATA_DIR: dataDir,
       PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
       PATTERN_TRACKER_CONFIG: `${dataDir}/none.yaml`,
@@ -400,5 +402,30 @@ Deno.test("16 concurrent hooks with a flaky server: nothing lost, nothing duplic
     assert.equal(held.length, 16, `server holds ${held.length}`);
     assert.deepEqual(new Set(held), new Set(expectedIds));
     assert.equal(storeCounts(dataDir).executions, 16);
+  });
+});
+
+Deno.test("the background flusher lingers for new events, delivers them, then exits and frees the lock", async () => {
+  await withServer(async (server, dataDir) => {
+    const config = testConfig(dataDir, server.url);
+    const first = await recordSession(config, 1, 1);
+    const { runBackgroundFlusher } = await import("../src/flush.ts");
+    const { tryFlusherLock } = await import("../src/flusher.ts");
+    const started = performance.now();
+    const running = runBackgroundFlusher(config, { log: () => {}, lingerMs: 600, pollMs: 50 });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(tryFlusherLock(dataDir), null, "the lingering flusher holds the lock");
+    // A hook queues more while the flusher lingers: it does not start another, the flusher takes it.
+    const tracker = new PatternTracker(config);
+    await tracker.trackCreation("late = 1\n", { filePath: "/project/late.py" });
+    tracker.close();
+    await running;
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 600 && elapsed < 5000, `lingered ${elapsed} ms`);
+    assert.equal(storeCounts(dataDir).outbox, 0);
+    assert.equal(server.events().length, first.length + 1);
+    const lock = tryFlusherLock(dataDir);
+    assert.ok(lock, "the lock is free after exit");
+    lock.close();
   });
 });

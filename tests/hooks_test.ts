@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { hookCommands } from "../src/cli/install.ts";
 import { patternId } from "../src/pattern.ts";
 import { openStore } from "../src/store.ts";
+import { denoDirEnv } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const FIXTURES = [
@@ -30,6 +31,7 @@ function world() {
     PATTERN_TRACKER_DATA_DIR: dataDir,
     PATTERN_TRACKER_CONFIG: configPath,
     PATTERN_TRACKER_AUTO_FLUSH: "false",
+    ...denoDirEnv(),
   };
   return { dataDir, configPath, commands, env };
 }
@@ -162,7 +164,9 @@ Deno.test("an unwritable data directory or a broken config never breaks Claude: 
   assert.equal(r1.code, 0);
   assert.equal(r1.stdout, "");
   assert.ok(
-    logRecords(dataDir).some((l) => l.event === "config_invalid" && /YAML/.test(String(l.reason))),
+    logRecords(dataDir).some((l) =>
+      l.event === "config_invalid" && /not valid YAML/.test(String(l.reason))
+    ),
   );
   // Permissions deny writing elsewhere: point the data dir outside the granted one.
   const r2 = await runHookProcess(commands.post, {

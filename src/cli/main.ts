@@ -33,8 +33,8 @@ import {
   type StatusReport,
 } from "./status.ts";
 import { homeDir } from "../config.ts";
-import { flushOutbox, type FlushReport } from "../flush.ts";
-import { tryFlusherLock, waitForFlusherLock } from "../flusher.ts";
+import { flushOutbox, type FlushReport, runBackgroundFlusher } from "../flush.ts";
+import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
 import { BINARIES, ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
@@ -384,33 +384,9 @@ async function flush(args: string[]): Promise<number> {
   Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log = (record: Parameters<typeof appendLog>[1]) => appendLog(config.logFile, record);
   if (values.background) {
-    // Detached, started by a hook: take the lock or leave it to the flusher that has it. Loop while
-    // rounds make progress: a hook may queue events after our last read and see the lock held.
-    for (;;) {
-      const lock = tryFlusherLock(config.dataDir);
-      if (!lock) return 0;
-      const store = openStore(config.dataDir);
-      let progressed = false;
-      try {
-        const report = await flushOutbox(store, config, { deps: { log } });
-        log({
-          level: "info",
-          event: "flush",
-          mode: "background",
-          ...report,
-          breaker: report.breaker.state,
-        });
-        progressed = !report.stopped && report.sent + report.deadLettered > 0;
-      } finally {
-        store.close();
-        lock.close();
-      }
-      if (!progressed) return 0;
-      const again = openStore(config.dataDir);
-      const pending = again.counts().outbox;
-      again.close();
-      if (pending === 0) return 0;
-    }
+    // Detached, started by a hook.
+    await runBackgroundFlusher(config, { log });
+    return 0;
   }
   const lock = await waitForFlusherLock(config.dataDir, 60_000);
   if (!lock) {

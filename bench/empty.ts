@@ -1,0 +1,1 @@
+// An empty script: the floor that hook latency is measured against.
