@@ -165,6 +165,7 @@ const RULES: ReadonlyArray<
     // password = "hunter2", "apiKey": "…", api_key: '…' — quoted literals only, so code such as
     // `password = read_password()` stays as it is.
     kind: "assigned_secret",
+    hint: KEY_WORDS_HINT,
     re: new RegExp(
       `((["']?)[A-Za-z0-9_.-]*${KEY_WORDS}[A-Za-z0-9_.-]*\\2\\s*(?::=|=>|[:=])\\s*)(["'\`])(?![^"'\`\\n]*\\[REDACTED)([^"'\`\\n]{4,})\\3`,
       "gi",
@@ -174,6 +175,7 @@ const RULES: ReadonlyArray<
   {
     // .env style: API_TOKEN=abc123 at the start of a line, unquoted.
     kind: "assigned_secret",
+    hint: KEY_WORDS_HINT,
     re: new RegExp(
       `^(\\s*(?:export\\s+)?[A-Za-z0-9_]*${KEY_WORDS}[A-Za-z0-9_]*=)(?!\\[REDACTED)([^\\s"'\`#]{4,})`,
       "gim",
