@@ -334,5 +334,8 @@ Deno.test("demo replays the bundled session through the hooks and prints four ve
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /9 hook runs, all exit 0 with empty stdout/);
   assert.match(out.stdout, /\(4 versions\)/);
-  assert.ok(out.stdout.includes("v4  6f70a39026fa4c07  modified from b414e3e8a1cc84d0"), out.stdout);
+  assert.ok(
+    out.stdout.includes("v4  6f70a39026fa4c07  modified from b414e3e8a1cc84d0"),
+    out.stdout,
+  );
 });
