@@ -361,6 +361,88 @@ export class Store {
     ).map((r) => String(r.file_path));
   }
 
+  /** Tracked files, newest change first; only those a session touched when `sessionId` is given. */
+  trackedFiles(options: { sessionId?: string; limit?: number } = {}): string[] {
+    const limit = options.limit ?? 1000;
+    const rows = options.sessionId
+      ? this.#all(
+        "SELECT file_path FROM file_versions WHERE session_id = ? GROUP BY file_path ORDER BY MAX(id) DESC LIMIT ?",
+        options.sessionId,
+        limit,
+      )
+      : this.#all(
+        "SELECT file_path FROM file_versions GROUP BY file_path ORDER BY MAX(id) DESC LIMIT ?",
+        limit,
+      );
+    return rows.map((r) => String(r.file_path));
+  }
+
+  /** Executions, oldest first; only a session's when `sessionId` is given. */
+  executions(options: { sessionId?: string; limit?: number } = {}): ExecutionRow[] {
+    const limit = options.limit ?? 100_000;
+    const rows = options.sessionId
+      ? this.#all(
+        "SELECT * FROM executions WHERE session_id = ? ORDER BY COALESCE(started_at, finished_at) LIMIT ?",
+        options.sessionId,
+        limit,
+      )
+      : this.#all(
+        "SELECT * FROM executions ORDER BY COALESCE(started_at, finished_at) LIMIT ?",
+        limit,
+      );
+    return rows.map(toExecution);
+  }
+
+  /** Every pattern, in ID order (for export). */
+  allPatterns(): PatternRow[] {
+    return this.#all("SELECT * FROM patterns ORDER BY pattern_id").map(toPattern);
+  }
+
+  /** Every file version, in the order recorded (for export). */
+  allVersions(): FileVersion[] {
+    return this.#all("SELECT * FROM file_versions ORDER BY id").map(toVersion);
+  }
+
+  /** Every lineage edge (for export). */
+  allEdges(): {
+    child: string;
+    parent: string;
+    edgeType: string;
+    transformationType: string | null;
+    filePath: string | null;
+    createdAt: string;
+  }[] {
+    return this.#all("SELECT * FROM lineage_edges ORDER BY created_at").map((r) => ({
+      child: String(r.child_pattern_id),
+      parent: String(r.parent_pattern_id),
+      edgeType: String(r.edge_type),
+      transformationType: strOrNull(r.transformation_type),
+      filePath: strOrNull(r.file_path),
+      createdAt: String(r.created_at),
+    }));
+  }
+
+  /** Inserts a version unless that file already has one with this number; true when inserted. */
+  insertVersionIfAbsent(v: FileVersion): boolean {
+    return this.#run(
+      `INSERT INTO file_versions (file_path, version, pattern_id, parent_pattern_id, event_type,
+         transformation_type, tool_name, tool_use_id, session_id, correlation_id, reason, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (file_path, version) DO NOTHING`,
+      v.filePath,
+      v.version,
+      v.patternId,
+      v.parentPatternId,
+      v.eventType,
+      v.transformationType,
+      v.toolName,
+      v.toolUseId,
+      v.sessionId,
+      v.correlationId,
+      v.reason,
+      v.createdAt,
+    ) > 0;
+  }
+
   /** Versions (in any file) that hold a pattern. */
   versionsOfPattern(patternId: string): FileVersion[] {
     return this.#all("SELECT * FROM file_versions WHERE pattern_id = ? ORDER BY id", patternId).map(

@@ -56,8 +56,13 @@ Usage: tracker.ts <command> [options]
 Commands:
   demo                          Replay a bundled real Claude Code session through the hooks and print its lineage
   status [--json]               Store counts, outbox depth, dead letters, last error, data dir
-  lineage <file|pattern-id> [--json]
+  lineage <file|pattern-id> [--json | --format text|json|mermaid|dot]
                                 The chain of versions of a file, or the ancestry of a pattern
+  report [--session ID | --file PATH] [--code] [--out FILE]
+                                A self-contained HTML page: files, lineage graphs, execution metrics
+  export [--format jsonl|agent-trace] [--out FILE]
+                                The store as JSON lines (or Agent Trace records) for other tools
+  import FILE [--queue]         Read an export back, without duplicates (--queue: deliver it too)
   install [--settings PATH] [--compiled [--hooks-dir DIR]]
                                 Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json);
                                 --compiled copies the binaries from dist/ to ~/.claude/hooks and uses them
@@ -96,6 +101,12 @@ export async function main(args: string[]): Promise<number> {
         return await flush(rest);
       case "compile":
         return await compile(rest);
+      case "report":
+        return await (await import("./views.ts")).reportCommand(rest);
+      case "export":
+        return await (await import("./views.ts")).exportCommand(rest);
+      case "import":
+        return await (await import("./views.ts")).importCommand(rest);
       default:
         throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
     }
@@ -145,9 +156,13 @@ async function status(args: string[]): Promise<number> {
 async function lineage(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { json: { type: "boolean" } },
+    options: { json: { type: "boolean" }, format: { type: "string" } },
     allowPositionals: true,
   });
+  const format = values.format ?? (values.json ? "json" : "text");
+  if (!["text", "json", "mermaid", "dot"].includes(format)) {
+    throw new CliError(`--format must be text, json, mermaid or dot, got "${format}"`, 2);
+  }
   const target = positionals[0];
   if (!target || positionals.length > 1) {
     throw new CliError(
@@ -162,16 +177,30 @@ async function lineage(args: string[]): Promise<number> {
     switch (resolved.kind) {
       case "file": {
         const history = store.fileHistory(resolved.filePath);
+        const graph = format === "mermaid" || format === "dot" ? await import("../graph.ts") : null;
         console.log(
-          values.json
+          format === "json"
             ? JSON.stringify(fileLineageJson(resolved.filePath, history), null, 2)
+            : format === "mermaid"
+            ? graph!.renderMermaid(resolved.filePath, history)
+            : format === "dot"
+            ? graph!.renderDot(resolved.filePath, history)
             : renderFileLineage(resolved.filePath, history),
         );
         return 0;
       }
       case "pattern": {
         const result = patternLineage(store, resolved.patternId);
-        console.log(values.json ? JSON.stringify(result, null, 2) : renderAncestry(result));
+        const graph = format === "mermaid" || format === "dot" ? await import("../graph.ts") : null;
+        console.log(
+          format === "json"
+            ? JSON.stringify(result, null, 2)
+            : format === "mermaid"
+            ? graph!.renderAncestryMermaid(result)
+            : format === "dot"
+            ? graph!.renderAncestryDot(result)
+            : renderAncestry(result),
+        );
         return 0;
       }
       case "ambiguous":

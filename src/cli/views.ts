@@ -1,0 +1,152 @@
+/**
+ * `report`, `export` and `import`: the views and interchange formats over the store.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config.ts";
+import { exportRecords, importRecords, toAgentTrace } from "../export.ts";
+import { gatherReportData, renderHtmlReport } from "../report.ts";
+import { openStore } from "../store.ts";
+
+/**
+ * `report [--session ID | --file PATH] [--code] [--out FILE]`: writes the self-contained HTML page.
+ */
+export async function reportCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      session: { type: "string" },
+      file: { type: "string" },
+      code: { type: "boolean" },
+      out: { type: "string" },
+    },
+  });
+  const { config } = await loadConfig();
+  const store = openStore(config.dataDir);
+  try {
+    const data = gatherReportData(store, {
+      sessionId: values.session,
+      filePath: values.file,
+      includeCode: values.code,
+    });
+    const out = values.out ?? "pattern-tracker-report.html";
+    Deno.writeTextFileSync(out, renderHtmlReport(data), { mode: 0o600 });
+    console.log(
+      `Wrote ${out}: ${data.files.length} file(s), ${data.executions.length} tool call(s) (${data.scope}).`,
+    );
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** `export [--format jsonl|agent-trace] [--out FILE]`: JSON lines to a file or stdout. */
+export async function exportCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { format: { type: "string" }, out: { type: "string" } },
+  });
+  const format = values.format ?? "jsonl";
+  if (format !== "jsonl" && format !== "agent-trace") {
+    console.error(`error: --format must be jsonl or agent-trace, got "${format}"`);
+    return 2;
+  }
+  const { config } = await loadConfig();
+  const store = openStore(config.dataDir);
+  const encoder = new TextEncoder();
+  const sink = values.out
+    ? Deno.openSync(values.out, { write: true, create: true, truncate: true, mode: 0o600 })
+    : Deno.stdout;
+  let n = 0;
+  try {
+    const write = (record: unknown) => {
+      const bytes = encoder.encode(JSON.stringify(record) + "\n");
+      for (let off = 0; off < bytes.length;) off += sink.writeSync(bytes.subarray(off));
+      n++;
+    };
+    if (format === "jsonl") { for (const r of exportRecords(store)) write(r); }
+    else for (const v of store.allVersions()) write(toAgentTrace(v, store.pattern(v.patternId)));
+  } catch (error) {
+    // A reader that stops early (`| head`) is not an error of ours.
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  } finally {
+    store.close();
+    if (values.out) (sink as Deno.FsFile).close();
+  }
+  if (values.out) console.error(`Wrote ${n} record(s) to ${values.out} (${format}).`);
+  return 0;
+}
+
+/** `import FILE [--queue]`: reads an export back without duplicates. */
+export async function importCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { queue: { type: "boolean" } },
+    allowPositionals: true,
+  });
+  const file = positionals[0];
+  if (!file) {
+    console.error("error: import takes the export file, e.g. tracker.ts import patterns.jsonl");
+    return 2;
+  }
+  const { config } = await loadConfig();
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (error) {
+    console.error(`error: cannot read ${file}: ${(error as Error).message}`);
+    return 1;
+  }
+  const store = openStore(config.dataDir);
+  try {
+    const { buildLineageEvent } = await import("../events.ts");
+    const report = importRecords(store, text.split("\n"), {
+      queue: values.queue,
+      enqueue: (v, p) => {
+        const event = buildLineageEvent({
+          eventType: v.parentPatternId ? "pattern_modified" : "pattern_created",
+          patternId: v.patternId,
+          parentPatternId: v.parentPatternId,
+          transformationType: v.transformationType as never,
+          fileVersion: v.version,
+          filePath: v.filePath,
+          language: p?.language ?? "unknown",
+          toolName: v.toolName,
+          code: config.storeCode ? p?.code ?? null : null,
+          codeOmitted: config.storeCode ? p?.codeOmitted as never ?? null : "store_code_off",
+          lineCount: p?.lineCount ?? 0,
+          byteSize: p?.byteSize ?? 0,
+          sessionId: v.sessionId,
+          correlationId: v.correlationId,
+          toolUseId: v.toolUseId,
+          timestamp: v.createdAt,
+          reason: v.reason ?? "imported",
+          linesAdded: null,
+          linesRemoved: null,
+          durationMs: null,
+        });
+        store.enqueue({
+          patternId: v.patternId,
+          patternVersion: event.pattern_version,
+          parentPatternIds: event.parent_pattern_ids,
+          body: JSON.stringify(event),
+          createdAt: new Date().toISOString(),
+        });
+      },
+    });
+    console.log(
+      `Imported ${report.patterns} pattern(s), ${report.versions} version(s), ${report.edges} edge(s), ${report.executions} execution(s); ` +
+        `${report.skipped} already present${
+          values.queue ? `; ${report.queued} queued for delivery` : ""
+        }.`,
+    );
+    return 0;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,223 @@
+/** Lineage graphs (Mermaid, DOT), the HTML report (in a real headless browser when one exists), export/import. */
+import assert from "node:assert/strict";
+import { PatternTracker } from "../src/api.ts";
+import { defaultConfig } from "../src/config.ts";
+import { exportRecords, importRecords, toAgentTrace } from "../src/export.ts";
+import {
+  renderAncestryDot,
+  renderAncestryMermaid,
+  renderDot,
+  renderMermaid,
+} from "../src/graph.ts";
+import { patternLineage } from "../src/cli/lineage.ts";
+import { gatherReportData, renderHtmlReport } from "../src/report.ts";
+import { openStore } from "../src/store.ts";
+
+const EVIL =
+  "/repo/<script>document.documentElement.setAttribute('data-injected','1')</script>\"x.py";
+
+async function sampleStore(paths = ["/repo/app.py", EVIL]) {
+  const dataDir = Deno.makeTempDirSync({ prefix: "pt-views-" });
+  const tracker = new PatternTracker({ ...defaultConfig(dataDir), dataDir, autoFlush: false });
+  for (const path of paths) {
+    await tracker.trackCreation("def f(x):\n    return x\n", { filePath: path });
+    await tracker.trackModification(
+      "def f(x):\n    if x is None:\n        return 0\n    return x\n",
+      { filePath: path },
+    );
+    await tracker.trackModification("def f(x):\n    return x or 0\n", { filePath: path });
+  }
+  tracker.trackExecution({
+    toolUseId: "toolu_fail",
+    filePath: paths[0]!,
+    toolName: "Edit",
+    durationMs: 4,
+    success: false,
+    error: "String to replace not found <b>",
+  });
+  tracker.close();
+  return dataDir;
+}
+
+Deno.test("Mermaid and DOT show every version and each edge with its transformation", async () => {
+  const dataDir = await sampleStore(["/repo/app.py"]);
+  const store = openStore(dataDir);
+  const history = store.fileHistory("/repo/app.py");
+  const lineage = patternLineage(store, history[2]!.patternId);
+  store.close();
+  const mermaid = renderMermaid("/repo/app.py", history);
+  assert.match(mermaid, /^flowchart TD/);
+  for (const v of history) assert.ok(mermaid.includes(v.patternId.slice(0, 8)));
+  assert.match(mermaid, /v1 -->\|bugfix\| v2/);
+  assert.match(mermaid, /v2 -->\|simplification\| v3/);
+  const dot = renderDot("/repo/app.py", history);
+  assert.match(dot, /^digraph lineage \{/);
+  assert.match(dot, /v1 -> v2 \[label="bugfix"\];/);
+  assert.match(dot, /\}$/);
+  assert.equal(renderAncestryMermaid(lineage).split("-->").length - 1, 2);
+  assert.match(
+    renderAncestryDot(lineage),
+    new RegExp(`"${history[2]!.patternId}" -> "${history[1]!.patternId}"`),
+  );
+});
+
+Deno.test("DOT output is valid for Graphviz (when dot is installed) even with quotes and backslashes in paths", async () => {
+  const dataDir = await sampleStore(['/repo/we"ird\\name.py']);
+  const store = openStore(dataDir);
+  const dot = renderDot('/repo/we"ird\\name.py', store.fileHistory('/repo/we"ird\\name.py'));
+  store.close();
+  let hasDot = true;
+  try {
+    await new Deno.Command("dot", { args: ["-V"], stdout: "null", stderr: "null" }).output();
+  } catch {
+    hasDot = false;
+  }
+  if (!hasDot) {
+    console.log("Graphviz dot not installed: checking DOT quoting structurally only");
+    assert.ok(dot.includes('we\\"ird\\\\name.py'));
+    return;
+  }
+  const child = new Deno.Command("dot", {
+    args: ["-Tsvg"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(dot));
+  await w.close();
+  const out = await child.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(new TextDecoder().decode(out.stdout), /<svg/);
+});
+
+Deno.test("the HTML report is self-contained and escapes everything from the store", async () => {
+  const dataDir = await sampleStore();
+  const store = openStore(dataDir);
+  const html = renderHtmlReport(gatherReportData(store, { includeCode: true }));
+  store.close();
+  assert.ok(!/(src|href)=["']?https?:/i.test(html), "no network resources");
+  assert.ok(!html.includes("<script>document"), "the path's script tag is escaped");
+  assert.ok(html.includes("&lt;script&gt;document"));
+  assert.equal(
+    (html.match(/<section class="file"/g) ?? []).length,
+    3,
+    "two files and the failures section",
+  );
+  assert.equal((html.match(/<g class="node"/g) ?? []).length, 6);
+  assert.ok(html.includes("String to replace not found &lt;b&gt;"));
+  assert.ok(html.includes("<details><summary>code of v1</summary>"));
+});
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(
+  (p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  },
+);
+if (!CHROMIUM) {
+  console.log(
+    "report browser test skipped: no Chromium at /usr/bin/chromium (apt-get install chromium)",
+  );
+}
+
+Deno.test({
+  name:
+    "the report renders in headless Chromium: graphs and rows present, its script ran, no injected script ran",
+  ignore: !CHROMIUM,
+  async fn() {
+    const dataDir = await sampleStore();
+    const store = openStore(dataDir);
+    const page = `${dataDir}/report.html`;
+    Deno.writeTextFileSync(page, renderHtmlReport(gatherReportData(store, {})));
+    store.close();
+    const flags = [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      `--user-data-dir=${dataDir}/chromium`,
+    ];
+    const dom = await new Deno.Command(CHROMIUM!, {
+      args: [...flags, "--dump-dom", `file://${page}`],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const text = new TextDecoder().decode(dom.stdout);
+    assert.match(text, /data-report-ready="2"/, "the page's own script ran and saw both files");
+    assert.ok(!text.includes('data-injected="1"'), "a script from a file path ran");
+    assert.equal((text.match(/<g class="node"/g) ?? []).length, 6);
+    const png = `${dataDir}/report.png`;
+    await new Deno.Command(CHROMIUM!, {
+      args: [...flags, "--window-size=1100,900", `--screenshot=${png}`, `file://${page}`],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    const bytes = Deno.readFileSync(png);
+    assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG screenshot");
+    assert.ok(bytes.length > 10_000);
+  },
+});
+
+Deno.test("export then import into a fresh store gives the same lineage; importing twice adds nothing", async () => {
+  const from = await sampleStore();
+  const source = openStore(from);
+  const lines = [...exportRecords(source)].map((r) => JSON.stringify(r));
+  const files = source.trackedFiles();
+  const expected = Object.fromEntries(files.map((f) => [f, source.fileHistory(f)]));
+  source.close();
+  assert.equal(JSON.parse(lines[0]!).type, "header");
+  const to = Deno.makeTempDirSync({ prefix: "pt-import-" });
+  const target = openStore(to);
+  const first = importRecords(target, lines);
+  assert.equal(first.versions, 6);
+  assert.equal(first.skipped, 0);
+  const second = importRecords(target, lines);
+  assert.equal(second.versions + second.patterns + second.executions, 0);
+  for (const f of files) {
+    const strip = (vs: typeof expected[string]) =>
+      vs.map(({ version, patternId, parentPatternId, eventType, transformationType }) => ({
+        version,
+        patternId,
+        parentPatternId,
+        eventType,
+        transformationType,
+      }));
+    assert.deepEqual(strip(target.fileHistory(f)), strip(expected[f]!));
+  }
+  const c = target.counts();
+  assert.equal(c.versions, 6);
+  assert.equal(c.outbox, 0, "imported versions are not queued unless asked");
+  assert.throws(() => importRecords(target, ["{not json"]), /line 1 is not JSON/);
+  assert.throws(
+    () => importRecords(target, [JSON.stringify({ type: "pattern" })]),
+    /starts with a header/,
+  );
+  target.close();
+});
+
+Deno.test("Agent Trace records attribute the whole file version to the AI and keep our lineage in metadata", async () => {
+  const dataDir = await sampleStore(["/repo/app.py"]);
+  const store = openStore(dataDir);
+  const [v1, v2] = store.fileHistory("/repo/app.py");
+  const trace = toAgentTrace(v2!, store.pattern(v2!.patternId));
+  store.close();
+  assert.equal(trace.version, "0.1.0");
+  assert.equal(trace.files[0]?.path, "/repo/app.py");
+  assert.deepEqual(trace.files[0]?.conversations[0]?.ranges, [{
+    start_line: 1,
+    end_line: 4,
+    content_hash: `sha256-16:${v2!.patternId}`,
+  }]);
+  assert.equal(trace.files[0]?.conversations[0]?.contributor.type, "ai");
+  assert.equal(
+    (trace.metadata["dev.pattern-tracker"] as { parent_pattern_id: string }).parent_pattern_id,
+    v1!.patternId,
+  );
+});
