@@ -12,46 +12,8 @@ import { appendLog } from "./log.ts";
 import type { Store } from "./store.ts";
 import { BINARIES, isCompiled, ROOT } from "./runtime.ts";
 
-/** Name of the lock file inside the data directory. */
-export const LOCK_FILE = "flusher.lock";
-
-/**
- * Takes the flusher lock without waiting; returns the open file holding it, or null when another
- * flusher has it. Close the file to release.
- *
- * @example
- * ```ts
- * import { tryFlusherLock } from "./flusher.ts";
- * const lock = tryFlusherLock(Deno.makeTempDirSync());
- * lock?.close();
- * ```
- */
-export function tryFlusherLock(dataDir: string): Deno.FsFile | null {
-  const file = Deno.openSync(`${dataDir}/${LOCK_FILE}`, {
-    read: true,
-    write: true,
-    create: true,
-    mode: 0o600,
-  });
-  try {
-    if (file.tryLockSync(true)) return file;
-  } catch { /* treated as held */ }
-  file.close();
-  return null;
-}
-
-/** Waits up to `timeoutMs` for the flusher lock (a manual flush waits for a background one). */
-export async function waitForFlusherLock(
-  dataDir: string,
-  timeoutMs: number,
-): Promise<Deno.FsFile | null> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lock = tryFlusherLock(dataDir);
-    if (lock || Date.now() >= deadline) return lock;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export { LOCK_FILE, tryFlusherLock, waitForFlusherLock } from "./lock.ts";
+import { tryFlusherLock } from "./lock.ts";
 
 /** Host and port for `--allow-net`, from the service URL. */
 export function netPermission(intelligenceUrl: string): string {

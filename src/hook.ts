@@ -12,6 +12,7 @@ import { type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { recordChange, recordFailure, recordIntent } from "./record.ts";
 import { openStore, type Store } from "./store.ts";
 import { isPathTracked } from "./privacy.ts";
+import { tryFlusherLock } from "./lock.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -120,9 +121,13 @@ export async function runHook(
         case "change": {
           const result = await recordChange(store, parsed, recordOptions);
           const queued = result.kind === "recorded" && result.versions.length > 0;
-          // Loaded only when needed: most hook runs never start a flusher.
-          const wake = options.wake ?? (queued ? (await import("./flusher.ts")).wakeFlusher : null);
-          const woke = queued && wake !== null && wake(store, config, configPath);
+          // A running flusher (it lingers after a burst) takes the new events: then there is
+          // nothing to start, and the code that starts one is not even loaded.
+          let woke = false;
+          if (options.wake) woke = queued && options.wake(store, config, configPath);
+          else if (queued && config.autoFlush && !flusherRunning(config.dataDir)) {
+            woke = (await import("./flusher.ts")).wakeFlusher(store, config, configPath);
+          }
           return { outcome: result.kind, queued, detail: woke ? "flusher started" : undefined };
         }
         default: {
@@ -199,4 +204,15 @@ export async function hookMain(kind: HookKind, options: HookOptions = {}): Promi
     // runHook logs its own failures; reaching here means stdin itself failed. Claude must go on.
   }
   Deno.exit(0);
+}
+
+/** True when a flusher holds the lock (probing takes and drops it at once when free). */
+function flusherRunning(dataDir: string): boolean {
+  try {
+    const lock = tryFlusherLock(dataDir);
+    lock?.close();
+    return lock === null;
+  } catch {
+    return false;
+  }
 }

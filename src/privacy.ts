@@ -96,12 +96,21 @@ export interface Redaction {
 const KEY_WORDS =
   "(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|auth)";
 
+/** Every prefix of the token rules (`token: true`), in one expression. */
+const TOKEN_PREFIXES = /eyJ|sk-|AKIA|ASIA|gh[pousr]_|github_pat_|xox[abposr]-|AIza|_live_|_test_/;
+
 /** A cheap pre-check: the assignment rules' large expressions run only on code that may match. */
 const KEY_WORDS_HINT = new RegExp(KEY_WORDS, "i");
 
 /** Secret shapes, most specific first. Each replaces the secret only, keeping the code readable. */
 const RULES: ReadonlyArray<
-  { kind: string; re: RegExp; hint?: RegExp; replace: (m: string, ...g: string[]) => string }
+  {
+    kind: string;
+    re: RegExp;
+    hint?: RegExp;
+    token?: boolean;
+    replace: (m: string, ...g: string[]) => string;
+  }
 > = [
   {
     kind: "private_key",
@@ -117,41 +126,49 @@ const RULES: ReadonlyArray<
   },
   {
     kind: "jwt",
+    token: true,
     re: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
     replace: () => "[REDACTED:jwt]",
   },
   {
     kind: "anthropic_key",
+    token: true,
     re: /\bsk-ant-[A-Za-z0-9_-]{16,}/g,
     replace: () => "[REDACTED:anthropic_key]",
   },
   {
     kind: "openai_key",
+    token: true,
     re: /\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}/g,
     replace: () => "[REDACTED:openai_key]",
   },
   {
     kind: "aws_access_key",
+    token: true,
     re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
     replace: () => "[REDACTED:aws_access_key]",
   },
   {
     kind: "github_token",
+    token: true,
     re: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})/g,
     replace: () => "[REDACTED:github_token]",
   },
   {
     kind: "slack_token",
+    token: true,
     re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
     replace: () => "[REDACTED:slack_token]",
   },
   {
     kind: "google_api_key",
+    token: true,
     re: /\bAIza[0-9A-Za-z_-]{35}\b/g,
     replace: () => "[REDACTED:google_api_key]",
   },
   {
     kind: "stripe_key",
+    token: true,
     re: /\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}/g,
     replace: () => "[REDACTED:stripe_key]",
   },
@@ -197,7 +214,10 @@ const RULES: ReadonlyArray<
 export function redactSecrets(code: string): Redaction {
   const counts: Record<string, number> = {};
   let text = code;
+  // Most code holds no token at all: one cheap scan for the tokens' prefixes skips their rules.
+  const mayHoldToken = TOKEN_PREFIXES.test(text);
   for (const rule of RULES) {
+    if (rule.token && !mayHoldToken) continue;
     if (rule.hint && !rule.hint.test(text)) continue;
     text = text.replace(rule.re, (...args) => {
       counts[rule.kind] = (counts[rule.kind] ?? 0) + 1;
