@@ -65,7 +65,11 @@ async function timeProcess(
 const fixture = (name: string) =>
   JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/${name}.json`));
 
-/** A fresh payload per run, so each run records a new pattern (as in a real session). */
+/**
+ * Fresh payloads per round, so each run records a new pattern: a Write creating `/bench/w<i>.py`,
+ * then an Edit of that same file (its `originalFile` is what the Write wrote), as in the real session
+ * captured from Claude Code.
+ */
 function payloads(i: number) {
   const content = `def add_${i}(a, b):\n    return a + b\n`;
   const preWrite = {
@@ -96,7 +100,8 @@ function payloads(i: number) {
     tool_response: {
       ...edit.tool_response,
       filePath: `/bench/w${i}.py`,
-      originalFile: `# run ${i}\n${edit.tool_response.originalFile}`,
+      // The Edit continues the file the Write of the same round created, as in the captured session.
+      originalFile: content,
     },
   };
   const enc = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
