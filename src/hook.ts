@@ -9,7 +9,7 @@
 import { loadConfig, type TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
 import { type ParsedPayload, parseHookPayload } from "./payload.ts";
-import { recordChange, recordFailure, recordIntent } from "./record.ts";
+import { hashChange, recordChange, recordFailure, recordIntent } from "./record.ts";
 import { openStore, type Store } from "./store.ts";
 import { isPathTracked } from "./privacy.ts";
 import { tryFlusherLock } from "./lock.ts";
@@ -71,6 +71,9 @@ export async function runHook(
         toolUseId: null,
       }
       : parseHookPayload(new TextDecoder().decode(input));
+    // Hash while the config is read and the store opened.
+    const ids = parsed.kind === "change" ? hashChange(parsed) : undefined;
+    ids?.catch(() => {}); // awaited below; an early failure must not be reported as unhandled
     if (parsed.kind === "ignored") return { outcome: "ignored", detail: parsed.reason };
 
     const { config, problems, configPath } = await loadConfig();
@@ -119,7 +122,7 @@ export async function runHook(
             detail: parsed.error,
           };
         case "change": {
-          const result = await recordChange(store, parsed, recordOptions);
+          const result = await recordChange(store, parsed, { ...recordOptions, ids });
           const queued = result.kind === "recorded" && result.versions.length > 0;
           // A running flusher (it lingers after a burst) takes the new events: then there is
           // nothing to start, and the code that starts one is not even loaded.

@@ -27,10 +27,36 @@ export interface RecordOptions {
   redactSecrets?: boolean;
   /** Patterns larger than this keep no code (config `max_pattern_bytes`). */
   maxPatternBytes?: number;
+  /** The change's pattern IDs, when already being computed ({@linkcode hashChange}). */
+  ids?: Promise<ChangeIds>;
   /** Clock; tests pass a fixed one. */
   now?: () => Date;
   /** UUID v4 factory for correlation IDs. */
   newId?: () => string;
+}
+
+/** Pattern IDs of a change's content after and before (null: new file; undefined: not sent). */
+export interface ChangeIds {
+  afterId: string;
+  beforeId: string | null | undefined;
+}
+
+/**
+ * Starts hashing a change's contents (WebCrypto runs off the main thread, so a hook starts this
+ * first and opens the store meanwhile).
+ *
+ * @example
+ * ```ts
+ * import { hashChange } from "./record.ts";
+ * // const ids = hashChange(change); ... await recordChange(store, change, { storeCode: true, ids });
+ * ```
+ */
+export async function hashChange(change: Pick<ToolChange, "after" | "before">): Promise<ChangeIds> {
+  const [afterId, beforeHash] = await Promise.all([
+    patternId(change.after),
+    typeof change.before === "string" ? patternId(change.before) : null,
+  ]);
+  return { afterId, beforeId: typeof change.before === "string" ? beforeHash : change.before };
 }
 
 /** What recording a change did. */
@@ -130,12 +156,9 @@ export async function recordChange(
 ): Promise<ChangeOutcome> {
   const clock = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => crypto.randomUUID());
-  // Hashing is async (WebCrypto), so it happens before the synchronous transaction.
-  const [afterId, beforeHash] = await Promise.all([
-    patternId(change.after),
-    typeof change.before === "string" ? patternId(change.before) : null,
-  ]);
-  const beforeId = typeof change.before === "string" ? beforeHash : change.before;
+  // Hashing is async (WebCrypto), so it happens before the synchronous transaction; a hook starts
+  // it earlier still (see hashChange), to overlap with opening the store.
+  const { afterId, beforeId } = await (options.ids ?? hashChange(change));
   const timestamp = clock().toISOString();
   const language = languageFromPath(change.filePath.replace(/#.*$/, ""));
 

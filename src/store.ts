@@ -742,8 +742,8 @@ export function openStore(dataDir: string): Store {
   const store = new Store(db, path);
   try {
     db.exec("PRAGMA busy_timeout = 10000");
-    // WAL lets readers and the one writer work at once; NORMAL does not fsync each commit (a crash
-    // can lose the last commits, never corrupt the store). No foreign-key checks on the hot path:
+    // WAL lets readers and the one writer work at once; NORMAL does not fsync each commit (a power
+    // loss can lose the last commits, a killed process cannot). No foreign-key checks on the hot path:
     // the one writer inserts each pattern before the versions that use it.
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
     migrate(db, store);

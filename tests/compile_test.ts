@@ -130,3 +130,57 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "install --compiled copies the binaries into the hooks dir and points settings.json at them",
+  // Uses dist/ of the checkout; never touches real binaries someone built there.
+  ignore: (() => {
+    try {
+      Deno.statSync(`${ROOT}/dist`);
+      return true;
+    } catch {
+      return false;
+    }
+  })(),
+  async fn() {
+    Deno.mkdirSync(`${ROOT}/dist`);
+    try {
+      for (const name of ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker"]) {
+        Deno.writeTextFileSync(`${ROOT}/dist/${name}`, "#!/bin/sh\ncat >/dev/null\n");
+      }
+      const home = Deno.makeTempDirSync({ prefix: "pt-install-compiled-" });
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `${ROOT}/tracker.ts`,
+          "install",
+          "--compiled",
+          "--hooks-dir",
+          `${home}/hooks`,
+          "--settings",
+          `${home}/settings.json`,
+        ],
+        env: { HOME: home, PATTERN_TRACKER_DATA_DIR: `${home}/data` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+      const settings = JSON.parse(Deno.readTextFileSync(`${home}/settings.json`));
+      assert.equal(
+        settings.hooks.PreToolUse[0].hooks[0].command,
+        `'${home}/hooks/pattern-tracker-pre'`,
+      );
+      assert.equal(
+        settings.hooks.PostToolUse[0].hooks[0].command,
+        `'${home}/hooks/pattern-tracker-post'`,
+      );
+      for (const name of ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker"]) {
+        assert.equal(Deno.statSync(`${home}/hooks/${name}`).mode! & 0o777, 0o755);
+      }
+    } finally {
+      Deno.removeSync(`${ROOT}/dist`, { recursive: true });
+    }
+  },
+});
