@@ -293,10 +293,19 @@ export class Store {
 
   /** Appends a version to its file's chain. The caller picks `version` inside a transaction. */
   insertVersion(v: FileVersion): void {
-    this.#run(
+    this.#insertVersion(v, "");
+  }
+
+  /** Inserts a version unless that file already has one with this number; true when inserted. */
+  insertVersionIfAbsent(v: FileVersion): boolean {
+    return this.#insertVersion(v, "ON CONFLICT (file_path, version) DO NOTHING") > 0;
+  }
+
+  #insertVersion(v: FileVersion, onConflict: string): number {
+    return this.#run(
       `INSERT INTO file_versions (file_path, version, pattern_id, parent_pattern_id, event_type,
          transformation_type, tool_name, tool_use_id, session_id, correlation_id, reason, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${onConflict}`,
       v.filePath,
       v.version,
       v.patternId,
@@ -420,27 +429,6 @@ export class Store {
       filePath: strOrNull(r.file_path),
       createdAt: String(r.created_at),
     }));
-  }
-
-  /** Inserts a version unless that file already has one with this number; true when inserted. */
-  insertVersionIfAbsent(v: FileVersion): boolean {
-    return this.#run(
-      `INSERT INTO file_versions (file_path, version, pattern_id, parent_pattern_id, event_type,
-         transformation_type, tool_name, tool_use_id, session_id, correlation_id, reason, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (file_path, version) DO NOTHING`,
-      v.filePath,
-      v.version,
-      v.patternId,
-      v.parentPatternId,
-      v.eventType,
-      v.transformationType,
-      v.toolName,
-      v.toolUseId,
-      v.sessionId,
-      v.correlationId,
-      v.reason,
-      v.createdAt,
-    ) > 0;
   }
 
   /** Versions (in any file) that hold a pattern. */

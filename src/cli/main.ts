@@ -223,15 +223,17 @@ async function lineage(args: string[]): Promise<number> {
   }
 }
 
+/** Flags of install and uninstall (uninstall accepts install's, so a copied command line works). */
+const INSTALL_OPTIONS = {
+  settings: { type: "string" },
+  compiled: { type: "boolean" },
+  "hooks-dir": { type: "string" },
+} as const;
+
 function settingsPathFrom(args: string[]): string {
-  // uninstall accepts the same flags as install, so a copied command line works both ways.
   const { values } = parseArgs({
     args,
-    options: {
-      settings: { type: "string" },
-      compiled: { type: "boolean" },
-      "hooks-dir": { type: "string" },
-    },
+    options: INSTALL_OPTIONS,
   });
   return values.settings ?? `${homeDir()}/.claude/settings.json`;
 }
@@ -239,11 +241,7 @@ function settingsPathFrom(args: string[]): string {
 async function install(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      settings: { type: "string" },
-      compiled: { type: "boolean" },
-      "hooks-dir": { type: "string" },
-    },
+    options: INSTALL_OPTIONS,
   });
   const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
   const { config, problems, configPath } = await loadConfig();
