@@ -50,7 +50,7 @@ export interface ResolvedConfig {
   problems: ConfigProblem[];
 }
 
-type Kind = "url" | "boolean" | "seconds" | "count" | "batch" | "path" | "globs" | "bytes";
+type Kind = "url" | "boolean" | "seconds" | "count" | "batch" | "path" | "dir" | "globs" | "bytes";
 
 /** Every setting: its YAML key, its environment variable and its kind. */
 export const SETTINGS: ReadonlyArray<
@@ -71,7 +71,7 @@ export const SETTINGS: ReadonlyArray<
   },
   { key: "maxRetries", yaml: "max_retries", env: "PATTERN_TRACKER_MAX_RETRIES", kind: "count" },
   { key: "batchSize", yaml: "batch_size", env: "PATTERN_TRACKER_BATCH_SIZE", kind: "batch" },
-  { key: "dataDir", yaml: "data_dir", env: "PATTERN_TRACKER_DATA_DIR", kind: "path" },
+  { key: "dataDir", yaml: "data_dir", env: "PATTERN_TRACKER_DATA_DIR", kind: "dir" },
   { key: "logFile", yaml: "log_file", env: "PATTERN_TRACKER_LOG_FILE", kind: "path" },
   { key: "storeCode", yaml: "store_code", env: "PATTERN_TRACKER_STORE_CODE", kind: "boolean" },
   { key: "autoFlush", yaml: "auto_flush", env: "PATTERN_TRACKER_AUTO_FLUSH", kind: "boolean" },
@@ -267,6 +267,17 @@ function parseValue(kind: Kind, raw: unknown, home: string): Parsed {
           reason: `${JSON.stringify(text)} is not a valid URL (e.g. http://localhost:8053)`,
         };
       }
+    }
+    case "dir": {
+      // Hooks run in whatever directory Claude Code is in: a relative data dir would scatter stores.
+      const parsed = parseValue("path", raw, home);
+      if (parsed.ok && !isAbsolute(parsed.value as string)) {
+        return {
+          ok: false,
+          reason: `${JSON.stringify(raw)} must be an absolute path or start with ~/`,
+        };
+      }
+      return parsed;
     }
     case "path": {
       if (typeof text !== "string") {

@@ -429,6 +429,18 @@ Deno.test("config: ~ expands to home; a relative log file lives in the data dir"
   assert.equal(config.dataDir, "/home/dev/pt");
   assert.equal(config.logFile, "/home/dev/pt/x.jsonl");
   assert.equal(defaultConfig("/home/dev").dataDir, "/home/dev/.claude/pattern-tracker");
+  const relative = resolveConfig({
+    env: { PATTERN_TRACKER_DATA_DIR: "data" },
+    file: null,
+    filePath: "c",
+    home: "/home/dev",
+  });
+  assert.equal(
+    relative.config.dataDir,
+    "/home/dev/.claude/pattern-tracker",
+    "a relative data dir is refused",
+  );
+  assert.match(relative.problems[0]?.reason ?? "", /absolute path/);
 });
 
 // ---- events --------------------------------------------------------------------------------
