@@ -79,17 +79,12 @@ export function decideLineage(facts: LineageFacts): LineageDecision {
   return { kind: "modified", patternId: facts.afterId, parentPatternId: parent };
 }
 
-const BUGFIX_SIGNALS = [
-  /\b(fix|fixes|fixed|bug|typo|off[- ]by[- ]one|regression|workaround)\b/i,
-  /\b(is None|is not None|=== null|!== null|=== undefined|!= nil|== nil|nullptr)\b/,
-  /\?\./,
-  /\b(try|except|catch|rescue|finally|raise|throw)\b/,
-];
-const OPTIMIZATION_SIGNALS = [
-  /\b(cache|cached|memo|memoize|lru_cache|functools\.cache|optimi[sz]e|fast(er)?|perf)\b/i,
-  /\b(Promise\.all|asyncio\.gather|batch|vectori[sz]e|numpy|np\.)\b/,
-  /\b(new Set|new Map|set\(|dict\(|frozenset)\b/,
-];
+// One expression each (a single compilation): guards, error handling, or the word "fix".
+const BUGFIX_SIGNAL =
+  /\b(?:fix|fixes|fixed|bug|typo|off[- ]by[- ]one|regression|workaround)\b|\bis (?:not )?None\b|[!=]==?\s*(?:null|undefined|nil)\b|\bnullptr\b|\?\.|\b(?:try|except|catch|rescue|finally|raise|throw)\b/i;
+// Caching, batching, faster structures.
+const OPTIMIZATION_SIGNAL =
+  /\b(?:cache|cached|memo|memoize|lru_cache|optimi[sz]e|faster|perf)\b|functools\.cache|Promise\.all|asyncio\.gather|\bbatch|\bvectori[sz]e\b|\bnumpy\b|\bnp\.|\bnew (?:Set|Map)\b|\b(?:set|dict|frozenset)\(/i;
 
 /**
  * Guesses the Phase 4 transformation type of a modification from the shape of the change. Phase 4
@@ -127,8 +122,8 @@ export function guessTransformation(change: {
     return "simplification";
   }
   const addedText = addedLines(change.before, change.after);
-  if (BUGFIX_SIGNALS.some((re) => re.test(addedText))) return "bugfix";
-  if (OPTIMIZATION_SIGNALS.some((re) => re.test(addedText))) return "optimization";
+  if (BUGFIX_SIGNAL.test(addedText)) return "bugfix";
+  if (OPTIMIZATION_SIGNAL.test(addedText)) return "optimization";
   if (added > removed) return "enhancement";
   return "refactor";
 }

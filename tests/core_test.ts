@@ -330,6 +330,22 @@ Deno.test("guessTransformation follows its documented rules in order", () => {
     g("def f(x):\n    return g(x)\n", "@lru_cache\ndef f(x):\n    return g(x)\n"),
     "optimization",
   );
+  assert.equal(
+    g(
+      "function f(x) {\n  return x.y;\n}\n",
+      "function f(x) {\n  if (x === null) return 0;\n  return x.y;\n}\n",
+    ),
+    "bugfix",
+  );
+  assert.equal(
+    g("const a = f(x);\n", "const a = f(x);\nconst seen = new Set(items);\n"),
+    "optimization",
+  );
+  assert.equal(
+    g("const a = 1;\n", "const a = 1;\nconst prefix = 'p';\n"),
+    "enhancement",
+    "no signal from a word that merely contains one",
+  );
   assert.equal(g("a = 1\n", "a = 1\nb = 2\n"), "enhancement");
   assert.equal(g("a = 1\n", "a = 2\n"), "refactor");
 });
