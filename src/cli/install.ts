@@ -47,7 +47,8 @@ export function hookCommands(
     `--config=${q(`${p.root}/deno.json`)}`,
     `--allow-read=${q(`${p.dataDir},${p.configPath}`)}`,
     `--allow-write=${q(p.dataDir)}`,
-    "--allow-env=HOME,PATTERN_TRACKER_*",
+    // Quoted: the shell must not try to expand the wildcard against the project directory.
+    q("--allow-env=HOME,PATTERN_TRACKER_*"),
   ];
   return {
     pre: [...common, q(`${p.root}/pre_hook.ts`)].join(" "),
