@@ -318,7 +318,15 @@ function parseValue(kind: Kind, raw: unknown, home: string): Parsed {
   }
 }
 
-/** Where the config file is read from when `PATTERN_TRACKER_CONFIG` is not set. */
+/**
+ * Where the config file is read from when `PATTERN_TRACKER_CONFIG` is not set.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfigPath } from "./config.ts";
+ * defaultConfigPath(); // "/path/to/checkout/config.yaml"
+ * ```
+ */
 export function defaultConfigPath(): string {
   const beside = new URL("../config.yaml", import.meta.url);
   // A compiled binary has no checkout beside it: fall back to the data directory's default place.
@@ -328,7 +336,15 @@ export function defaultConfigPath(): string {
   return `${homeDir()}/.claude/pattern-tracker/config.yaml`;
 }
 
-/** The user's home directory from `HOME` (or `USERPROFILE` on Windows). */
+/**
+ * The user's home directory from `HOME` (or `USERPROFILE` on Windows).
+ *
+ * @example
+ * ```ts
+ * import { homeDir } from "./config.ts";
+ * homeDir(); // "/home/dev"
+ * ```
+ */
 export function homeDir(): string {
   return safeEnv("HOME") ?? safeEnv("USERPROFILE") ?? ".";
 }

@@ -93,6 +93,12 @@ export async function postSingle(
 
 /**
  * Asks the server to recompute a pattern's usage analytics (best effort; the caller rate-limits).
+ *
+ * @example
+ * ```ts
+ * import { postAnalytics } from "./delivery.ts";
+ * // await postAnalytics("http://localhost:8053", "3d73da5b43ce076f", { fetch, timeoutMs: 2000, now: Date.now });
+ * ```
  */
 export async function postAnalytics(
   baseUrl: string,
@@ -202,6 +208,14 @@ function errorText(text: string): string {
 /**
  * Reads a batch answer event by event: `successful_results` and `failed_results` carry
  * `event_index`; an event the answer does not mention is retried (transient).
+ *
+ * @example
+ * ```ts
+ * import { readBatchAnswer } from "./delivery.ts";
+ * const row = { id: 7, patternId: "a", patternVersion: "1.0.0", parentPatternIds: [], body: "{}", createdAt: "", attempts: 0, lastError: null };
+ * readBatchAnswer({ successful_results: [{ event_index: 0, data: { status: "created" } }] }, [row]).get(7);
+ * // { kind: "delivered", alreadyExisted: false }
+ * ```
  */
 export function readBatchAnswer(
   json: unknown,

@@ -121,7 +121,15 @@ export function classifyItemFailure(
   return "permanent";
 }
 
-/** True when a success or failure message means the server already holds the event. */
+/**
+ * True when a success or failure message means the server already holds the event.
+ *
+ * @example
+ * ```ts
+ * import { isAlreadyExists } from "./delivery_plan.ts";
+ * isAlreadyExists({ status: "already_exists" }); // true
+ * ```
+ */
 export function isAlreadyExists(value: unknown): boolean {
   return /already[_ ]exists|duplicate|unique_violation/i.test(
     typeof value === "string" ? value : JSON.stringify(value ?? ""),
@@ -218,7 +226,15 @@ export function nextBreaker(
   };
 }
 
-/** Reads a persisted breaker state, tolerating garbage (then closed). */
+/**
+ * Reads a persisted breaker state, tolerating garbage (then closed).
+ *
+ * @example
+ * ```ts
+ * import { parseBreaker } from "./delivery_plan.ts";
+ * parseBreaker("garbage"); // { state: "closed", failures: 0, openUntil: 0 }
+ * ```
+ */
 export function parseBreaker(text: string | undefined): BreakerState {
   if (!text) return CLOSED;
   try {

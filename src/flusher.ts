@@ -15,7 +15,15 @@ import { BINARIES, isCompiled, ROOT } from "./runtime.ts";
 export { LOCK_FILE, tryFlusherLock, waitForFlusherLock } from "./lock.ts";
 import { tryFlusherLock } from "./lock.ts";
 
-/** Host and port for `--allow-net`, from the service URL. */
+/**
+ * Host and port for `--allow-net`, from the service URL.
+ *
+ * @example
+ * ```ts
+ * import { netPermission } from "./flusher.ts";
+ * netPermission("http://localhost:8053"); // "localhost:8053"
+ * ```
+ */
 export function netPermission(intelligenceUrl: string): string {
   const url = new URL(intelligenceUrl);
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
@@ -56,6 +64,12 @@ export function flusherCommand(
 /**
  * Starts a detached background flusher when there is reason to: auto-flush is on, the breaker lets
  * requests through, and no flusher holds the lock. Returns whether one was started. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { wakeFlusher } from "./flusher.ts";
+ * // if (queued) wakeFlusher(store, config, configPath);
+ * ```
  */
 export function wakeFlusher(store: Store, config: TrackerConfig, configPath: string): boolean {
   try {

@@ -8,7 +8,15 @@
 import type { PatternLineageJson } from "./cli/lineage.ts";
 import type { VersionWithMetrics } from "./store.ts";
 
-/** Label of a version node: version, short ID, tool, lines ±, time. */
+/**
+ * Label of a version node: version, short ID, tool, lines ±, time.
+ *
+ * @example
+ * ```ts
+ * import { versionLabel } from "./graph.ts";
+ * // versionLabel(version); // ["v2 68b6252d", "Edit +1 -1", "2026-11-25 02:09:27"]
+ * ```
+ */
 export function versionLabel(v: VersionWithMetrics): string[] {
   const delta = v.linesAdded === null ? "" : ` +${v.linesAdded} -${v.linesRemoved ?? 0}`;
   return [

@@ -34,7 +34,16 @@ export function tryFlusherLock(dataDir: string): Deno.FsFile | null {
   return null;
 }
 
-/** Waits up to `timeoutMs` for the flusher lock (a manual flush waits for a background one). */
+/**
+ * Waits up to `timeoutMs` for the flusher lock (a manual flush waits for a background one).
+ *
+ * @example
+ * ```ts
+ * import { waitForFlusherLock } from "./lock.ts";
+ * const lock = await waitForFlusherLock(Deno.makeTempDirSync(), 1000);
+ * lock?.close();
+ * ```
+ */
 export async function waitForFlusherLock(
   dataDir: string,
   timeoutMs: number,

@@ -71,7 +71,19 @@ export interface StringEdit {
   replaceAll: boolean;
 }
 
-/** Why an edit could not be applied to the content in memory. */
+/**
+ * Why an edit could not be applied to the content in memory.
+ *
+ * @example
+ * ```ts
+ * import { applyEdit, EditNotApplicableError } from "./pattern.ts";
+ * try {
+ *   applyEdit("abc", { oldString: "x", newString: "y", replaceAll: false });
+ * } catch (e) {
+ *   e instanceof EditNotApplicableError; // true
+ * }
+ * ```
+ */
 export class EditNotApplicableError extends Error {
   constructor(message: string) {
     super(message);

@@ -72,7 +72,15 @@ export function gatherReportData(store: Store, filter: ReportFilter = {}): Repor
   };
 }
 
-/** Escapes text for HTML element content and attribute values. */
+/**
+ * Escapes text for HTML element content and attribute values.
+ *
+ * @example
+ * ```ts
+ * import { escapeHtml } from "./report.ts";
+ * escapeHtml("<b>&"); // "&lt;b&gt;&amp;"
+ * ```
+ */
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
     /"/g,
@@ -90,7 +98,15 @@ const COLORS: Record<string, string> = {
   merge: "#7a7a7a",
 };
 
-/** The lineage of one file as an inline SVG: a vertical chain of versions. */
+/**
+ * The lineage of one file as an inline SVG: a vertical chain of versions.
+ *
+ * @example
+ * ```ts
+ * import { lineageSvg } from "./report.ts";
+ * lineageSvg({ filePath: "/p/a.py", versions: [], code: {} }).startsWith("<svg"); // true
+ * ```
+ */
 export function lineageSvg(file: ReportFile): string {
   const boxW = 420, boxH = 46, gap = 30, pad = 10;
   const height = pad * 2 + file.versions.length * boxH +

@@ -99,7 +99,15 @@ export function explainCompileFailure(stderr: string): string {
   return `deno compile failed: ${firstError.trim()}`;
 }
 
-/** Runs `deno compile` for each binary; returns the paths made, or throws with a clear message. */
+/**
+ * Runs `deno compile` for each binary; returns the paths made, or throws with a clear message.
+ *
+ * @example
+ * ```ts
+ * import { compileBinaries } from "./compile.ts";
+ * // await compileBinaries({ root, outDir: `${root}/dist`, hooksDir, dataDir, configPath, intelligenceUrl });
+ * ```
+ */
 export async function compileBinaries(t: CompileTarget): Promise<string[]> {
   Deno.mkdirSync(t.outDir, { recursive: true });
   const made: string[] = [];

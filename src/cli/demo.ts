@@ -35,6 +35,13 @@ export const DEMO_FILE = "/home/dev/project/app.py";
 /**
  * Pipes each payload into a hook command (through `sh -c`, as Claude Code does) and checks that the
  * hook exited 0 with empty stdout.
+ *
+ * @example
+ * ```ts
+ * import { replaySession } from "./demo.ts";
+ * // const runs = await replaySession({ pre: "deno run … pre_hook.ts", post: "deno run … post_hook.ts" }, env);
+ * // runs.every((r) => r.code === 0 && r.stdout === ""); // true
+ * ```
  */
 export async function replaySession(
   commands: { pre: string; post: string },

@@ -17,7 +17,16 @@ export interface HookCommands {
 
 type Json = Record<string, unknown>;
 
-/** Recognises a hook command as ours: one of our scripts or binaries. */
+/**
+ * Recognises a hook command as ours: one of our scripts or binaries.
+ *
+ * @example
+ * ```ts
+ * import { isOurCommand } from "./install.ts";
+ * isOurCommand("'/bin/deno' run … '/pt/post_hook.ts'"); // true
+ * isOurCommand("prettier --write"); // false
+ * ```
+ */
 export function isOurCommand(command: unknown): boolean {
   return typeof command === "string" &&
     /(?:^|[\\/'"\s])(?:pre_hook\.ts|post_hook\.ts|pattern-tracker-pre|pattern-tracker-post)(?:['"\s]|$)/
@@ -57,7 +66,15 @@ export function hookCommands(
   };
 }
 
-/** Commands for the compiled binaries (their permissions are fixed at compile time). */
+/**
+ * Commands for the compiled binaries (their permissions are fixed at compile time).
+ *
+ * @example
+ * ```ts
+ * import { binaryCommands } from "./install.ts";
+ * binaryCommands("/h/.claude/hooks").pre; // "'/h/.claude/hooks/pattern-tracker-pre'"
+ * ```
+ */
 export function binaryCommands(hooksDir: string): HookCommands {
   return {
     pre: shellQuote(`${hooksDir}/pattern-tracker-pre`),
@@ -143,6 +160,12 @@ function isObject(value: unknown): value is Json {
 /**
  * Reads a settings file: `{}` when missing; a clear error when it is not a JSON object, so that
  * we never overwrite a file we could not read.
+ *
+ * @example
+ * ```ts
+ * import { readSettings } from "./install.ts";
+ * readSettings("/nonexistent/settings.json"); // {}
+ * ```
  */
 export function readSettings(path: string): Json {
   let text: string;
@@ -170,6 +193,13 @@ export function readSettings(path: string): Json {
 /**
  * Writes settings: a backup of the old file first (`settings.json.bak-<timestamp>`), then the new
  * content through a temporary file and a rename, so a crash never leaves half a file.
+ *
+ * @example
+ * ```ts
+ * import { writeSettings } from "./install.ts";
+ * const dir = Deno.makeTempDirSync();
+ * writeSettings(`${dir}/settings.json`, { model: "opus" }); // null: there was no file to back up
+ * ```
  */
 export function writeSettings(path: string, settings: Json): string | null {
   const dir = path.replace(/[\\/][^\\/]*$/, "") || ".";

@@ -163,6 +163,12 @@ export type LineageTarget =
 
 /**
  * Resolves the argument of `lineage`: an exact or trailing file path, or a (prefix of a) pattern ID.
+ *
+ * @example
+ * ```ts
+ * import { resolveLineageTarget } from "./lineage.ts";
+ * // resolveLineageTarget(store, "app.py", Deno.cwd()); // { kind: "file", filePath: "/home/dev/project/app.py" }
+ * ```
  */
 export function resolveLineageTarget(store: Store, arg: string, cwd: string): LineageTarget {
   const absolute = arg.startsWith("/")
@@ -182,7 +188,15 @@ export function resolveLineageTarget(store: Store, arg: string, cwd: string): Li
   return { kind: "unknown" };
 }
 
-/** A pattern's lineage from the store. */
+/**
+ * A pattern's lineage from the store.
+ *
+ * @example
+ * ```ts
+ * import { patternLineage } from "./lineage.ts";
+ * // patternLineage(store, "6f70a39026fa4c07").ancestry.length; // 3
+ * ```
+ */
 export function patternLineage(store: Store, patternId: string): PatternLineageJson {
   return {
     pattern_id: patternId,

@@ -40,7 +40,15 @@ import { BINARIES, ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { type BreakerState, parseBreaker } from "../delivery_plan.ts";
 
-/** An error the user can act on: printed without a stack, exit code 1 (2 for usage). */
+/**
+ * An error the user can act on: printed without a stack, exit code 1 (2 for usage).
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "./main.ts";
+ * throw new CliError("lineage takes one file path or pattern ID", 2);
+ * ```
+ */
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
     super(message);
@@ -74,7 +82,15 @@ Commands:
 
 Configuration: environment (PATTERN_TRACKER_*) > config.yaml > defaults; see README.md.`;
 
-/** Runs the CLI; returns the exit code. */
+/**
+ * Runs the CLI; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["status"]));
+ * ```
+ */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   try {
@@ -377,7 +393,15 @@ async function demo(): Promise<number> {
   return 0;
 }
 
-/** Renders a flush report for people (pure). */
+/**
+ * Renders a flush report for people (pure).
+ *
+ * @example
+ * ```ts
+ * import { renderFlushReport } from "./main.ts";
+ * // console.log(renderFlushReport(await flushOutbox(store, config)));
+ * ```
+ */
 export function renderFlushReport(r: FlushReport): string {
   const lines = [
     `Sent ${r.sent} event(s)${

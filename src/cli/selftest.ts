@@ -20,7 +20,15 @@ export interface Check {
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** Runs every check; the service check never fails the run (events wait in the outbox). */
+/**
+ * Runs every check; the service check never fails the run (events wait in the outbox).
+ *
+ * @example
+ * ```ts
+ * import { renderChecks, runSelftest } from "./selftest.ts";
+ * console.log(renderChecks(await runSelftest()));
+ * ```
+ */
 export async function runSelftest(): Promise<Check[]> {
   const checks: Check[] = [];
   const check = async (name: string, fn: () => Promise<[boolean, string]> | [boolean, string]) => {
@@ -102,7 +110,16 @@ export async function runSelftest(): Promise<Check[]> {
   return checks;
 }
 
-/** Renders checks as the self-test prints them (pure). */
+/**
+ * Renders checks as the self-test prints them (pure).
+ *
+ * @example
+ * ```ts
+ * import { renderChecks } from "./selftest.ts";
+ * renderChecks([{ name: "Same instance", ok: true, detail: "True" }]);
+ * // "Pattern Tracker self-test\n✓ Same instance: True\nAll 1 checks passed."
+ * ```
+ */
 export function renderChecks(checks: readonly Check[]): string {
   const lines = ["Pattern Tracker self-test"];
   for (const c of checks) lines.push(`${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`);

@@ -51,7 +51,15 @@ export function lastErrorInLog(text: string): string | null {
   return null;
 }
 
-/** Reads the tail of the log (the last 256 KiB is plenty for the last error). */
+/**
+ * Reads the tail of the log (the last 256 KiB is plenty for the last error).
+ *
+ * @example
+ * ```ts
+ * import { lastErrorInLog, readLogTail } from "./status.ts";
+ * lastErrorInLog(readLogTail("/tmp/pattern-tracker.log.jsonl"));
+ * ```
+ */
 export function readLogTail(path: string, bytes = 256 * 1024): string {
   try {
     const file = Deno.openSync(path, { read: true });
@@ -111,7 +119,15 @@ export function renderStatus(r: StatusReport): string {
   ].join("\n");
 }
 
-/** "42 s", "5 min", "3 h", "2 d". */
+/**
+ * "42 s", "5 min", "3 h", "2 d".
+ *
+ * @example
+ * ```ts
+ * import { formatAge } from "./status.ts";
+ * formatAge(300); // "5 min"
+ * ```
+ */
 export function formatAge(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
@@ -119,7 +135,16 @@ export function formatAge(seconds: number): string {
   return `${Math.round(seconds / 86400)} d`;
 }
 
-/** Shortcut for the fields of {@linkcode StatusReport} that come from config. */
+/**
+ * Shortcut for the fields of {@linkcode StatusReport} that come from config.
+ *
+ * @example
+ * ```ts
+ * import { configFields } from "./status.ts";
+ * import { defaultConfig } from "../config.ts";
+ * configFields(defaultConfig("/home/dev")).enabled; // true
+ * ```
+ */
 export function configFields(
   config: TrackerConfig,
 ): Pick<StatusReport, "data_dir" | "enabled" | "intelligence_url"> {

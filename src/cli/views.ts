@@ -12,6 +12,12 @@ import { openStore } from "../store.ts";
 
 /**
  * `report [--session ID | --file PATH] [--code] [--out FILE]`: writes the self-contained HTML page.
+ *
+ * @example
+ * ```ts
+ * import { reportCommand } from "./views.ts";
+ * await reportCommand(["--out", "report.html"]);
+ * ```
  */
 export async function reportCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -42,7 +48,15 @@ export async function reportCommand(args: string[]): Promise<number> {
   }
 }
 
-/** `export [--format jsonl|agent-trace] [--out FILE]`: JSON lines to a file or stdout. */
+/**
+ * `export [--format jsonl|agent-trace] [--out FILE]`: JSON lines to a file or stdout.
+ *
+ * @example
+ * ```ts
+ * import { exportCommand } from "./views.ts";
+ * await exportCommand(["--format", "agent-trace", "--out", "trace.jsonl"]);
+ * ```
+ */
 export async function exportCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -79,7 +93,15 @@ export async function exportCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-/** `import FILE [--queue]`: reads an export back without duplicates. */
+/**
+ * `import FILE [--queue]`: reads an export back without duplicates.
+ *
+ * @example
+ * ```ts
+ * import { importCommand } from "./views.ts";
+ * await importCommand(["all.jsonl"]);
+ * ```
+ */
 export async function importCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
