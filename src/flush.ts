@@ -357,7 +357,7 @@ export const POLL_MS = 200;
  *
  * @example
  * ```ts
- * import { runBackgroundFlusher } from "./flusher.ts";
+ * import { runBackgroundFlusher } from "./flush.ts";
  * // await runBackgroundFlusher(config, { log: (r) => appendLog(config.logFile, r) });
  * ```
  */
