@@ -6,6 +6,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { ExecutionRow, FileVersion, PatternRow, Store } from "./store.ts";
 
 /** Version of our export format (the header's `schema`). */
@@ -46,7 +47,8 @@ export function* exportRecords(store: Store, now = new Date()): Generator<Export
   for (const p of store.allPatterns()) yield { type: "pattern", ...p };
   for (const v of store.allVersions()) yield { type: "version", ...v };
   for (const e of store.allEdges()) yield { type: "edge", ...e };
-  for (const x of store.executions()) yield { type: "execution", ...x };
+  // No limit: `executions()` stops at 100,000 rows by default (SQLite: LIMIT -1 is none).
+  for (const x of store.executions({ limit: -1 })) yield { type: "execution", ...x };
 }
 
 /** Agent Trace v0.1.0 record (the parts we fill). */
@@ -82,7 +84,7 @@ export function toAgentTrace(v: FileVersion, p: PatternRow | undefined): AgentTr
   const byAi = v.toolName !== "baseline" && v.toolName !== "external";
   return {
     version: "0.1.0",
-    id: v.correlationId,
+    id: traceId(v),
     timestamp: v.createdAt,
     tool: { name: "claude-code" },
     files: [{
@@ -104,11 +106,28 @@ export function toAgentTrace(v: FileVersion, p: PatternRow | undefined): AgentTr
         transformation_type: v.transformationType,
         tool_name: v.toolName,
         tool_use_id: v.toolUseId,
+        correlation_id: v.correlationId,
         session_id: v.sessionId,
         file_version: v.version,
       },
     },
   };
+}
+
+/**
+ * A UUID for one file version's trace record. The correlation ID cannot serve: a tool call that
+ * finds the file changed outside Claude Code records two versions (`external` or `baseline`, then
+ * its own) under one correlation ID. Derived from the file, version and pattern (SHA-256, shaped as
+ * an RFC 9562 version 8 UUID), so exporting again gives the same IDs and readers can deduplicate.
+ */
+function traceId(v: FileVersion): string {
+  const h = createHash("sha256").update(`${v.filePath}\0${v.version}\0${v.patternId}`).digest(
+    "hex",
+  );
+  const variant = ((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${
+    h.slice(20, 32)
+  }`;
 }
 
 /** What an import did. */
@@ -146,6 +165,8 @@ export function importRecords(
     skipped: 0,
     queued: 0,
   };
+  // Pattern ID of each stored version of a file, loaded when an imported version is already there.
+  const storedVersions = new Map<string, Map<number, string>>();
   store.immediate(() => {
     let lineNo = 0;
     let sawHeader = false;
@@ -182,8 +203,21 @@ export function importRecords(
         }
         case "version": {
           const { type: _t, ...v } = r;
-          // A file version already there (the same import, or this store's own history) is kept.
+          // The same version already there (an earlier import of this file) is skipped. A different
+          // pattern at the same file and version is another history of that path: appending to it
+          // would give versions whose parent is not the version before, so nothing is imported.
           if (!store.insertVersionIfAbsent(v)) {
+            let stored = storedVersions.get(v.filePath);
+            if (!stored) {
+              stored = new Map(store.fileHistory(v.filePath).map((h) => [h.version, h.patternId]));
+              storedVersions.set(v.filePath, stored);
+            }
+            const here = stored.get(v.version);
+            if (here !== undefined && here !== v.patternId) {
+              throw new Error(
+                `line ${lineNo}: ${v.filePath} version ${v.version} is ${here} in this store but ${v.patternId} in the export (two different histories of one path); nothing was imported`,
+              );
+            }
             report.skipped++;
             break;
           }
@@ -196,8 +230,9 @@ export function importRecords(
         }
         case "edge": {
           const { type: _t, child, parent, ...rest } = r;
-          store.insertEdge({ child, parent, ...rest });
-          report.edges++;
+          // An edge already stored is not inserted again, and counts as skipped.
+          if (store.insertEdge({ child, parent, ...rest })) report.edges++;
+          else report.skipped++;
           break;
         }
         case "execution": {

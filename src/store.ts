@@ -321,7 +321,7 @@ export class Store {
     );
   }
 
-  /** Records a lineage edge (idempotent). */
+  /** Records a lineage edge (idempotent); true when it was new. */
   insertEdge(e: {
     child: string;
     parent: string;
@@ -329,8 +329,8 @@ export class Store {
     transformationType: string | null;
     filePath: string | null;
     createdAt: string;
-  }): void {
-    this.#run(
+  }): boolean {
+    return this.#run(
       `INSERT INTO lineage_edges (child_pattern_id, parent_pattern_id, edge_type, transformation_type, file_path, created_at)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       e.child,
@@ -339,7 +339,7 @@ export class Store {
       e.transformationType,
       e.filePath,
       e.createdAt,
-    );
+    ) > 0;
   }
 
   /** Every version of a file, oldest first, with the metrics of the tool call behind each. */

@@ -221,3 +221,138 @@ Deno.test("Agent Trace records attribute the whole file version to the AI and ke
     v1!.patternId,
   );
 });
+
+Deno.test("importing a different history of a path already in the store fails and imports nothing", async () => {
+  const exported = await sampleStore(["/repo/app.py"]);
+  const source = openStore(exported);
+  const lines = [...exportRecords(source)].map((r) => JSON.stringify(r));
+  source.close();
+  const dataDir = Deno.makeTempDirSync({ prefix: "pt-conflict-" });
+  const tracker = new PatternTracker({ ...defaultConfig(dataDir), dataDir, autoFlush: false });
+  await tracker.trackCreation("other = 1\n", { filePath: "/repo/app.py" });
+  tracker.close();
+  const target = openStore(dataDir);
+  const before = target.counts();
+  assert.throws(() => importRecords(target, lines), /two different histories of one path/);
+  assert.deepEqual(target.counts(), before, "the failed import left nothing behind");
+  target.close();
+});
+
+Deno.test("a second import counts nothing as new, edges included", async () => {
+  const from = await sampleStore(["/repo/app.py"]);
+  const source = openStore(from);
+  const lines = [...exportRecords(source)].map((r) => JSON.stringify(r));
+  source.close();
+  const target = openStore(Deno.makeTempDirSync({ prefix: "pt-import-" }));
+  assert.equal(importRecords(target, lines).edges, 2);
+  const again = importRecords(target, lines);
+  assert.deepEqual(
+    [again.patterns, again.versions, again.edges, again.executions],
+    [0, 0, 0, 0],
+  );
+  target.close();
+});
+
+Deno.test("Agent Trace IDs are UUIDs, one per file version, stable across exports", async () => {
+  const dataDir = Deno.makeTempDirSync({ prefix: "pt-trace-" });
+  const tracker = new PatternTracker({ ...defaultConfig(dataDir), dataDir, autoFlush: false });
+  await tracker.trackCreation("a = 1\n", { filePath: "/repo/a.py" });
+  // Changed outside Claude Code before this edit: an `external` version and the edit's version,
+  // both from one tool call.
+  await tracker.trackModification("a = 3\n", { filePath: "/repo/a.py", parentCode: "a = 2\n" });
+  tracker.close();
+  const store = openStore(dataDir);
+  const versions = store.allVersions();
+  const ids = versions.map((v) => toAgentTrace(v, store.pattern(v.patternId)).id);
+  const again = versions.map((v) => toAgentTrace(v, store.pattern(v.patternId)).id);
+  store.close();
+  assert.equal(versions.length, 3);
+  assert.equal(new Set(ids).size, 3);
+  assert.deepEqual(again, ids);
+  for (const id of ids) {
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  }
+});
+
+Deno.test("the median of an even number of durations is the mean of the middle two", () => {
+  const execution = (durationMs: number) => ({
+    toolUseId: `t${durationMs}`,
+    sessionId: null,
+    toolName: "Edit",
+    filePath: null,
+    correlationId: "c",
+    startedAt: null,
+    finishedAt: null,
+    durationMs,
+    success: true,
+    error: null,
+    linesAdded: null,
+    linesRemoved: null,
+    beforePatternId: null,
+    patternId: null,
+  });
+  const html = renderHtmlReport({
+    title: "t",
+    generatedAt: "now",
+    scope: "all",
+    files: [],
+    executions: [execution(2), execution(4), execution(10), execution(1)],
+  });
+  assert.match(html, /<b>3<\/b>median ms/);
+});
+
+Deno.test("report --file takes a path the way lineage does, and refuses --session with --file", async () => {
+  const dataDir = await sampleStore(["/repo/src/app.py"]);
+  const out = `${dataDir}/r.html`;
+  const run = (...args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../tracker.ts", import.meta.url).pathname, "report", ...args],
+      env: { PATTERN_TRACKER_DATA_DIR: dataDir },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const ok = await run("--file", "src/app.py", "--out", out);
+  assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
+  assert.equal((Deno.readTextFileSync(out).match(/<g class="node"/g) ?? []).length, 3);
+  assert.equal((await run("--file", "nothing.py", "--out", out)).code, 1);
+  assert.equal((await run("--file", "src/app.py", "--session", "s", "--out", out)).code, 2);
+});
+
+Deno.test({
+  name: "the report's Content-Security-Policy runs its own script and no other inline script",
+  ignore: !CHROMIUM,
+  async fn() {
+    const dataDir = await sampleStore(["/repo/app.py"]);
+    const store = openStore(dataDir);
+    const html = renderHtmlReport(gatherReportData(store, {}));
+    store.close();
+    // What an escaping mistake would let through.
+    const page = `${dataDir}/report.html`;
+    Deno.writeTextFileSync(
+      page,
+      html.replace(
+        "<main>",
+        "<main><script>document.documentElement.setAttribute('data-injected','1')</script>",
+      ),
+    );
+    const dom = await new Deno.Command(CHROMIUM!, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        `--user-data-dir=${dataDir}/chromium`,
+        "--dump-dom",
+        `file://${page}`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const text = new TextDecoder().decode(dom.stdout);
+    assert.match(text, /data-report-ready="1"/, "the page's own script ran");
+    assert.ok(!text.includes('data-injected="1"'), "the CSP blocked the other inline script");
+  },
+});

@@ -9,6 +9,7 @@ import { loadConfig } from "../config.ts";
 import { exportRecords, importRecords, toAgentTrace } from "../export.ts";
 import { gatherReportData, renderHtmlReport } from "../report.ts";
 import { openStore } from "../store.ts";
+import { resolveLineageTarget } from "./lineage.ts";
 
 /**
  * `report [--session ID | --file PATH] [--code] [--out FILE]`: writes the self-contained HTML page.
@@ -29,12 +30,32 @@ export async function reportCommand(args: string[]): Promise<number> {
       out: { type: "string" },
     },
   });
+  if (values.session !== undefined && values.file !== undefined) {
+    console.error("error: report takes --session ID or --file PATH, not both");
+    return 2;
+  }
   const { config } = await loadConfig();
   const store = openStore(config.dataDir);
   try {
+    let filePath: string | undefined;
+    if (values.file !== undefined) {
+      // The same lookup as `lineage`: exact, relative to the working directory, or a path suffix.
+      const target = resolveLineageTarget(store, values.file, Deno.cwd());
+      if (target.kind !== "file") {
+        console.error(
+          target.kind === "ambiguous"
+            ? `error: "${values.file}" matches ${target.candidates.length} entries; be more specific:\n  ${
+              target.candidates.join("\n  ")
+            }`
+            : `error: no tracked file matches "${values.file}" in ${store.path}`,
+        );
+        return 1;
+      }
+      filePath = target.filePath;
+    }
     const data = gatherReportData(store, {
       sessionId: values.session,
-      filePath: values.file,
+      filePath,
       includeCode: values.code,
     });
     const out = values.out ?? "pattern-tracker-report.html";
