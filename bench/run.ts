@@ -2,224 +2,292 @@
  * Pattern Tracker benchmark: `deno task bench [--quick] [--json FILE]`.
  *
  * Every speed figure is a ratio against a floor measured in the same run, interleaved with the
- * measured runs, because the machines we run on are small and noisy:
- * - hook latency (whole process, stdin to exit, through `sh -c` with the exact command line
- *   `install` writes) against `deno run` of an empty script with the same flags, with the Phase 4
- *   stand-in up, down and slow;
- * - the original Python stack's start-up against the same floor;
- * - 16 hooks at once; flush throughput; a store of 100,000 patterns.
+ * measured runs (floor, hook, hook, floor, …), because the machines we run on are small and noisy:
+ *
+ * 1. hook latency, whole process from spawn to exit, through `sh -c` with the exact command lines
+ *    `tracker.ts install` writes (`hookCommands`), on the real Write and Edit payloads, against
+ *    `deno run` of an empty script with the same flags; with the Phase 4 stand-in up, down and slow,
+ *    with the shipped `config.yaml` (what a default install reads) and without a config file; the
+ *    original Python stack's start-up against the same floor; whether `deno compile` works here;
+ * 2. 16 post hooks at once: wall time against 16 empty `deno run`s at once, and no lost event;
+ * 3. flush throughput of 10,000 queued events to the stand-in, batch sizes 100 and 1000;
+ * 4. a store of 100,000 patterns: hook latency against the empty store, `lineage` of a file with
+ *    1,000 versions, database size per pattern with `store_code` on and off;
+ * 5. where the hooks' time goes: import-only scripts and a phase-timed copy of the hook.
+ *
+ * `--quick` runs fewer iterations and a 20,000-pattern store (a smoke test); `--json FILE` writes
+ * every result as JSON.
  *
  * @module
  */
 
+import { DatabaseSync } from "node:sqlite";
 import { buildLineageEvent } from "../src/events.ts";
 import { flushOutbox } from "../src/flush.ts";
-import { defaultConfig } from "../src/config.ts";
-import { hookCommands } from "../src/cli/install.ts";
+import { resolveConfig } from "../src/config.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
 import { explainCompileFailure } from "../src/cli/compile.ts";
+import { parseHookPayload, type ToolChange } from "../src/payload.ts";
+import { recordChange } from "../src/record.ts";
 import { openStore, type Store } from "../src/store.ts";
-import { startPhase4Server } from "../tests/phase4_server.ts";
-import { denoDirEnv } from "../tests/support.ts";
+import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
+import {
+  type Arm,
+  DENO_DIR,
+  fmt,
+  type Install,
+  install,
+  interleave,
+  PATH,
+  type Payloads,
+  payloads,
+  type ProcessSpec,
+  ratio,
+  ROOT,
+  shell,
+  summarize,
+  type Summary,
+  timeProcess,
+  waitForFlushers,
+  withScript,
+} from "./lib.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const QUICK = Deno.args.includes("--quick");
-const JSON_OUT = Deno.args.includes("--json")
-  ? Deno.args[Deno.args.indexOf("--json") + 1]
-  : undefined;
-const ITERATIONS = QUICK ? 8 : 40;
-const PATH = Deno.env.get("PATH") ?? "/usr/bin:/bin";
-/** Every child shares this process's Deno cache, as hooks share the user's. */
-const DENO_DIR = denoDirEnv().DENO_DIR;
-
-/** Median and 95th percentile of a sample, in ms. */
-export function summarize(samples: readonly number[]): { median: number; p95: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-  return { median: at(0.5), p95: at(0.95) };
+/** Command-line options of the benchmark. */
+export interface BenchOptions {
+  quick: boolean;
+  json: string | undefined;
 }
-
-async function timeProcess(
-  cmd: string,
-  args: string[],
-  input: Uint8Array,
-  env: Record<string, string>,
-): Promise<number> {
-  const started = performance.now();
-  const child = new Deno.Command(cmd, {
-    args,
-    env: { DENO_DIR, ...env },
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(input);
-  await w.close();
-  await child.status;
-  return performance.now() - started;
-}
-
-const fixture = (name: string) =>
-  JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/${name}.json`));
 
 /**
- * Fresh payloads per round, so each run records a new pattern: a Write creating `/bench/w<i>.py`,
- * then an Edit of that same file (its `originalFile` is what the Write wrote), as in the real session
- * captured from Claude Code.
+ * Parses `--quick` and `--json FILE`.
+ *
+ * @example
+ * ```ts
+ * import { parseBenchArgs } from "./run.ts";
+ * parseBenchArgs(["--quick", "--json", "out.json"]); // { quick: true, json: "out.json" }
+ * ```
  */
-function payloads(i: number) {
-  const content = `def add_${i}(a, b):\n    return a + b\n`;
-  const preWrite = {
-    ...fixture("01-pre-write"),
-    tool_use_id: `toolu_w${i}`,
-    tool_input: { file_path: `/bench/w${i}.py`, content },
-  };
-  const postWrite = {
-    ...fixture("02-post-write"),
-    tool_use_id: `toolu_w${i}`,
-    tool_input: preWrite.tool_input,
-    tool_response: {
-      ...fixture("02-post-write").tool_response,
-      filePath: `/bench/w${i}.py`,
-      content,
-    },
-  };
-  const edit = fixture("04-post-edit");
-  const preEdit = {
-    ...fixture("03-pre-edit"),
-    tool_use_id: `toolu_e${i}`,
-    tool_input: { ...edit.tool_input, file_path: `/bench/w${i}.py` },
-  };
-  const postEdit = {
-    ...edit,
-    tool_use_id: `toolu_e${i}`,
-    tool_input: preEdit.tool_input,
-    tool_response: {
-      ...edit.tool_response,
-      filePath: `/bench/w${i}.py`,
-      // The Edit continues the file the Write of the same round created, as in the captured session.
-      originalFile: content,
-    },
-  };
-  const enc = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
-  return {
-    preWrite: enc(preWrite),
-    postWrite: enc(postWrite),
-    preEdit: enc(preEdit),
-    postEdit: enc(postEdit),
-  };
-}
-
-interface LatencyRow {
-  scenario: string;
-  hook: string;
-  median: number;
-  p95: number;
-  floorMedian: number;
-  floorP95: number;
-}
-
-/** Hook latency against the floor, interleaved, for one server scenario. */
-async function hookLatency(
-  scenario: string,
-  url: string,
-  dataDir: string,
-  iterations: number,
-): Promise<LatencyRow[]> {
-  const configPath = `${dataDir}/config.yaml`;
-  const commands = hookCommands({ deno: Deno.execPath(), root: ROOT, dataDir, configPath });
-  Deno.mkdirSync(dataDir, { recursive: true });
-  const empty = `${ROOT}/bench/empty.ts`;
-  // The floor: the post hook's command line with an empty script.
-  const floorCommand = commands.post.replace(/'[^']*post_hook\.ts'$/, `'${empty}'`);
-  const env = {
-    PATH,
-    HOME: dataDir,
-    PATTERN_TRACKER_DATA_DIR: dataDir,
-    PATTERN_TRACKER_CONFIG: configPath,
-    PATTERN_TRACKER_INTELLIGENCE_URL: url,
-  };
-  const samples: Record<string, number[]> = {
-    floor: [],
-    "pre Write": [],
-    "post Write": [],
-    "pre Edit": [],
-    "post Edit": [],
-  };
-  const none = new Uint8Array();
-  for (let i = -2; i < iterations; i++) { // two warm-up rounds fill Deno's caches
-    const p = payloads(i + 1000 * scenario.length);
-    const round: [string, string, Uint8Array][] = [
-      ["floor", floorCommand, none],
-      ["pre Write", commands.pre, p.preWrite],
-      ["post Write", commands.post, p.postWrite],
-      ["floor", floorCommand, none],
-      ["pre Edit", commands.pre, p.preEdit],
-      ["post Edit", commands.post, p.postEdit],
-    ];
-    for (const [name, command, input] of round) {
-      const ms = await timeProcess("sh", ["-c", command], input, env);
-      if (i >= 0) samples[name]!.push(ms);
+export function parseBenchArgs(args: readonly string[]): BenchOptions {
+  const at = args.indexOf("--json");
+  const json = at >= 0 ? args[at + 1] : undefined;
+  if (at >= 0 && (json === undefined || json.startsWith("--"))) {
+    throw new Error("--json needs a file name");
+  }
+  for (const [i, a] of args.entries()) {
+    if (a !== "--quick" && a !== "--json" && !(i === at + 1 && at >= 0)) {
+      throw new Error(`unknown argument ${a}; usage: deno task bench [--quick] [--json FILE]`);
     }
   }
-  const floor = summarize(samples.floor!);
-  return Object.entries(samples).filter(([k]) => k !== "floor").map(([hook, s]) => ({
-    scenario,
-    hook,
-    ...summarize(s),
-    floorMedian: floor.median,
-    floorP95: floor.p95,
-  }));
+  return { quick: args.includes("--quick"), json };
 }
 
-async function pythonFloor(denoFloorMedian: number, iterations: number): Promise<string> {
+const SHIPPED_CONFIG = `${ROOT}/config.yaml`;
+/** The flags of `deno task tracker` (deno.json), for the CLI measurements. */
+const TASK_FLAGS = [
+  "run",
+  "--quiet",
+  "--no-prompt",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-net",
+];
+const EMPTY = `${ROOT}/bench/empty.ts`;
+
+const temps: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = Deno.makeTempDirSync({ prefix: `pt-bench-${prefix}-` });
+  temps.push(dir);
+  return dir;
+}
+
+/** One row of the hook latency tables. */
+export interface LatencyRow {
+  scenario: string;
+  hook: string;
+  hookMs: Summary;
+  floorMs: Summary;
+  medianRatio: number;
+  p95Ratio: number;
+}
+
+function latencyRows(
+  scenario: string,
+  samples: Record<string, number[]>,
+  floorNames: string[] = ["floor", "floor "],
+): LatencyRow[] {
+  const floor = summarize(floorNames.flatMap((n) => samples[n] ?? []));
+  return Object.entries(samples).filter(([k]) => !floorNames.includes(k)).map(([hook, s]) => {
+    const h = summarize(s);
+    return {
+      scenario,
+      hook,
+      hookMs: h,
+      floorMs: floor,
+      medianRatio: h.median / floor.median,
+      p95Ratio: h.p95 / floor.p95,
+    };
+  });
+}
+
+/**
+ * The arms of one hook-latency round: floor, pre/post Write, floor, pre/post Edit (the Edit
+ * continues the file the round's Write created), and optionally the post Write again with
+ * `auto_flush` off, which isolates what starting the background flusher costs the hook.
+ */
+function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] {
+  const cache = new Map<number, Payloads>();
+  const p = (round: number) => {
+    let v = cache.get(round);
+    if (!v) {
+      v = payloads(`${key}${round + 10}`);
+      cache.set(round, v);
+    }
+    return v;
+  };
+  const noFlush = { ...inst.env, PATTERN_TRACKER_AUTO_FLUSH: "false" };
+  const arms: Arm[] = [
+    { name: "floor", spec: () => shell(inst.floor, inst.env) },
+    { name: "pre Write", spec: (r) => shell(inst.commands.pre, inst.env, p(r).preWrite) },
+    { name: "post Write", spec: (r) => shell(inst.commands.post, inst.env, p(r).postWrite) },
+    { name: "floor ", spec: () => shell(inst.floor, inst.env) },
+    { name: "pre Edit", spec: (r) => shell(inst.commands.pre, inst.env, p(r).preEdit) },
+    { name: "post Edit", spec: (r) => shell(inst.commands.post, inst.env, p(r).postEdit) },
+  ];
+  if (withAutoFlushOff) {
+    const q = (r: number) => payloads(`${key}nf${r + 10}`).postWrite;
+    arms.push({
+      name: "post Write, auto_flush off",
+      spec: (r) => shell(inst.commands.post, noFlush, q(r)),
+    });
+  }
+  return arms;
+}
+
+/** Python start-up (the original stack) against the Deno floor, interleaved. */
+async function pythonFloor(
+  rounds: number,
+): Promise<{ label: string; note: string; ms: Summary; floorMs: Summary } | { skipped: string }> {
   const probe = await new Deno.Command("python3", {
     args: ["-c", "import yaml"],
     stdout: "null",
     stderr: "null",
   }).output().catch(() => null);
-  if (!probe) return "python3 not found";
+  if (!probe) return { skipped: "python3 is not installed" };
   const code = probe.success ? "import yaml, hashlib, json, uuid" : "import hashlib, json, uuid";
-  const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    samples.push(await timeProcess("python3", ["-c", code], new Uint8Array(), { PATH }));
-  }
-  const s = summarize(samples);
-  const label = probe.success ? code : `${code} (PyYAML is not installed here)`;
-  return `\`python3 -c "${label}"\`: median ${s.median.toFixed(1)} ms = ${
-    (s.median / denoFloorMedian).toFixed(2)
-  }× the Deno floor`;
-}
-
-async function concurrency(url: string): Promise<{ wallMs: number; recorded: number }> {
-  const dataDir = Deno.makeTempDirSync({ prefix: "pt-bench-conc-" });
-  const configPath = `${dataDir}/config.yaml`;
-  const commands = hookCommands({ deno: Deno.execPath(), root: ROOT, dataDir, configPath });
-  const env = {
-    PATH,
-    HOME: dataDir,
-    PATTERN_TRACKER_DATA_DIR: dataDir,
-    PATTERN_TRACKER_CONFIG: configPath,
-    PATTERN_TRACKER_INTELLIGENCE_URL: url,
+  const note = probe.success
+    ? ""
+    : " (PyYAML is not installed here: `import yaml` fails, so the stack is measured without it)";
+  const inst = install(tempDir("py"), SHIPPED_CONFIG, "http://127.0.0.1:9");
+  const s = await interleave([
+    { name: "floor", spec: () => shell(inst.floor, inst.env) },
+    { name: "python", spec: () => ({ cmd: "python3", args: ["-c", code], env: {} }) },
+  ], rounds);
+  return {
+    label: `python3 -c "${code}"`,
+    note,
+    ms: summarize(s.python!),
+    floorMs: summarize(s.floor!),
   };
-  const started = performance.now();
-  await Promise.all(
-    Array.from(
-      { length: 16 },
-      (_, i) => timeProcess("sh", ["-c", commands.post], payloads(50_000 + i).postWrite, env),
-    ),
-  );
-  const wallMs = performance.now() - started;
-  const store = openStore(dataDir);
-  const recorded = store.counts().versions;
-  store.close();
-  return { wallMs, recorded };
 }
 
-function fillOutbox(store: Store, n: number, withCode: boolean) {
+function compileProbe(): string {
+  const dir = tempDir("compile");
+  Deno.writeTextFileSync(`${dir}/e.ts`, "");
+  const r = new Deno.Command(Deno.execPath(), {
+    args: ["compile", "--quiet", `--output=${dir}/e`, `${dir}/e.ts`],
+    env: { DENO_DIR },
+    stdout: "null",
+    stderr: "piped",
+  }).outputSync();
+  if (!r.success) {
+    return `skipped (${explainCompileFailure(new TextDecoder().decode(r.stderr)).trim()})`;
+  }
+  return "available (an empty script compiled; measure the hooks with `deno task compile`)";
+}
+
+/** Counts in a store, read with node:sqlite directly (not through our Store). */
+function countStore(dataDir: string): Record<string, number> {
+  const db = new DatabaseSync(`${dataDir}/patterns.db`, { readOnly: true });
+  try {
+    const n = (sql: string) => Number((db.prepare(sql).get() as { n: number } | undefined)?.n ?? 0);
+    return {
+      versions: n("SELECT COUNT(*) AS n FROM file_versions"),
+      executions: n("SELECT COUNT(*) AS n FROM executions WHERE finished_at IS NOT NULL"),
+      outbox: n("SELECT COUNT(*) AS n FROM outbox"),
+      delivered: n("SELECT COUNT(*) AS n FROM delivered"),
+      deadLetters: n("SELECT COUNT(*) AS n FROM dead_letters"),
+      // Every version must have its event queued, delivered or dead-lettered: none may vanish.
+      versionsWithoutEvent: n(`SELECT COUNT(*) AS n FROM file_versions v
+        WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.pattern_id = v.pattern_id)
+          AND NOT EXISTS (SELECT 1 FROM delivered d WHERE d.pattern_id = v.pattern_id)
+          AND NOT EXISTS (SELECT 1 FROM dead_letters l WHERE l.pattern_id = v.pattern_id)`),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Result of the 16-at-once measurement. */
+export interface ConcurrencyResult {
+  reps: number;
+  hookBurstMs: Summary;
+  floorBurstMs: Summary;
+  recorded: number[];
+  lostEvents: number;
+  counts: Record<string, number>[];
+  heldByServer: number;
+  expected: number;
+}
+
+/** 16 post hooks at once (16 files and tool_use_ids), alternated with 16 empty `deno run`s at once. */
+async function concurrency(reps: number): Promise<ConcurrencyResult> {
+  const server = await startPhase4Server();
+  const hookBursts: number[] = [];
+  const floorBursts: number[] = [];
+  const dirs: string[] = [];
+  const burst = async (specs: ProcessSpec[]) => {
+    const started = performance.now();
+    await Promise.all(specs.map((s) => timeProcess(s)));
+    return performance.now() - started;
+  };
+  for (let rep = -1; rep < reps; rep++) {
+    const inst = install(tempDir("conc"), SHIPPED_CONFIG, server.url);
+    floorBursts.push(
+      await burst(Array.from({ length: 16 }, () => shell(inst.floor, inst.env))),
+    );
+    const ms = await burst(
+      Array.from(
+        { length: 16 },
+        (_, i) => shell(inst.commands.post, inst.env, payloads(`c${rep + 1}_${i}`).postWrite),
+      ),
+    );
+    if (rep >= 0) {
+      hookBursts.push(ms);
+      dirs.push(inst.dataDir);
+    } else floorBursts.pop(); // the warm-up pair is discarded
+  }
+  for (const d of dirs) await waitForFlushers(d, 20_000);
+  const counts = dirs.map(countStore);
+  await server.close();
+  return {
+    reps,
+    hookBurstMs: summarize(hookBursts),
+    floorBurstMs: summarize(floorBursts),
+    recorded: counts.map((c) => c.versions!),
+    lostEvents: counts.reduce(
+      (sum, c) => sum + (16 - c.versions!) + c.versionsWithoutEvent!,
+      0,
+    ),
+    counts,
+    heldByServer: server.patternIds().size,
+    expected: 16 * (reps + 1), // the warm-up repetition's events are delivered too
+  };
+}
+
+/** Queues `n` events through the real event builder and `Store.enqueue`, in one transaction. */
+function fillOutbox(store: Store, n: number): void {
   const now = new Date().toISOString();
   store.immediate(() => {
     for (let i = 0; i < n; i++) {
@@ -234,8 +302,7 @@ function fillOutbox(store: Store, n: number, withCode: boolean) {
         filePath: `/bench/gen/f${i}.py`,
         language: "python",
         toolName: "Write",
-        code: withCode ? code : null,
-        codeOmitted: withCode ? null : "store_code_off",
+        code,
         lineCount: 2,
         byteSize: code.length,
         sessionId: "bench",
@@ -258,38 +325,77 @@ function fillOutbox(store: Store, n: number, withCode: boolean) {
   });
 }
 
-async function flushThroughput(
-  batchSize: number,
-): Promise<{ eventsPerSecond: number; held: number }> {
-  const server = await startPhase4Server();
-  const dataDir = Deno.makeTempDirSync({ prefix: "pt-bench-flush-" });
-  const store = openStore(dataDir);
-  fillOutbox(store, 10_000, true);
-  const config = {
-    ...defaultConfig(dataDir),
-    dataDir,
-    intelligenceUrl: server.url,
-    batchSize,
-    timeoutSeconds: 30,
-  };
-  const started = performance.now();
-  const report = await flushOutbox(store, config);
-  const seconds = (performance.now() - started) / 1000;
-  store.close();
-  const held = server.events().length;
-  await server.close();
-  return { eventsPerSecond: report.sent / seconds, held };
+/** One flush measurement. */
+export interface FlushRow {
+  batchSize: number;
+  how: string;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  held: number;
+  left: number;
 }
 
-/** Fills a store with `n` patterns (1,000 of them versions of one file) in a few transactions. */
+/**
+ * 10,000 queued events delivered to a fresh stand-in, by `flushOutbox` in-process (configuration
+ * resolved from `PATTERN_TRACKER_BATCH_SIZE`) or by a `tracker.ts flush` process (whole process).
+ */
+async function flushThroughput(
+  batchSize: number,
+  how: "in-process" | "process",
+  n: number,
+): Promise<FlushRow> {
+  const server = await startPhase4Server();
+  const dataDir = tempDir("flush");
+  const env = {
+    HOME: dataDir,
+    PATTERN_TRACKER_DATA_DIR: dataDir,
+    PATTERN_TRACKER_CONFIG: SHIPPED_CONFIG,
+    PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
+    PATTERN_TRACKER_BATCH_SIZE: String(batchSize),
+  };
+  const store = openStore(dataDir);
+  fillOutbox(store, n);
+  let seconds: number;
+  if (how === "in-process") {
+    const { config, problems } = resolveConfig({ env, file: null, filePath: "", home: dataDir });
+    if (problems.length > 0) throw new Error(JSON.stringify(problems));
+    const started = performance.now();
+    const report = await flushOutbox(store, config);
+    seconds = (performance.now() - started) / 1000;
+    if (report.sent !== n) throw new Error(`flush sent ${report.sent} of ${n}: ${report.stopped}`);
+    store.close();
+  } else {
+    store.close();
+    const r = await timeProcess({
+      cmd: Deno.execPath(),
+      args: [...TASK_FLAGS, `${ROOT}/tracker.ts`, "flush"],
+      env,
+    });
+    if (r.code !== 0) throw new Error(`tracker.ts flush exited ${r.code}`);
+    seconds = r.ms / 1000;
+  }
+  const left = countStore(dataDir).outbox!;
+  const held = server.patternIds().size;
+  await server.close();
+  return { batchSize, how, events: n, seconds, eventsPerSecond: n / seconds, held, left };
+}
+
+const LONG_FILE = "/bench/long_history.py";
+
+/**
+ * Fills a store with `n` patterns through Store methods in transactions of 10,000: 1,000 of them
+ * are the versions of one file (a chain of modifications), the rest one version of a file each.
+ */
 function fillStore(dataDir: string, n: number, withCode: boolean): void {
   const store = openStore(dataDir);
   const now = new Date().toISOString();
   const chunk = 10_000;
+  const idOf = (i: number) => `e${i.toString(16).padStart(15, "0")}`;
   for (let start = 0; start < n; start += chunk) {
     store.immediate(() => {
       for (let i = start; i < Math.min(n, start + chunk); i++) {
-        const id = `e${i.toString(16).padStart(15, "0")}`;
+        const id = idOf(i);
         const code = `def f_${i}(x):\n    return x * ${i}\n${"# filler line of code\n".repeat(20)}`;
         store.insertPattern({
           patternId: id,
@@ -300,9 +406,9 @@ function fillStore(dataDir: string, n: number, withCode: boolean): void {
           firstSeenAt: now,
         });
         const inChain = i < 1000;
-        const parent = inChain && i > 0 ? `e${(i - 1).toString(16).padStart(15, "0")}` : null;
+        const parent = inChain && i > 0 ? idOf(i - 1) : null;
         store.insertVersion({
-          filePath: inChain ? "/bench/long_history.py" : `/bench/gen/f${i}.py`,
+          filePath: inChain ? LONG_FILE : `/bench/gen/f${i}.py`,
           version: inChain ? i + 1 : 1,
           patternId: id,
           parentPatternId: parent,
@@ -321,7 +427,7 @@ function fillStore(dataDir: string, n: number, withCode: boolean): void {
             parent,
             edgeType: "modified_from",
             transformationType: "refactor",
-            filePath: "/bench/long_history.py",
+            filePath: LONG_FILE,
             createdAt: now,
           });
         }
@@ -341,180 +447,621 @@ function dbSize(dataDir: string): number {
   return size;
 }
 
-function compileProbe(): string {
-  const dir = Deno.makeTempDirSync();
-  Deno.writeTextFileSync(`${dir}/e.ts`, "");
-  const r = new Deno.Command(Deno.execPath(), {
-    args: ["compile", "--quiet", `--output=${dir}/e`, `${dir}/e.ts`],
-    stdout: "null",
-    stderr: "piped",
-  }).outputSync();
-  return r.success
-    ? "available"
-    : `skipped (${explainCompileFailure(new TextDecoder().decode(r.stderr))})`;
+/**
+ * Bytes per pattern when `n` Writes (≈ 500-byte files) are recorded by the real `recordChange`,
+ * with `store_code` resolved from `PATTERN_TRACKER_STORE_CODE`: pattern, version, execution and
+ * queued event, as the post hook stores them.
+ */
+async function realSizePerPattern(
+  n: number,
+  storeCode: boolean,
+  server: Phase4Server,
+): Promise<{ queued: number; delivered: number }> {
+  const dataDir = tempDir("size");
+  const { config } = resolveConfig({
+    env: { PATTERN_TRACKER_STORE_CODE: String(storeCode), PATTERN_TRACKER_DATA_DIR: dataDir },
+    file: null,
+    filePath: "",
+    home: dataDir,
+  });
+  const store = openStore(dataDir);
+  const template = JSON.parse(
+    new TextDecoder().decode(payloads("size").postWrite),
+  ) as Record<string, Record<string, unknown>>;
+  for (let i = 0; i < n; i++) {
+    const file = `/bench/size/m${i}.py`;
+    const content = `def f_${i}(x):\n    return x * ${i}\n${"# filler line of code\n".repeat(20)}`;
+    const parsed = parseHookPayload(JSON.stringify({
+      ...template,
+      tool_use_id: `toolu_size_${i}`,
+      tool_input: { file_path: file, content },
+      tool_response: { ...template.tool_response, filePath: file, content },
+    }));
+    if (parsed.kind !== "change") throw new Error(`size payload parsed as ${parsed.kind}`);
+    await recordChange(store, parsed as ToolChange, {
+      storeCode: config.storeCode,
+      redactSecrets: config.redactSecrets,
+      maxPatternBytes: config.maxPatternBytes,
+    });
+  }
+  const cfg = { ...config, intelligenceUrl: server.url, batchSize: 1000 };
+  store.close(); // checkpoints the WAL into the database file
+  const queued = dbSize(dataDir) / n;
+  // Steady state: the events delivered (their outbox rows deleted).
+  const again = openStore(dataDir);
+  const report = await flushOutbox(again, cfg);
+  if (report.sent !== n) throw new Error(`size flush sent ${report.sent} of ${n}`);
+  again.close();
+  // VACUUM needs an attached database, which Deno's node:sqlite does not allow: count the pages in
+  // use instead (free pages are reused by later inserts).
+  const db = new DatabaseSync(`${dataDir}/patterns.db`, { readOnly: true });
+  const pragma = (name: string) =>
+    Number(Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0] ?? 0);
+  const live = (pragma("page_count") - pragma("freelist_count")) * pragma("page_size");
+  db.close();
+  return { queued, delivered: live / n };
 }
 
-const fmt = (ms: number) => ms.toFixed(1);
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+/** Results of the store-at-scale section. */
+export interface ScaleResult {
+  patterns: number;
+  rows: { hook: string; empty: Summary; full: Summary; floor: Summary; growth: number }[];
+  queryMs: Summary;
+  renderMs: Summary;
+  queryAndRenderMs: Summary;
+  versions: number;
+  cliMs: Summary;
+  cliFloorMs: Summary;
+  /** A process that only loads the CLI's module graph. */
+  cliGraphMs: Summary;
+  bytesPerPattern: {
+    fillWithCode: number;
+    fillWithoutCode: number;
+    recordWithCode: { queued: number; delivered: number };
+    recordWithoutCode: { queued: number; delivered: number };
+  };
+}
 
-if (import.meta.main) {
+async function storeAtScale(
+  n: number,
+  rounds: number,
+  server: Phase4Server,
+  sizeN: number,
+): Promise<ScaleResult> {
+  const big = tempDir("big");
+  fillStore(big, n, true);
+  const fillWithCode = dbSize(big) / n;
+  const noCode = tempDir("nocode");
+  fillStore(noCode, n, false);
+  const fillWithoutCode = dbSize(noCode) / n;
+  Deno.removeSync(noCode, { recursive: true });
+
+  const empty = install(tempDir("empty"), SHIPPED_CONFIG, server.url);
+  const full = install(big, SHIPPED_CONFIG, server.url);
+  const pe = hookArms(empty, "se", false);
+  const pf = hookArms(full, "sf", false);
+  const arm = (arms: Arm[], name: string, as: string): Arm => {
+    const a = arms.find((x) => x.name === name)!;
+    return { name: as, spec: a.spec };
+  };
+  const arms: Arm[] = [pe[0]!];
+  for (const h of ["pre Write", "post Write", "pre Edit", "post Edit"]) {
+    arms.push(arm(pe, h, `${h} | empty`), arm(pf, h, `${h} | full`));
+    if (h === "post Write") arms.push(arm(pe, "floor ", "floor "));
+  }
+  const s = await interleave(arms, rounds);
+  const floor = summarize([...s.floor!, ...s["floor "]!]);
+  const rows = ["pre Write", "post Write", "pre Edit", "post Edit"].map((hook) => {
+    const e = summarize(s[`${hook} | empty`]!);
+    const f = summarize(s[`${hook} | full`]!);
+    return { hook, empty: e, full: f, floor, growth: (f.median - e.median) / e.median };
+  });
+
+  // `lineage` of the 1,000-version file: the query and the rendering in-process ...
+  await waitForFlushers(big, 20_000);
+  const store = openStore(big);
+  const q: number[] = [];
+  const r: number[] = [];
+  const qr: number[] = [];
+  let versions = 0;
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    const history = store.fileHistory(LONG_FILE);
+    const t1 = performance.now();
+    renderFileLineage(LONG_FILE, history);
+    const t2 = performance.now();
+    q.push(t1 - t0);
+    r.push(t2 - t1);
+    qr.push(t2 - t0);
+    versions = history.length;
+  }
+  store.close();
+  // ... and the whole CLI process against an empty script with the same flags.
+  const cliEnv = {
+    HOME: big,
+    PATTERN_TRACKER_DATA_DIR: big,
+    PATTERN_TRACKER_CONFIG: SHIPPED_CONFIG,
+  };
+  const cli = await interleave([
+    {
+      name: "floor",
+      spec: () => ({ cmd: Deno.execPath(), args: [...TASK_FLAGS, EMPTY], env: cliEnv }),
+    },
+    {
+      name: "cli graph",
+      spec: () => ({
+        cmd: Deno.execPath(),
+        args: [...TASK_FLAGS, `${ROOT}/bench/imports/cli.ts`],
+        env: cliEnv,
+      }),
+    },
+    {
+      name: "lineage",
+      spec: () => ({
+        cmd: Deno.execPath(),
+        args: [...TASK_FLAGS, `${ROOT}/tracker.ts`, "lineage", LONG_FILE],
+        env: cliEnv,
+      }),
+    },
+  ], Math.max(5, Math.round(rounds / 2)));
+
+  return {
+    patterns: n,
+    rows,
+    queryMs: summarize(q),
+    renderMs: summarize(r),
+    queryAndRenderMs: summarize(qr),
+    versions,
+    cliMs: summarize(cli.lineage!),
+    cliFloorMs: summarize(cli.floor!),
+    cliGraphMs: summarize(cli["cli graph"]!),
+    bytesPerPattern: {
+      fillWithCode,
+      fillWithoutCode,
+      recordWithCode: await realSizePerPattern(sizeN, true, server),
+      recordWithoutCode: await realSizePerPattern(sizeN, false, server),
+    },
+  };
+}
+
+/** Results of the profile section. */
+export interface ProfileResult {
+  processes: { name: string; ms: Summary; overFloor: number }[];
+  floor: Summary;
+  phases: { hook: string; runs: number; phase: string; medianMs: number; present: number }[];
+}
+
+/**
+ * Where the time goes: (a) whole processes that only load parts of the hook, interleaved with the
+ * floor; (b) the phase-timed copy of the hook (`bench/profile_hook.ts`) run with the hook's flags.
+ */
+async function profile(rounds: number, server: Phase4Server): Promise<ProfileResult> {
+  const inst = install(tempDir("prof"), SHIPPED_CONFIG, server.url);
+  const noCfg = install(tempDir("prof-nocfg"), `${tempDir("nocfg")}/config.yaml`, server.url);
+  const cache = new Map<number, Payloads>();
+  const p = (r: number) => {
+    let v = cache.get(r);
+    if (!v) cache.set(r, v = payloads(`prof${r + 10}`));
+    return v;
+  };
+  const post = inst.commands.post;
+  const arms: Arm[] = [
+    { name: "floor", spec: () => shell(inst.floor, inst.env) },
+    {
+      name: "empty script, bare `deno run` (no --config, no permissions)",
+      spec: () => ({ cmd: Deno.execPath(), args: ["run", "--quiet", EMPTY], env: {} }),
+    },
+    {
+      name: "import node:sqlite only",
+      spec: () => shell(withScript(post, `${ROOT}/bench/imports/sqlite.ts`), inst.env),
+    },
+    {
+      name: "import js-yaml only",
+      spec: () => shell(withScript(post, `${ROOT}/bench/imports/yaml.ts`), inst.env),
+    },
+    {
+      name: "import the hook's module graph only",
+      spec: () => shell(withScript(post, `${ROOT}/bench/imports/hook.ts`), inst.env),
+    },
+    { name: "floor ", spec: () => shell(inst.floor, inst.env) },
+    {
+      name: "post Write (shipped config.yaml)",
+      spec: (r) => shell(post, inst.env, p(r).postWrite),
+    },
+    {
+      name: "post Write, no config file",
+      spec: (r) => shell(noCfg.commands.post, noCfg.env, p(r).postWrite),
+    },
+    {
+      name: "post Write, --no-code-cache",
+      spec: (r) =>
+        shell(
+          post.replace(" run ", " run --no-code-cache "),
+          inst.env,
+          payloads(`profncc${r + 10}`).postWrite,
+        ),
+    },
+  ];
+  const s = await interleave(arms, rounds);
+  const floor = summarize([...s.floor!, ...s["floor "]!]);
+  const processes = Object.entries(s).filter(([k]) => !k.startsWith("floor")).map((
+    [name, v],
+  ) => {
+    const ms = summarize(v);
+    return { name, ms, overFloor: ms.median - floor.median };
+  });
+
+  const phases: ProfileResult["phases"] = [];
+  for (
+    const [hook, kind, pick] of [["post Write", "post", "postWrite"], [
+      "pre Write",
+      "pre",
+      "preWrite",
+    ]] as const
+  ) {
+    const runs: Record<string, number>[] = [];
+    const profInst = install(tempDir("prof-phases"), SHIPPED_CONFIG, server.url);
+    const cmd = `${withScript(profInst.commands.post, `${ROOT}/bench/profile_hook.ts`)} ${kind}`;
+    for (let i = -2; i < rounds; i++) {
+      const child = new Deno.Command("sh", {
+        args: ["-c", cmd],
+        env: { PATH, DENO_DIR, ...profInst.env },
+        clearEnv: true,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const w = child.stdin.getWriter();
+      await w.write(payloads(`ph${kind}${i + 10}`)[pick]);
+      await w.close();
+      const out = await child.output();
+      if (i < 0) continue;
+      try {
+        runs.push(JSON.parse(new TextDecoder().decode(out.stdout)) as Record<string, number>);
+      } catch { /* a failed run is left out */ }
+    }
+    const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+    for (const phase of names) {
+      const values = runs.map((r) => r[phase]).filter((v): v is number => v !== undefined);
+      phases.push({
+        hook,
+        runs: runs.length,
+        phase,
+        medianMs: summarize(values).median,
+        present: values.length,
+      });
+    }
+  }
+  return { processes, floor, phases };
+}
+
+async function machine(): Promise<{ nproc: string; cpu: string }> {
+  const run = async (c: string) =>
+    new TextDecoder().decode(
+      (await new Deno.Command("sh", { args: ["-c", c], stdout: "piped", stderr: "null" }).output())
+        .stdout,
+    ).trim();
+  return {
+    nproc: await run("nproc"),
+    // Deno needs --allow-all to read /proc; a subprocess reads it within --allow-run.
+    cpu: (await run("grep -m1 'model name' /proc/cpuinfo")).replace(/^[^:]*:\s*/, "") ||
+      "unknown CPU",
+  };
+}
+
+function table(header: string[], align: ("l" | "r")[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `| ${
+      cells.map((c, i) => align[i] === "r" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join(
+        " | ",
+      )
+    } |`;
+  return [
+    line(header),
+    `| ${
+      widths.map((w, i) => align[i] === "r" ? `${"-".repeat(w - 1)}:` : "-".repeat(w)).join(" | ")
+    } |`,
+    ...rows.map(line),
+  ];
+}
+
+async function main(options: BenchOptions): Promise<void> {
+  const rounds = options.quick ? 8 : 40;
   const lines: string[] = [];
   const out = (s = "") => {
     console.log(s);
     lines.push(s);
   };
-  // /proc needs --allow-all in Deno; a subprocess reads it within --allow-run.
-  const cpuInfo = new Deno.Command("sh", {
-    args: ["-c", "grep -m1 'model name' /proc/cpuinfo"],
-    stdout: "piped",
-  })
-    .outputSync();
-  const cpu = new TextDecoder().decode(cpuInfo.stdout).replace(/.*:\s*/, "").trim() ||
-    "unknown CPU";
-  out(`# Pattern Tracker benchmark — ${new Date().toISOString().slice(0, 10)}`);
+  const m = await machine();
+  const date = new Date().toISOString();
+  out(`# Pattern Tracker benchmark — ${date.slice(0, 10)}`);
+  out();
   out(
-    `Machine: ${navigator.hardwareConcurrency} cores, ${cpu}; Deno ${Deno.version.deno}. ${ITERATIONS} interleaved runs per figure.`,
+    `Machine: ${m.nproc} cores (nproc), ${m.cpu}; Deno ${Deno.version.deno}, V8 ${Deno.version.v8}. ` +
+      `${rounds} interleaved rounds per figure${options.quick ? " (--quick)" : ""}.`,
   );
   out();
 
-  // 1. Hook latency, server up / down / slow.
+  // 1. Hook latency.
   const server = await startPhase4Server();
   const slow = await startPhase4Server({ mode: "slow", slowMs: 5000 });
-  const downServer = await startPhase4Server();
-  const downUrl = downServer.url;
-  await downServer.close(); // nothing listens there now
-  const rows: LatencyRow[] = [];
-  for (
-    const [scenario, url] of [["server up", server.url], ["server down", downUrl], [
-      "server slow (5 s)",
-      slow.url,
-    ]] as const
-  ) {
-    rows.push(
-      ...await hookLatency(
-        scenario,
-        url,
-        Deno.makeTempDirSync({ prefix: "pt-bench-" }),
-        ITERATIONS,
-      ),
-    );
+  const gone = await startPhase4Server();
+  const downUrl = gone.url;
+  await gone.close(); // nothing listens there now
+  const scenarios: [string, string, string][] = [
+    ["up", server.url, SHIPPED_CONFIG],
+    ["down", downUrl, SHIPPED_CONFIG],
+    ["slow (5 s)", slow.url, SHIPPED_CONFIG],
+    ["up, no config file", server.url, ""],
+  ];
+  const latency: LatencyRow[] = [];
+  for (const [scenario, url, config] of scenarios) {
+    const dir = tempDir("lat");
+    const inst = install(dir, config || `${dir}/absent-config.yaml`, url);
+    const s = await interleave(hookArms(inst, `l${latency.length}_`, config !== ""), rounds);
+    latency.push(...latencyRows(scenario, s));
   }
+  out("## 1. Hook latency: whole process as Claude Code runs it, vs an empty `deno run`");
+  out();
   out(
-    "## Hook latency (whole process, as Claude Code runs it) vs `deno run` of an empty script with the same flags",
+    "`sh -c <hookCommands(...) line>` with the payload on stdin, spawn to exit. Floor: the post hook's command line with `bench/empty.ts` as the script, interleaved (floor, pre, post, floor, pre, post). Default install = `PATTERN_TRACKER_CONFIG` is the shipped `config.yaml` (what `install` points the hooks at), parsed with js-yaml on every run.",
   );
   out();
   out(
-    "| scenario | hook | median ms | p95 ms | floor median | floor p95 | median ratio (≤ 1.5×) | p95 ratio (≤ 2×) |",
+    table(
+      [
+        "Phase 4 server",
+        "hook",
+        "median ms",
+        "p95 ms",
+        "floor median",
+        "floor p95",
+        "median ratio (≤ 1.5×)",
+        "p95 ratio (≤ 2×)",
+      ],
+      ["l", "l", "r", "r", "r", "r", "r", "r"],
+      latency.map((r) => [
+        r.scenario,
+        r.hook,
+        fmt(r.hookMs.median),
+        fmt(r.hookMs.p95),
+        fmt(r.floorMs.median),
+        fmt(r.floorMs.p95),
+        `${r.medianRatio.toFixed(2)}×${r.medianRatio > 1.5 ? " ✗" : ""}`,
+        `${r.p95Ratio.toFixed(2)}×${r.p95Ratio > 2 ? " ✗" : ""}`,
+      ]),
+    ).join("\n"),
   );
-  out("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const r of rows) {
+  out();
+  const py = await pythonFloor(rounds);
+  if ("skipped" in py) out(`Python stack floor: skipped (${py.skipped}).`);
+  else {
     out(
-      `| ${r.scenario} | ${r.hook} | ${fmt(r.median)} | ${fmt(r.p95)} | ${fmt(r.floorMedian)} | ${
-        fmt(r.floorP95)
-      } | ${ratio(r.median, r.floorMedian)} | ${ratio(r.p95, r.floorP95)} |`,
+      `Python stack floor: \`${py.label}\`${py.note}: median ${fmt(py.ms.median)} ms, p95 ${
+        fmt(py.ms.p95)
+      } ms = ${ratio(py.ms.median, py.floorMs.median)} the Deno floor's median (${
+        fmt(py.floorMs.median)
+      } ms, interleaved).`,
     );
   }
+  const compiled = compileProbe();
   out();
-  const floorMedian = rows[0]!.floorMedian;
-  out(`Python stack floor: ${await pythonFloor(floorMedian, ITERATIONS)}.`);
-  out(`Compiled binaries: ${compileProbe()}.`);
+  out(`Compiled binaries: ${compiled}.`);
   out();
 
   // 2. Concurrency.
-  const conc = await concurrency(server.url);
+  const conc = await concurrency(options.quick ? 2 : 5);
+  out("## 2. 16 post hooks at once");
+  out();
   out(
-    `## 16 hooks at once\n\nWall time ${fmt(conc.wallMs)} ms (${
-      ratio(conc.wallMs, floorMedian)
-    } one floor run); ${conc.recorded} of 16 recorded, ${16 - conc.recorded} lost.`,
+    `16 Writes of 16 files (16 tool_use_ids) started together, ${conc.reps} repetitions, each alternated with 16 empty \`deno run\`s started together. Hook burst wall time median ${
+      fmt(conc.hookBurstMs.median)
+    } ms (p95 ${fmt(conc.hookBurstMs.p95)}) vs floor burst ${fmt(conc.floorBurstMs.median)} ms = ${
+      ratio(conc.hookBurstMs.median, conc.floorBurstMs.median)
+    }. Versions recorded per repetition: ${
+      conc.recorded.join(", ")
+    } of 16; events lost: ${conc.lostEvents} (every version's event is in the outbox, delivered or dead-lettered: counted with node:sqlite after the flushers finished); the stand-in holds ${conc.heldByServer} of the ${conc.expected} events (warm-up repetition included).`,
   );
   out();
 
   // 3. Flush throughput.
-  out("## Flush throughput to the loopback Phase 4 stand-in (10,000 events, target ≥ 5,000/s)\n");
-  out("| batch_size | events/s | held by the server |");
-  out("| ---: | ---: | ---: |");
+  const flushN = 10_000;
+  const flushes: FlushRow[] = [];
   for (const size of [100, 1000]) {
-    const f = await flushThroughput(size);
-    out(`| ${size} | ${Math.round(f.eventsPerSecond)} | ${f.held} |`);
+    for (const how of ["in-process", "process"] as const) {
+      flushes.push(await flushThroughput(size, how, flushN));
+    }
   }
+  out(
+    `## 3. Flush throughput: ${
+      flushN.toLocaleString("en")
+    } queued events to the loopback stand-in (target ≥ 5,000/s)`,
+  );
+  out();
+  out(
+    table(
+      ["batch_size", "how", "seconds", "events/s", "held by the stand-in", "left in outbox"],
+      ["r", "l", "r", "r", "r", "r"],
+      flushes.map((f) => [
+        String(f.batchSize),
+        f.how === "in-process" ? "`flushOutbox` in-process" : "`tracker.ts flush` (whole process)",
+        f.seconds.toFixed(2),
+        Math.round(f.eventsPerSecond).toLocaleString("en"),
+        f.held.toLocaleString("en"),
+        String(f.left),
+      ]),
+    ).join("\n"),
+  );
   out();
 
   // 4. Store at scale.
-  const big = Deno.makeTempDirSync({ prefix: "pt-bench-big-" });
-  const n = QUICK ? 20_000 : 100_000;
-  fillStore(big, n, true);
-  const sizeWith = dbSize(big) / n;
-  const bigNoCode = Deno.makeTempDirSync({ prefix: "pt-bench-nocode-" });
-  fillStore(bigNoCode, QUICK ? 20_000 : 100_000, false);
-  const sizeWithout = dbSize(bigNoCode) / n;
-  Deno.removeSync(bigNoCode, { recursive: true });
-  const empty = await hookLatency(
-    "empty store",
-    server.url,
-    Deno.makeTempDirSync({ prefix: "pt-bench-" }),
-    ITERATIONS,
-  );
-  const full = await hookLatency(`${n.toLocaleString("en")} patterns`, server.url, big, ITERATIONS);
-  const store = openStore(big);
-  const queryTimes: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t = performance.now();
-    renderFileLineage("/bench/long_history.py", store.fileHistory("/bench/long_history.py"));
-    queryTimes.push(performance.now() - t);
-  }
-  store.close();
-  const cliTimes: number[] = [];
-  const cliFloor: number[] = [];
-  for (let i = 0; i < (QUICK ? 5 : 15); i++) {
-    cliFloor.push(
-      await timeProcess(
-        Deno.execPath(),
-        ["run", "-A", `${ROOT}/bench/empty.ts`],
-        new Uint8Array(),
-        { PATH, HOME: big },
-      ),
-    );
-    cliTimes.push(
-      await timeProcess(
-        Deno.execPath(),
-        ["run", "-A", `${ROOT}/tracker.ts`, "lineage", "/bench/long_history.py"],
-        new Uint8Array(),
-        { PATH, HOME: big, PATTERN_TRACKER_DATA_DIR: big },
-      ),
-    );
-  }
-  out(`## Store at scale (${n.toLocaleString("en")} patterns, one file with 1,000 versions)\n`);
-  out("| hook | ratio, empty store | ratio, full store | growth (≤ 10 %) |");
-  out("| --- | ---: | ---: | ---: |");
-  for (let i = 0; i < empty.length; i++) {
-    const e = empty[i]!;
-    const f = full[i]!;
-    const re = e.median / e.floorMedian;
-    const rf = f.median / f.floorMedian;
-    out(
-      `| ${e.hook} | ${re.toFixed(2)}× | ${rf.toFixed(2)}× | ${
-        (((rf - re) / re) * 100).toFixed(1)
-      } % |`,
-    );
-  }
+  const n = options.quick ? 20_000 : 100_000;
+  const sizeN = options.quick ? 1000 : 5000;
+  const scale = await storeAtScale(n, rounds, server, sizeN);
+  out(`## 4. Store at scale: ${n.toLocaleString("en")} patterns, one file with 1,000 versions`);
   out();
-  const q = summarize(queryTimes);
-  const c = summarize(cliTimes);
-  const cf = summarize(cliFloor);
+  out("Empty-store and full-store hooks interleaved in the same rounds with the same floor.");
+  out();
   out(
-    `\`lineage\` of the 1,000-version file: query and render in-process median ${
-      fmt(q.median)
-    } ms, p95 ${fmt(q.p95)} ms (target < 50 ms); whole CLI process ${fmt(c.median)} ms = ${
-      ratio(c.median, cf.median)
-    } an empty \`deno run\`.`,
+    table(
+      [
+        "hook",
+        "empty store ms",
+        "full store ms",
+        "floor ms",
+        "empty ratio",
+        "full ratio",
+        "growth (≤ 10 %)",
+      ],
+      ["l", "r", "r", "r", "r", "r", "r"],
+      scale.rows.map((r) => [
+        r.hook,
+        fmt(r.empty.median),
+        fmt(r.full.median),
+        fmt(r.floor.median),
+        ratio(r.empty.median, r.floor.median),
+        ratio(r.full.median, r.floor.median),
+        `${(r.growth * 100).toFixed(1)} %${r.growth > 0.1 ? " ✗" : ""}`,
+      ]),
+    ).join("\n"),
   );
+  out();
   out(
-    `Database size per pattern: ${Math.round(sizeWith)} bytes with code (≈ 500-byte files), ${
-      Math.round(sizeWithout)
-    } bytes with \`store_code: false\`.`,
+    `\`lineage ${LONG_FILE}\` (${scale.versions} versions): \`Store.fileHistory\` median ${
+      fmt(scale.queryMs.median)
+    } ms (p95 ${fmt(scale.queryMs.p95)}), rendering ${fmt(scale.renderMs.median)} ms, both ${
+      fmt(scale.queryAndRenderMs.median)
+    } ms (p95 ${
+      fmt(scale.queryAndRenderMs.p95)
+    }; target < 50 ms). Whole CLI process (\`deno task tracker\` flags) median ${
+      fmt(scale.cliMs.median)
+    } ms = ${
+      ratio(scale.cliMs.median, scale.cliFloorMs.median)
+    } an empty script with the same flags (${
+      fmt(scale.cliFloorMs.median)
+    } ms); a process that only loads the CLI's module graph (\`bench/imports/cli.ts\`) takes ${
+      fmt(scale.cliGraphMs.median)
+    } ms.`,
   );
-  Deno.removeSync(big, { recursive: true });
+  out();
+  const b = scale.bytesPerPattern;
+  out(
+    table(
+      ["database bytes per pattern", "store_code on", "store_code off"],
+      ["l", "r", "r"],
+      [
+        [
+          `Store fill (pattern + version + edge), ${
+            n.toLocaleString("en")
+          } patterns of ≈ 470 bytes`,
+          String(Math.round(b.fillWithCode)),
+          String(Math.round(b.fillWithoutCode)),
+        ],
+        [
+          `\`recordChange\` of ${sizeN.toLocaleString("en")} Writes (+ execution), events queued`,
+          String(Math.round(b.recordWithCode.queued)),
+          String(Math.round(b.recordWithoutCode.queued)),
+        ],
+        [
+          "same, after the events were delivered (pages in use)",
+          String(Math.round(b.recordWithCode.delivered)),
+          String(Math.round(b.recordWithoutCode.delivered)),
+        ],
+      ],
+    ).join("\n"),
+  );
+  out();
+
+  // 5. Profile.
+  const prof = await profile(rounds, server);
+  out("## 5. Where the hook's time goes");
+  out();
+  out(
+    `Whole processes with the post hook's flags, interleaved with the floor (${
+      fmt(prof.floor.median)
+    } ms):`,
+  );
+  out();
+  out(
+    table(
+      ["process", "median ms", "p95 ms", "above the floor"],
+      ["l", "r", "r", "r"],
+      prof.processes.map((r) => [
+        r.name,
+        fmt(r.ms.median),
+        fmt(r.ms.p95),
+        `${r.overFloor >= 0 ? "+" : ""}${fmt(r.overFloor)} ms`,
+      ]),
+    ).join("\n"),
+  );
+  out();
+  out(
+    "Phases inside a phase-timed copy of the hook (`bench/profile_hook.ts`: dynamic imports, then the real functions in the hook's order; shipped config, server up; median of the runs where the phase occurred):",
+  );
+  out();
+  out(
+    table(
+      ["hook", "phase", "median ms", "runs"],
+      ["l", "l", "r", "r"],
+      prof.phases.map((r) => [
+        r.hook,
+        r.phase,
+        r.phase.endsWith("(count)") ? String(r.medianMs) : fmt(r.medianMs),
+        `${r.present}/${r.runs}`,
+      ]),
+    ).join("\n"),
+  );
+  out();
+
+  // Let lingering flushers finish before their servers and directories go away.
+  for (const d of temps) await waitForFlushers(d, 15_000);
   await server.close();
   await slow.close();
-  if (JSON_OUT) Deno.writeTextFileSync(JSON_OUT, JSON.stringify({ rows, conc, lines }, null, 2));
+  removeTemps();
+  if (options.json) {
+    Deno.writeTextFileSync(
+      options.json,
+      JSON.stringify(
+        {
+          date,
+          machine: m,
+          deno: Deno.version,
+          quick: options.quick,
+          rounds,
+          latency,
+          python: py,
+          compiled,
+          concurrency: conc,
+          flush: flushes,
+          scale,
+          profile: prof,
+          markdown: lines.join("\n"),
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  }
+}
+
+function removeTemps(): void {
+  for (const d of temps.splice(0)) {
+    try {
+      Deno.removeSync(d, { recursive: true });
+    } catch { /* already gone */ }
+  }
+}
+
+if (import.meta.main) {
+  // Ctrl-C and failures must not leave stores behind in the temporary directory either.
+  Deno.addSignalListener("SIGINT", () => {
+    removeTemps();
+    Deno.exit(130);
+  });
+  try {
+    await main(parseBenchArgs(Deno.args));
+  } finally {
+    removeTemps();
+  }
 }

@@ -1,0 +1,6 @@
+/**
+ * Loads only `js-yaml` (what a hook loads to read a config file that exists).
+ *
+ * @module
+ */
+import "js-yaml";

@@ -1,0 +1,97 @@
+/**
+ * A scratch copy of the hook (`src/hook.ts` `hookMain` → `runHook`) with a `performance.now()` mark
+ * around each phase, for `bench/run.ts` to find where the time above the floor goes. Modules are
+ * imported dynamically, one group at a time, so their loading is timed too; the work is the real
+ * code's, step by step in the hook's order. Prints one JSON object of phase durations (ms) to
+ * stdout and exits 0 without closing the store, as the hook does.
+ *
+ * Run with the hook's own flags: `sh -c "<post command with this script> post" < payload.json`.
+ *
+ * @module
+ */
+
+/** Phase name → milliseconds. */
+export type Phases = Record<string, number>;
+
+async function main(kind: "pre" | "post"): Promise<never> {
+  const phases: Phases = {};
+  let last = performance.now();
+  // performance.now() counts from the runtime's time origin: what elapsed before our first line.
+  phases["runtime until first line"] = last;
+  const mark = (name: string) => {
+    const now = performance.now();
+    phases[name] = (phases[name] ?? 0) + now - last;
+    last = now;
+  };
+
+  await import("node:sqlite");
+  mark("load node:sqlite");
+  const { readStdin } = await import("../src/hook.ts");
+  const { parseHookPayload } = await import("../src/payload.ts");
+  const { hashChange, recordChange, recordIntent } = await import("../src/record.ts");
+  const { openStore } = await import("../src/store.ts");
+  const { isPathTracked } = await import("../src/privacy.ts");
+  const { tryFlusherLock } = await import("../src/lock.ts");
+  const { loadConfig, CONFIG_PATH_ENV } = await import("../src/config.ts");
+  mark("load our modules");
+
+  const input = readStdin(Deno.stdin);
+  mark("read stdin");
+  const parsed = parseHookPayload(new TextDecoder().decode(input ?? new Uint8Array()));
+  const ids = parsed.kind === "change" ? hashChange(parsed) : undefined;
+  ids?.catch(() => {});
+  mark("parse payload");
+
+  // loadConfig imports js-yaml when the file exists; load it here first to time it apart.
+  let hasFile = false;
+  try {
+    hasFile = Deno.readTextFileSync(Deno.env.get(CONFIG_PATH_ENV) ?? "").trim() !== "";
+  } catch { /* absent */ }
+  if (hasFile) {
+    await import("js-yaml");
+    mark("load js-yaml");
+  }
+  const { config, configPath } = await loadConfig();
+  mark("read config");
+  if (parsed.kind !== "change" && parsed.kind !== "intent") {
+    console.log(JSON.stringify({ error: `unexpected payload kind ${parsed.kind}` }));
+    Deno.exit(0);
+  }
+  isPathTracked(parsed.filePath, config.includePaths, config.excludePaths);
+  const store = openStore(config.dataDir);
+  mark("open store");
+  const recordOptions = {
+    storeCode: config.storeCode,
+    redactSecrets: config.redactSecrets,
+    maxPatternBytes: config.maxPatternBytes,
+  };
+  if (kind === "pre" || parsed.kind === "intent") {
+    if (parsed.kind === "intent") recordIntent(store, parsed, recordOptions);
+    mark("record (transaction)");
+  } else {
+    const resolved = await ids;
+    mark("await hashing");
+    const result = await recordChange(store, parsed, { ...recordOptions, ids: ids ?? undefined });
+    void resolved;
+    mark("record (transaction)");
+    const queued = result.kind === "recorded" && result.versions.length > 0;
+    if (queued && config.autoFlush) {
+      const lock = tryFlusherLock(config.dataDir);
+      lock?.close();
+      mark("probe flusher lock");
+      if (lock) {
+        const { wakeFlusher } = await import("../src/flusher.ts");
+        mark("load flusher module");
+        phases["flusher started (count)"] = wakeFlusher(store, config, configPath) ? 1 : 0;
+        mark("spawn flusher");
+      } else {
+        phases["flusher started (count)"] = 0;
+      }
+    }
+  }
+  phases["total in script"] = performance.now() - phases["runtime until first line"]!;
+  console.log(JSON.stringify(phases));
+  Deno.exit(0);
+}
+
+if (import.meta.main) await main(Deno.args[0] === "pre" ? "pre" : "post");
