@@ -175,79 +175,8 @@ export function backoffMs(
   return Math.round(Math.max(jittered, (o.retryAfterSeconds ?? 0) * 1000));
 }
 
-/** The circuit breaker's persisted state. */
-export interface BreakerState {
-  state: "closed" | "open" | "half_open";
-  /** Consecutive flushes that ended on a transient failure. */
-  failures: number;
-  /** When open: epoch ms after which one probe may go. */
-  openUntil: number;
-}
-
-/** A breaker that has seen no failure. */
-export const CLOSED: BreakerState = { state: "closed", failures: 0, openUntil: 0 };
-
-/**
- * May a flush send now? Closed: yes. Open: only once the cool-down is over (then as a probe).
- *
- * @example
- * ```ts
- * import { breakerAllows } from "./delivery_plan.ts";
- * breakerAllows({ state: "open", failures: 1, openUntil: 1000 }, 500); // false
- * ```
- */
-export function breakerAllows(b: BreakerState, nowMs: number): boolean {
-  return b.state !== "open" || nowMs >= b.openUntil;
-}
-
-/**
- * Next breaker state after a flush round: success closes it; a transient failure opens it for a
- * cool-down that doubles with each consecutive failure (30 s up to 15 min), or for the server's
- * `Retry-After` when that is longer.
- *
- * @example
- * ```ts
- * import { nextBreaker, CLOSED } from "./delivery_plan.ts";
- * nextBreaker(CLOSED, { ok: false, retryAfterSeconds: null }, 0); // { state: "open", failures: 1, openUntil: 30000 }
- * ```
- */
-export function nextBreaker(
-  b: BreakerState,
-  outcome: { ok: boolean; retryAfterSeconds: number | null },
-  nowMs: number,
-): BreakerState {
-  if (outcome.ok) return CLOSED;
-  const failures = b.failures + 1;
-  const coolDown = Math.min(15 * 60_000, 30_000 * 2 ** (failures - 1));
-  return {
-    state: "open",
-    failures,
-    openUntil: nowMs + Math.max(coolDown, (outcome.retryAfterSeconds ?? 0) * 1000),
-  };
-}
-
-/**
- * Reads a persisted breaker state, tolerating garbage (then closed).
- *
- * @example
- * ```ts
- * import { parseBreaker } from "./delivery_plan.ts";
- * parseBreaker("garbage"); // { state: "closed", failures: 0, openUntil: 0 }
- * ```
- */
-export function parseBreaker(text: string | undefined): BreakerState {
-  if (!text) return CLOSED;
-  try {
-    const b = JSON.parse(text) as Partial<BreakerState>;
-    if (
-      (b.state === "open" || b.state === "closed" || b.state === "half_open") &&
-      typeof b.failures === "number" && typeof b.openUntil === "number"
-    ) {
-      return { state: b.state, failures: b.failures, openUntil: b.openUntil };
-    }
-  } catch { /* fall through */ }
-  return CLOSED;
-}
+// The breaker lives in its own small module so a hook can consult it without loading this one.
+export { breakerAllows, type BreakerState, CLOSED, nextBreaker, parseBreaker } from "./breaker.ts";
 
 /**
  * Splits rows into batches of at most `size` (capped at the server's 1000).

@@ -7,7 +7,7 @@
  */
 
 import type { TrackerConfig } from "./config.ts";
-import { breakerAllows, parseBreaker } from "./delivery_plan.ts";
+import { breakerAllows, parseBreaker } from "./breaker.ts";
 import { appendLog } from "./log.ts";
 import type { Store } from "./store.ts";
 import { BINARIES, isCompiled, ROOT } from "./runtime.ts";

@@ -13,6 +13,7 @@ import { hashChange, recordChange, recordFailure, recordIntent } from "./record.
 import { openStore, type Store } from "./store.ts";
 import { isPathTracked } from "./privacy.ts";
 import { tryFlusherLock } from "./lock.ts";
+import { breakerAllows, parseBreaker } from "./breaker.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -124,11 +125,15 @@ export async function runHook(
         case "change": {
           const result = await recordChange(store, parsed, { ...recordOptions, ids });
           const queued = result.kind === "recorded" && result.versions.length > 0;
-          // A running flusher (it lingers after a burst) takes the new events: then there is
-          // nothing to start, and the code that starts one is not even loaded.
+          // A running flusher (it lingers after a burst) takes the new events, and an open breaker
+          // (the service is down) forbids a new one: then the code that starts one is not loaded.
           let woke = false;
           if (options.wake) woke = queued && options.wake(store, config, configPath);
-          else if (queued && config.autoFlush && !flusherRunning(config.dataDir)) {
+          else if (
+            queued && config.autoFlush &&
+            breakerAllows(parseBreaker(store.meta("breaker")), Date.now()) &&
+            !flusherRunning(config.dataDir)
+          ) {
             woke = (await import("./flusher.ts")).wakeFlusher(store, config, configPath);
           }
           return { outcome: result.kind, queued, detail: woke ? "flusher started" : undefined };

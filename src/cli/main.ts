@@ -38,7 +38,7 @@ import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
 import { BINARIES, ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
-import { type BreakerState, parseBreaker } from "../delivery_plan.ts";
+import { type BreakerState, parseBreaker } from "../breaker.ts";
 
 /**
  * An error the user can act on: printed without a stack, exit code 1 (2 for usage).
