@@ -219,7 +219,8 @@ export interface Install {
 
 /**
  * The hook command lines `tracker.ts install` writes (via the real `hookCommands`), for a data
- * directory and a config file, plus the hooks' environment.
+ * directory and a config file, plus the hooks' environment; `scripts` are the bundled hooks
+ * (`install` without `--no-bundle`), else the TypeScript sources run.
  *
  * @example
  * ```ts
@@ -233,9 +234,16 @@ export function install(
   configPath: string,
   url: string,
   extraEnv: Record<string, string> = {},
+  scripts?: { pre: string; post: string },
 ): Install {
   Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const commands = hookCommands({ deno: Deno.execPath(), root: ROOT, dataDir, configPath });
+  const commands = hookCommands({
+    deno: Deno.execPath(),
+    root: ROOT,
+    dataDir,
+    configPath,
+    scripts,
+  });
   const floor = withScript(commands.post, `${ROOT}/bench/empty.ts`);
   return {
     dataDir,
@@ -254,7 +262,7 @@ export function install(
 
 /** A hook command line with its script (the last, quoted word) replaced. */
 export function withScript(command: string, script: string): string {
-  return command.replace(/'[^']*\.ts'$/, `'${script.replaceAll("'", `'\\''`)}'`);
+  return command.replace(/'[^']*\.[jt]s'$/, `'${script.replaceAll("'", `'\\''`)}'`);
 }
 
 /**

@@ -32,7 +32,7 @@ async function main(kind: "pre" | "post"): Promise<never> {
   const { openStore } = await import("../src/store.ts");
   const { isPathTracked } = await import("../src/privacy.ts");
   const { tryFlusherLock } = await import("../src/lock.ts");
-  const { loadConfig, CONFIG_PATH_ENV } = await import("../src/config.ts");
+  const { loadConfig } = await import("../src/config.ts");
   mark("load our modules");
 
   const input = readStdin(Deno.stdin);
@@ -42,22 +42,15 @@ async function main(kind: "pre" | "post"): Promise<never> {
   ids?.catch(() => {});
   mark("parse payload");
 
-  // loadConfig imports js-yaml when the file exists; load it here first to time it apart.
-  let hasFile = false;
-  try {
-    hasFile = Deno.readTextFileSync(Deno.env.get(CONFIG_PATH_ENV) ?? "").trim() !== "";
-  } catch { /* absent */ }
-  if (hasFile) {
-    await import("js-yaml");
-    mark("load js-yaml");
-  }
-  const { config, configPath } = await loadConfig();
+  // As the hook: the resolved configuration comes from the data directory's cache when unchanged.
+  const { config, configPath } = await loadConfig({ cache: true });
   mark("read config");
   if (parsed.kind !== "change" && parsed.kind !== "intent") {
     console.log(JSON.stringify({ error: `unexpected payload kind ${parsed.kind}` }));
     Deno.exit(0);
   }
   isPathTracked(parsed.filePath, config.includePaths, config.excludePaths);
+  mark("path filter");
   const store = openStore(config.dataDir);
   mark("open store");
   const recordOptions = {

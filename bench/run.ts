@@ -27,6 +27,8 @@ import { flushOutbox } from "../src/flush.ts";
 import { resolveConfig } from "../src/config.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
 import { explainCompileFailure } from "../src/cli/compile.ts";
+import { type BundledHooks, bundleHooks } from "../src/cli/bundle.ts";
+import { hookCommands } from "../src/cli/install.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 import { recordChange } from "../src/record.ts";
 import { openStore, type Store } from "../src/store.ts";
@@ -96,6 +98,9 @@ const TASK_FLAGS = [
 const EMPTY = `${ROOT}/bench/empty.ts`;
 
 const temps: string[] = [];
+/** The bundled hooks (`install`'s default), made at the start of `main`; undefined if bundling failed. */
+let HOOKS: BundledHooks | undefined;
+
 function tempDir(prefix: string): string {
   const dir = Deno.makeTempDirSync({ prefix: `pt-bench-${prefix}-` });
   temps.push(dir);
@@ -179,7 +184,7 @@ async function pythonFloor(
   const note = probe.success
     ? ""
     : " (PyYAML is not installed here: `import yaml` fails, so the stack is measured without it)";
-  const inst = install(tempDir("py"), SHIPPED_CONFIG, "http://127.0.0.1:9");
+  const inst = install(tempDir("py"), SHIPPED_CONFIG, "http://127.0.0.1:9", {}, HOOKS);
   const s = await interleave([
     { name: "floor", spec: () => shell(inst.floor, inst.env) },
     { name: "python", spec: () => ({ cmd: "python3", args: ["-c", code], env: {} }) },
@@ -253,7 +258,7 @@ async function concurrency(reps: number): Promise<ConcurrencyResult> {
     return performance.now() - started;
   };
   for (let rep = -1; rep < reps; rep++) {
-    const inst = install(tempDir("conc"), SHIPPED_CONFIG, server.url);
+    const inst = install(tempDir("conc"), SHIPPED_CONFIG, server.url, {}, HOOKS);
     floorBursts.push(
       await burst(Array.from({ length: 16 }, () => shell(inst.floor, inst.env))),
     );
@@ -536,8 +541,8 @@ async function storeAtScale(
   const fillWithoutCode = dbSize(noCode) / n;
   Deno.removeSync(noCode, { recursive: true });
 
-  const empty = install(tempDir("empty"), SHIPPED_CONFIG, server.url);
-  const full = install(big, SHIPPED_CONFIG, server.url);
+  const empty = install(tempDir("empty"), SHIPPED_CONFIG, server.url, {}, HOOKS);
+  const full = install(big, SHIPPED_CONFIG, server.url, {}, HOOKS);
   const pe = hookArms(empty, "se", false);
   const pf = hookArms(full, "sf", false);
   const arm = (arms: Arm[], name: string, as: string): Arm => {
@@ -636,8 +641,14 @@ export interface ProfileResult {
  * floor; (b) the phase-timed copy of the hook (`bench/profile_hook.ts`) run with the hook's flags.
  */
 async function profile(rounds: number, server: Phase4Server): Promise<ProfileResult> {
-  const inst = install(tempDir("prof"), SHIPPED_CONFIG, server.url);
-  const noCfg = install(tempDir("prof-nocfg"), `${tempDir("nocfg")}/config.yaml`, server.url);
+  const inst = install(tempDir("prof"), SHIPPED_CONFIG, server.url, {}, HOOKS);
+  const noCfg = install(
+    tempDir("prof-nocfg"),
+    `${tempDir("nocfg")}/config.yaml`,
+    server.url,
+    {},
+    HOOKS,
+  );
   const cache = new Map<number, Payloads>();
   const p = (r: number) => {
     let v = cache.get(r);
@@ -665,8 +676,22 @@ async function profile(rounds: number, server: Phase4Server): Promise<ProfileRes
     },
     { name: "floor ", spec: () => shell(inst.floor, inst.env) },
     {
-      name: "post Write (shipped config.yaml)",
+      name: "post Write (default install: bundled, shipped config.yaml)",
       spec: (r) => shell(post, inst.env, p(r).postWrite),
+    },
+    {
+      name: "post Write, .ts sources (install --no-bundle)",
+      spec: (r) =>
+        shell(
+          hookCommands({
+            deno: Deno.execPath(),
+            root: ROOT,
+            dataDir: inst.dataDir,
+            configPath: inst.configPath,
+          }).post,
+          inst.env,
+          payloads(`profsrc${r + 10}`).postWrite,
+        ),
     },
     {
       name: "post Write, no config file",
@@ -700,7 +725,7 @@ async function profile(rounds: number, server: Phase4Server): Promise<ProfileRes
     ]] as const
   ) {
     const runs: Record<string, number>[] = [];
-    const profInst = install(tempDir("prof-phases"), SHIPPED_CONFIG, server.url);
+    const profInst = install(tempDir("prof-phases"), SHIPPED_CONFIG, server.url, {}, HOOKS);
     const cmd = `${withScript(profInst.commands.post, `${ROOT}/bench/profile_hook.ts`)} ${kind}`;
     for (let i = -2; i < rounds; i++) {
       const child = new Deno.Command("sh", {
@@ -768,6 +793,12 @@ function table(header: string[], align: ("l" | "r")[], rows: string[][]): string
 
 async function main(options: BenchOptions): Promise<void> {
   const rounds = options.quick ? 8 : 40;
+  // What `tracker.ts install` does by default: bundle the hooks into build/.
+  try {
+    HOOKS = await bundleHooks({ deno: Deno.execPath(), root: ROOT });
+  } catch (error) {
+    console.error(`Bundling failed (${(error as Error).message}); measuring the .ts sources.`);
+  }
   const lines: string[] = [];
   const out = (s = "") => {
     console.log(s);
@@ -789,23 +820,24 @@ async function main(options: BenchOptions): Promise<void> {
   const gone = await startPhase4Server();
   const downUrl = gone.url;
   await gone.close(); // nothing listens there now
-  const scenarios: [string, string, string][] = [
-    ["up", server.url, SHIPPED_CONFIG],
-    ["down", downUrl, SHIPPED_CONFIG],
-    ["slow (5 s)", slow.url, SHIPPED_CONFIG],
-    ["up, no config file", server.url, ""],
+  const scenarios: [string, string, string, typeof HOOKS][] = [
+    ["up", server.url, SHIPPED_CONFIG, HOOKS],
+    ["down", downUrl, SHIPPED_CONFIG, HOOKS],
+    ["slow (5 s)", slow.url, SHIPPED_CONFIG, HOOKS],
+    ["up, no config file", server.url, "", HOOKS],
+    ["up, .ts sources (--no-bundle)", server.url, SHIPPED_CONFIG, undefined],
   ];
   const latency: LatencyRow[] = [];
-  for (const [scenario, url, config] of scenarios) {
+  for (const [scenario, url, config, scripts] of scenarios) {
     const dir = tempDir("lat");
-    const inst = install(dir, config || `${dir}/absent-config.yaml`, url);
+    const inst = install(dir, config || `${dir}/absent-config.yaml`, url, {}, scripts);
     const s = await interleave(hookArms(inst, `l${latency.length}_`, config !== ""), rounds);
     latency.push(...latencyRows(scenario, s));
   }
   out("## 1. Hook latency: whole process as Claude Code runs it, vs an empty `deno run`");
   out();
   out(
-    "`sh -c <hookCommands(...) line>` with the payload on stdin, spawn to exit. Floor: the post hook's command line with `bench/empty.ts` as the script, interleaved (floor, pre, post, floor, pre, post). Default install = `PATTERN_TRACKER_CONFIG` is the shipped `config.yaml` (what `install` points the hooks at), parsed with js-yaml on every run.",
+    "`sh -c <hookCommands(...) line>` with the payload on stdin, spawn to exit. Floor: the post hook's command line with `bench/empty.ts` as the script, interleaved (floor, pre, post, floor, pre, post). Default install = what `tracker.ts install` writes: the hooks bundled into `build/` (`deno bundle`), reading the shipped `config.yaml` (resolved once, then from the data directory's config cache). `.ts sources` = `install --no-bundle`.",
   );
   out();
   out(

@@ -77,7 +77,7 @@ export async function runHook(
     ids?.catch(() => {}); // awaited below; an early failure must not be reported as unhandled
     if (parsed.kind === "ignored") return { outcome: "ignored", detail: parsed.reason };
 
-    const { config, problems, configPath } = await loadConfig();
+    const { config, problems, configPath } = await loadConfig({ cache: true });
     logFile = config.logFile;
     if (!config.enabled) return { outcome: "disabled" };
     if (problems.length > 0) Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });

@@ -83,8 +83,49 @@ export function isPathTracked(
   exclude: readonly string[],
 ): boolean {
   const path = filePath.replaceAll("\\", "/").replace(/#.*$/, "");
-  if (exclude.some((g) => globToRegExp(g).test(path))) return false;
-  return include.length === 0 || include.some((g) => globToRegExp(g).test(path));
+  if (exclude.some((g) => globMatcher(g)(path))) return false;
+  return include.length === 0 || include.some((g) => globMatcher(g)(path));
+}
+
+/**
+ * A test for one glob, with exactly the meaning of {@linkcode globToRegExp}. The shapes of the
+ * default excludes (a name, `*suffix`, `prefix*`, `name/`) are matched with string operations:
+ * every hook checks its path against two dozen globs, and compiling them costs it half a
+ * millisecond. Other globs are compiled.
+ *
+ * @example
+ * ```ts
+ * import { globMatcher } from "./privacy.ts";
+ * globMatcher("*.pem")("/home/dev/certs/server.pem"); // true
+ * globMatcher(".ssh/")("/home/dev/.ssh/config"); // true
+ * ```
+ */
+export function globMatcher(glob: string): (path: string) => boolean {
+  const dirOnly = glob.endsWith("/");
+  const body = dirOnly ? glob.slice(0, -1) : glob;
+  if (isLiteral(body)) {
+    return dirOnly
+      ? (path) => path.startsWith(`${body}/`) || path.includes(`/${body}/`)
+      : (path) => path === body || path.endsWith(`/${body}`);
+  }
+  if (!dirOnly && body.startsWith("*") && isLiteral(body.slice(1))) {
+    const suffix = body.slice(1);
+    return (path) => baseName(path).endsWith(suffix);
+  }
+  if (!dirOnly && body.endsWith("*") && isLiteral(body.slice(0, -1))) {
+    const prefix = body.slice(0, -1);
+    return (path) => baseName(path).startsWith(prefix);
+  }
+  const re = globToRegExp(glob);
+  return (path) => re.test(path);
+}
+
+function isLiteral(part: string): boolean {
+  return !part.includes("*") && !part.includes("?") && !part.includes("/");
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 /** What redaction replaced, by kind. */

@@ -185,3 +185,53 @@ Deno.test("loadConfig: the fast path and the js-yaml path give the same settings
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("loadConfig cache: reused while file, environment and home are unchanged, never stale", async () => {
+  const dir = Deno.makeTempDirSync();
+  const dataDir = `${dir}/data`;
+  Deno.mkdirSync(dataDir);
+  const configPath = `${dir}/config.yaml`;
+  Deno.writeTextFileSync(configPath, "max_retries: 5\nbatch_size: 0\n");
+  const saved = new Map(
+    ["PATTERN_TRACKER_CONFIG", "PATTERN_TRACKER_DATA_DIR", "PATTERN_TRACKER_TIMEOUT_SECONDS"].map((
+      k,
+    ) => [k, Deno.env.get(k)]),
+  );
+  const cacheFile = `${dataDir}/config-cache.json`;
+  try {
+    Deno.env.set("PATTERN_TRACKER_CONFIG", configPath);
+    Deno.env.set("PATTERN_TRACKER_DATA_DIR", dataDir);
+    Deno.env.delete("PATTERN_TRACKER_TIMEOUT_SECONDS");
+    const first = await loadConfig({ cache: true });
+    assert.equal(first.config.maxRetries, 5);
+    assert.equal(first.problems[0]?.key, "batch_size", "a bad value is a problem");
+    const stored = JSON.parse(Deno.readTextFileSync(cacheFile));
+    assert.deepEqual(stored.value.config, first.config);
+    assert.equal((Deno.statSync(cacheFile).mode ?? 0) & 0o777, 0o600);
+
+    // The cache is what the next run reads: a doctored value with the same key comes back...
+    stored.value.config.maxRetries = 42;
+    Deno.writeTextFileSync(cacheFile, JSON.stringify(stored));
+    const second = await loadConfig({ cache: true });
+    assert.equal(second.config.maxRetries, 42);
+    assert.deepEqual(second.problems, first.problems, "problems are reported on every run");
+    // ...and without the option nothing reads it.
+    assert.equal((await loadConfig()).config.maxRetries, 5);
+
+    // Any change to what it was resolved from is seen at once.
+    Deno.writeTextFileSync(configPath, "max_retries: 6\n");
+    assert.equal((await loadConfig({ cache: true })).config.maxRetries, 6);
+    Deno.env.set("PATTERN_TRACKER_TIMEOUT_SECONDS", "7");
+    const withEnv = await loadConfig({ cache: true });
+    assert.equal(withEnv.config.timeoutSeconds, 7);
+    assert.equal(withEnv.config.maxRetries, 6);
+
+    // A damaged cache is ignored and replaced.
+    Deno.writeTextFileSync(cacheFile, "{not json");
+    assert.equal((await loadConfig({ cache: true })).config.maxRetries, 6);
+    assert.equal(JSON.parse(Deno.readTextFileSync(cacheFile)).value.config.maxRetries, 6);
+  } finally {
+    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

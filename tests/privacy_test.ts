@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import { defaultConfig } from "../src/config.ts";
 import { runHook } from "../src/hook.ts";
-import { DEFAULT_EXCLUDES, globToRegExp, isPathTracked, redactSecrets } from "../src/privacy.ts";
+import {
+  DEFAULT_EXCLUDES,
+  globMatcher,
+  globToRegExp,
+  isPathTracked,
+  redactSecrets,
+} from "../src/privacy.ts";
 import { openStore } from "../src/store.ts";
 
 const SECRETS: { kind: string; code: string; secret: string }[] = [
@@ -267,4 +273,50 @@ Deno.test("data directory 0700, database and log 0600", async () => {
   assert.equal(Deno.statSync(config.dataDir).mode! & 0o777, 0o700);
   assert.equal(Deno.statSync(`${config.dataDir}/patterns.db`).mode! & 0o777, 0o600);
   assert.equal(Deno.statSync(config.logFile).mode! & 0o777, 0o600);
+});
+
+Deno.test("globMatcher means exactly what globToRegExp means, on every default and generated globs", () => {
+  // Fixed-seed generator: globs of every shape (string-matched and compiled) against tricky paths.
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[next(xs.length)] as T;
+  const parts = [
+    "",
+    ".env",
+    "env",
+    ".",
+    "a",
+    "id_rsa",
+    "secrets",
+    ".ssh",
+    "x.pem",
+    "pem",
+    "(",
+    "$",
+  ];
+  const wild = ["", "*", "**", "?", "/"];
+  const globs = [...DEFAULT_EXCLUDES];
+  for (let i = 0; i < 400; i++) {
+    globs.push(pick(wild) + pick(parts) + pick(wild) + pick(parts) + pick(["", "/"]));
+  }
+  const segments = [".env", ".env.local", "x.env", "a", "id_rsa.pub", "secrets", ".ssh", "x.pem"];
+  const paths = ["", "/", "secrets/", "x.pem/"];
+  for (let i = 0; i < 300; i++) {
+    const depth = next(4);
+    const path = Array.from({ length: depth + 1 }, () => pick([...segments, ...parts])).join("/");
+    paths.push(path, `/${path}`, `${path}/`);
+  }
+  let checked = 0;
+  for (const glob of globs) {
+    const fast = globMatcher(glob);
+    const reference = globToRegExp(glob);
+    for (const path of paths) {
+      assert.equal(fast(path), reference.test(path), `glob ${JSON.stringify(glob)} on ${path}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 100_000, `${checked} pairs`);
 });

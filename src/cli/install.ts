@@ -24,17 +24,19 @@ type Json = Record<string, unknown>;
  * ```ts
  * import { isOurCommand } from "./install.ts";
  * isOurCommand("'/bin/deno' run … '/pt/post_hook.ts'"); // true
+ * isOurCommand("'/bin/deno' run … '/pt/build/post_hook.js'"); // true (the bundle)
  * isOurCommand("prettier --write"); // false
  * ```
  */
 export function isOurCommand(command: unknown): boolean {
   return typeof command === "string" &&
-    /(?:^|[\\/'"\s])(?:pre_hook\.ts|post_hook\.ts|pattern-tracker-pre|pattern-tracker-post)(?:['"\s]|$)/
+    /(?:^|[\\/'"\s])(?:pre_hook\.[jt]s|post_hook\.[jt]s|pattern-tracker-pre|pattern-tracker-post)(?:['"\s]|$)/
       .test(command);
 }
 
 /**
- * Least-privilege `deno run` command lines for the two hooks.
+ * Least-privilege `deno run` command lines for the two hooks: the scripts in the checkout, or
+ * `scripts` (the bundled hooks that `install` makes, see `bundle.ts`).
  *
  * @example
  * ```ts
@@ -44,7 +46,13 @@ export function isOurCommand(command: unknown): boolean {
  * ```
  */
 export function hookCommands(
-  p: { deno: string; root: string; dataDir: string; configPath: string },
+  p: {
+    deno: string;
+    root: string;
+    dataDir: string;
+    configPath: string;
+    scripts?: { pre: string; post: string };
+  },
 ): HookCommands {
   const q = shellQuote;
   const common = [
@@ -60,9 +68,10 @@ export function hookCommands(
     q("--allow-env=HOME,PATTERN_TRACKER_*"),
   ];
   return {
-    pre: [...common, q(`${p.root}/pre_hook.ts`)].join(" "),
+    pre: [...common, q(p.scripts?.pre ?? `${p.root}/pre_hook.ts`)].join(" "),
     // The post hook may start the background flusher: a run of this same Deno, nothing else.
-    post: [...common, `--allow-run=${q(p.deno)}`, q(`${p.root}/post_hook.ts`)].join(" "),
+    post: [...common, `--allow-run=${q(p.deno)}`, q(p.scripts?.post ?? `${p.root}/post_hook.ts`)]
+      .join(" "),
   };
 }
 

@@ -38,6 +38,7 @@ import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
 import { BINARIES, ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
+import { BUNDLE_DIR, type BundledHooks, bundleHooks, bundleState } from "./bundle.ts";
 import { type BreakerState, parseBreaker } from "../breaker.ts";
 
 /**
@@ -71,8 +72,9 @@ Commands:
   export [--format jsonl|agent-trace] [--out FILE]
                                 The store as JSON lines (or Agent Trace records) for other tools
   import FILE [--queue]         Read an export back, without duplicates (--queue: deliver it too)
-  install [--settings PATH] [--compiled [--hooks-dir DIR]]
-                                Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json);
+  install [--settings PATH] [--no-bundle | --compiled [--hooks-dir DIR]]
+                                Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json),
+                                bundled into build/ for a faster start (--no-bundle: run the .ts scripts);
                                 --compiled copies the binaries from dist/ to ~/.claude/hooks and uses them
   compile [--out DIR]           Build pattern-tracker-pre, pattern-tracker-post, pattern-tracker with deno compile
   uninstall [--settings PATH]   Remove only our hook entries
@@ -161,6 +163,7 @@ async function status(args: string[]): Promise<number> {
       last_success: store.meta("last_success") ?? null,
       last_error: store.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
       breaker: describeBreaker(parseBreaker(store.meta("breaker"))),
+      hooks_bundle: await bundleState(ROOT),
     };
     console.log(values.json ? JSON.stringify(report, null, 2) : renderStatus(report));
     return 0;
@@ -244,6 +247,7 @@ const INSTALL_OPTIONS = {
   settings: { type: "string" },
   compiled: { type: "boolean" },
   "hooks-dir": { type: "string" },
+  "no-bundle": { type: "boolean" },
 } as const;
 
 function settingsPathFrom(args: string[]): string {
@@ -265,6 +269,7 @@ async function install(args: string[]): Promise<number> {
     console.error(`warning: ${p.source}: ${p.key}: ${p.reason} (default used)`);
   }
   let commands;
+  let scriptsNote = "";
   if (values.compiled) {
     const hooksDir = values["hooks-dir"] ?? `${homeDir()}/.claude/hooks`;
     Deno.mkdirSync(hooksDir, { recursive: true });
@@ -283,19 +288,35 @@ async function install(args: string[]): Promise<number> {
     }
     commands = binaryCommands(hooksDir);
   } else {
+    // Bundled hooks start faster; the scripts themselves are the fallback, and --no-bundle's choice.
+    let scripts: BundledHooks | undefined;
+    if (!values["no-bundle"]) {
+      try {
+        scripts = await bundleHooks({ deno: Deno.execPath(), root: ROOT });
+        scriptsNote = `Bundled the hooks from the current sources into ${ROOT}/${BUNDLE_DIR}.`;
+      } catch (error) {
+        console.error(
+          `warning: the hooks were not bundled (${
+            (error as Error).message
+          }); they run from the TypeScript sources, about 1.7 ms slower per run. Run install again to retry.`,
+        );
+      }
+    }
     commands = hookCommands({
       deno: Deno.execPath(),
       root: ROOT,
       dataDir: config.dataDir,
       configPath,
+      scripts,
     });
   }
   const before = readSettings(settingsPath);
   const after = mergeHookSettings(before, commands);
   // The hooks' read/write permission covers the data directory only, so it must exist first.
   Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if (scriptsNote) console.log(scriptsNote);
   if (JSON.stringify(before) === JSON.stringify(after)) {
-    console.log(`Already installed in ${settingsPath}; nothing changed.`);
+    console.log(`Already installed in ${settingsPath}; settings unchanged.`);
     return 0;
   }
   const backup = writeSettings(settingsPath, after);

@@ -21,6 +21,8 @@ export interface StatusReport {
   last_success: string | null;
   last_error: string | null;
   breaker: string;
+  /** The hook bundle in the checkout (`install` makes it): fresh, stale or absent. */
+  hooks_bundle: "fresh" | "stale" | "absent";
 }
 
 /**
@@ -116,6 +118,13 @@ export function renderStatus(r: StatusReport): string {
     `  last success   ${r.last_success ?? "never"}`,
     `  last error     ${r.last_error ?? "none"}`,
     `  breaker        ${r.breaker}`,
+    `  hook bundle    ${
+      r.hooks_bundle === "fresh"
+        ? "fresh (build/ matches the sources)"
+        : r.hooks_bundle === "stale"
+        ? "STALE: the sources changed since install; run: deno task tracker install"
+        : "none (hooks run from the .ts sources, or as compiled binaries)"
+    }`,
   ].join("\n");
 }
 

@@ -1,0 +1,169 @@
+/**
+ * The bundled hooks `install` makes (`build/`): they must record exactly what the TypeScript
+ * sources record, start the flusher correctly (its paths come from `import.meta.url`), and be
+ * reported stale when the sources change.
+ */
+import assert from "node:assert/strict";
+import { hookCommands, isOurCommand } from "../src/cli/install.ts";
+import { BUNDLE_STAMP, bundleHooks, bundleState, sourcesDigest } from "../src/cli/bundle.ts";
+import { openStore } from "../src/store.ts";
+import { startPhase4Server } from "./phase4_server.ts";
+import { denoDirEnv } from "./support.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const FIXTURES = [
+  "01-pre-write",
+  "02-post-write",
+  "03-pre-edit",
+  "04-post-edit",
+  "05-pre-write",
+  "06-post-write",
+  "07-pre-edit",
+  "08-post-edit",
+];
+
+/** Bundles once for this file; null (with the reason printed) when the bundler is unreachable. */
+let bundled: Promise<{ pre: string; post: string } | null> | null = null;
+function bundle() {
+  bundled ??= bundleHooks({ deno: Deno.execPath(), root: ROOT }).catch((error: Error) => {
+    if (/download|network|dns|connect|registry|esbuild/i.test(error.message)) {
+      console.warn(`skipped: the bundler is not available here (${error.message})`);
+      return null;
+    }
+    throw error;
+  });
+  return bundled;
+}
+
+async function run(command: string, env: Record<string, string>, input: Uint8Array) {
+  const child = new Deno.Command("sh", {
+    args: ["-c", command],
+    env,
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(input);
+  await writer.close();
+  const out = await child.output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+}
+
+function setUp(scripts: { pre: string; post: string } | undefined, extraEnv = {}) {
+  const dataDir = Deno.makeTempDirSync({ prefix: "pt-bundle-" });
+  const configPath = `${ROOT}/config.yaml`;
+  const commands = hookCommands({
+    deno: Deno.execPath(),
+    root: ROOT,
+    dataDir,
+    configPath,
+    scripts,
+  });
+  const env = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: dataDir,
+    PATTERN_TRACKER_DATA_DIR: dataDir,
+    PATTERN_TRACKER_CONFIG: configPath,
+    PATTERN_TRACKER_AUTO_FLUSH: "false",
+    ...denoDirEnv(),
+    ...extraEnv,
+  };
+  return { dataDir, commands, env };
+}
+
+Deno.test("bundled hooks record what the sources record, on the real session", async () => {
+  const scripts = await bundle();
+  if (!scripts) return;
+  const recorded = [];
+  for (const variant of [undefined, scripts]) {
+    const { dataDir, commands, env } = setUp(variant);
+    assert.equal(isOurCommand(commands.post), true, "uninstall must recognise the command");
+    for (const name of FIXTURES) {
+      const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+      const r = await run(name.includes("-pre-") ? commands.pre : commands.post, env, payload);
+      assert.deepEqual(r, { code: 0, stdout: "" }, `${name} via ${variant ? "bundle" : "sources"}`);
+    }
+    const store = openStore(dataDir);
+    const files = store.trackedFiles();
+    assert.equal(files.length, 1);
+    const history = store.fileHistory(files[0] as string).map((v) => ({
+      version: v.version,
+      patternId: v.patternId,
+      parent: v.parentPatternId,
+      eventType: v.eventType,
+      transformation: v.transformationType,
+      tool: v.toolName,
+      linesAdded: v.linesAdded,
+      linesRemoved: v.linesRemoved,
+    }));
+    recorded.push({ history, counts: store.counts() });
+    store.close();
+    Deno.removeSync(dataDir, { recursive: true });
+  }
+  const [fromSources, fromBundle] = recorded;
+  assert.ok((fromSources?.history.length ?? 0) >= 4, JSON.stringify(fromSources));
+  assert.deepEqual(fromBundle?.history, fromSources?.history);
+  assert.equal(fromBundle?.counts.outbox, fromSources?.counts.outbox);
+  assert.equal(fromBundle?.counts.executions, fromSources?.counts.executions);
+});
+
+Deno.test("a bundled post hook starts the flusher, which delivers to the service", async () => {
+  const scripts = await bundle();
+  if (!scripts) return;
+  const server = await startPhase4Server();
+  const { dataDir, commands, env } = setUp(scripts, {
+    PATTERN_TRACKER_AUTO_FLUSH: "true",
+    PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
+  });
+  try {
+    // The hook has no network permission: the flusher it starts gets --allow-net for the host.
+    const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
+    assert.deepEqual(await run(commands.post, env, payload), { code: 0, stdout: "" });
+    const deadline = Date.now() + 20_000;
+    while (server.events().length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(server.events().length, 1, "the flusher delivered the Write's event");
+    assert.equal(server.events()[0]?.event_type, "pattern_created");
+  } finally {
+    // Let the lingering flusher go before the data directory does.
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await server.close();
+    Deno.removeSync(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("the bundle is fresh after bundling and stale once a source changes", async () => {
+  const scripts = await bundle();
+  if (!scripts) return;
+  assert.equal(await bundleState(ROOT), "fresh");
+  const stamp = Deno.readTextFileSync(`${ROOT}/build/${BUNDLE_STAMP}`).trim();
+  assert.equal(stamp, await sourcesDigest(ROOT));
+  // A copy of the checkout's sources with one byte changed gives another digest.
+  const copy = Deno.makeTempDirSync({ prefix: "pt-digest-" });
+  try {
+    for (const f of ["pre_hook.ts", "post_hook.ts", "deno.json", "deno.lock"]) {
+      Deno.copyFileSync(`${ROOT}/${f}`, `${copy}/${f}`);
+    }
+    Deno.mkdirSync(`${copy}/src/cli`, { recursive: true });
+    for (const dir of ["src", "src/cli"]) {
+      for (const e of Deno.readDirSync(`${ROOT}/${dir}`)) {
+        if (e.isFile) Deno.copyFileSync(`${ROOT}/${dir}/${e.name}`, `${copy}/${dir}/${e.name}`);
+      }
+    }
+    assert.equal(await sourcesDigest(copy), stamp, "same sources, same digest");
+    Deno.mkdirSync(`${copy}/build`);
+    Deno.copyFileSync(`${ROOT}/build/${BUNDLE_STAMP}`, `${copy}/build/${BUNDLE_STAMP}`);
+    Deno.writeTextFileSync(`${copy}/build/pre_hook.js`, "");
+    Deno.writeTextFileSync(`${copy}/build/post_hook.js`, "");
+    assert.equal(await bundleState(copy), "fresh");
+    Deno.writeTextFileSync(`${copy}/src/hook.ts`, "\n", { append: true });
+    assert.equal(await bundleState(copy), "stale");
+    Deno.removeSync(`${copy}/build/post_hook.js`);
+    assert.equal(await bundleState(copy), "absent");
+  } finally {
+    Deno.removeSync(copy, { recursive: true });
+  }
+});
