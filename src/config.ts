@@ -451,22 +451,37 @@ export async function loadConfig(
   return { ...result, configPath };
 }
 
-function readConfigCache(path: string, key: string): ResolvedConfig | null {
+/** Configurations kept in the cache: one per distinct environment (sessions may differ). */
+const CONFIG_CACHE_ENTRIES = 8;
+
+interface ConfigCacheEntry {
+  key: string;
+  value: ResolvedConfig;
+}
+
+function readConfigCacheEntries(path: string): ConfigCacheEntry[] {
   try {
-    const cached = JSON.parse(Deno.readTextFileSync(path)) as { key?: unknown; value?: unknown };
-    if (cached.key !== key) return null;
-    const value = cached.value as ResolvedConfig;
-    return typeof value?.config === "object" && Array.isArray(value.problems) ? value : null;
+    const cached = JSON.parse(Deno.readTextFileSync(path)) as { entries?: unknown };
+    return Array.isArray(cached.entries) ? cached.entries as ConfigCacheEntry[] : [];
   } catch {
-    return null; // absent, unreadable or damaged: resolve afresh (and rewrite it)
+    return []; // absent, unreadable or damaged: resolve afresh (and rewrite it)
   }
+}
+
+function readConfigCache(path: string, key: string): ResolvedConfig | null {
+  const value = readConfigCacheEntries(path).find((e) => e?.key === key)?.value;
+  return typeof value?.config === "object" && Array.isArray(value.problems) ? value : null;
 }
 
 function writeConfigCache(path: string, key: string, value: ResolvedConfig): void {
   try {
+    const entries = [
+      { key, value },
+      ...readConfigCacheEntries(path).filter((e) => e?.key !== key),
+    ].slice(0, CONFIG_CACHE_ENTRIES);
     // Write then rename: a parallel hook reads the old cache or the new one, never half of one.
     const temporary = `${path}.${Deno.pid}.tmp`;
-    Deno.writeTextFileSync(temporary, JSON.stringify({ key, value }), { mode: 0o600 });
+    Deno.writeTextFileSync(temporary, JSON.stringify({ entries }), { mode: 0o600 });
     Deno.renameSync(temporary, path);
   } catch {
     // The data directory does not exist yet (first run) or is not writable: no cache this time.

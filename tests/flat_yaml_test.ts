@@ -206,11 +206,12 @@ Deno.test("loadConfig cache: reused while file, environment and home are unchang
     assert.equal(first.config.maxRetries, 5);
     assert.equal(first.problems[0]?.key, "batch_size", "a bad value is a problem");
     const stored = JSON.parse(Deno.readTextFileSync(cacheFile));
-    assert.deepEqual(stored.value.config, first.config);
+    assert.equal(stored.entries.length, 1);
+    assert.deepEqual(stored.entries[0].value.config, first.config);
     assert.equal((Deno.statSync(cacheFile).mode ?? 0) & 0o777, 0o600);
 
     // The cache is what the next run reads: a doctored value with the same key comes back...
-    stored.value.config.maxRetries = 42;
+    stored.entries[0].value.config.maxRetries = 42;
     Deno.writeTextFileSync(cacheFile, JSON.stringify(stored));
     const second = await loadConfig({ cache: true });
     assert.equal(second.config.maxRetries, 42);
@@ -225,11 +226,26 @@ Deno.test("loadConfig cache: reused while file, environment and home are unchang
     const withEnv = await loadConfig({ cache: true });
     assert.equal(withEnv.config.timeoutSeconds, 7);
     assert.equal(withEnv.config.maxRetries, 6);
+    // Two environments (two sessions) each keep their entry instead of evicting each other.
+    Deno.env.delete("PATTERN_TRACKER_TIMEOUT_SECONDS");
+    assert.equal((await loadConfig({ cache: true })).config.timeoutSeconds, 2);
+    const entries = JSON.parse(Deno.readTextFileSync(cacheFile)).entries;
+    assert.equal(entries.length, 3, "file v2 + env, file v2 alone, and file v1 (still kept)");
+    for (const e of entries) e.value.config.batchSize = 999;
+    Deno.writeTextFileSync(cacheFile, JSON.stringify({ entries }));
+    Deno.env.set("PATTERN_TRACKER_TIMEOUT_SECONDS", "7");
+    assert.equal((await loadConfig({ cache: true })).config.batchSize, 999, "served from cache");
+    Deno.env.delete("PATTERN_TRACKER_TIMEOUT_SECONDS");
+    assert.equal((await loadConfig({ cache: true })).config.batchSize, 999, "served from cache");
+    Deno.env.set("PATTERN_TRACKER_TIMEOUT_SECONDS", "7");
 
     // A damaged cache is ignored and replaced.
     Deno.writeTextFileSync(cacheFile, "{not json");
     assert.equal((await loadConfig({ cache: true })).config.maxRetries, 6);
-    assert.equal(JSON.parse(Deno.readTextFileSync(cacheFile)).value.config.maxRetries, 6);
+    assert.equal(
+      JSON.parse(Deno.readTextFileSync(cacheFile)).entries[0].value.config.maxRetries,
+      6,
+    );
   } finally {
     for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
     Deno.removeSync(dir, { recursive: true });

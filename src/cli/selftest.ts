@@ -5,6 +5,8 @@
  * @module
  */
 
+import { BUNDLE_DIR, bundleState } from "./bundle.ts";
+import { ROOT } from "../runtime.ts";
 import { getTracker, PatternTracker } from "../api.ts";
 import { loadConfig } from "../config.ts";
 import { patternId } from "../pattern.ts";
@@ -95,6 +97,17 @@ export async function runSelftest(): Promise<Check[]> {
     } finally {
       store.close();
     }
+  });
+  await check("Hook bundle", async () => {
+    const state = await bundleState(ROOT);
+    return [
+      state !== "stale",
+      state === "fresh"
+        ? `${ROOT}/${BUNDLE_DIR} matches the sources`
+        : state === "stale"
+        ? `${ROOT}/${BUNDLE_DIR} is older than the sources: run "deno task tracker install"`
+        : "none: hooks run from the .ts scripts (install --no-bundle, plugin) or as binaries",
+    ];
   });
   await check("Intelligence service", async () => {
     const url = `${config.intelligenceUrl}/api/pattern-traceability/health`;
