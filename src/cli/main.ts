@@ -388,7 +388,7 @@ async function demo(): Promise<number> {
   console.log(
     "Replaying a real Claude Code 2.1.330 session (Write, Edit, Write, Edit of app.py) through the hooks,",
   );
-  console.log(`with the command lines "install" writes, into ${dataDir}\n`);
+  console.log(`with the command lines "install --no-bundle" writes, into ${dataDir}\n`);
   const results = await replaySession(commands, {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: homeDir(),
