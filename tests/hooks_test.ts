@@ -310,8 +310,20 @@ Deno.test("CLI install/uninstall: backup, idempotent, only ours removed, broken 
     installed.hooks.Stop && installed.hooks.PreToolUse && installed.hooks.PostToolUse &&
       installed.hooks.PostToolUseFailure,
   );
+  // Bundled hooks by default; where the bundler cannot run, install says so and uses the scripts.
+  const postCommand = () =>
+    JSON.parse(Deno.readTextFileSync(settings)).hooks.PostToolUse[0].hooks[0].command as string;
+  if (/hooks were not bundled/.test(first.stderr)) assert.match(postCommand(), /post_hook\.ts'$/);
+  else assert.match(postCommand(), /\/build\/post_hook\.js'$/);
   const second = await cli(["install", "--settings", settings], env);
   assert.match(second.stdout, /Already installed/);
+  assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), installed);
+  // --no-bundle replaces our entries with the scripts (no duplicates), and back again.
+  const scripts = await cli(["install", "--no-bundle", "--settings", settings], env);
+  assert.equal(scripts.code, 0, scripts.stderr);
+  assert.match(postCommand(), /\/post_hook\.ts'$/);
+  assert.equal(JSON.parse(Deno.readTextFileSync(settings)).hooks.PostToolUse[0].hooks.length, 1);
+  assert.equal((await cli(["install", "--settings", settings], env)).code, 0);
   assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), installed);
   const removed = await cli(["uninstall", "--settings", settings], env);
   assert.equal(removed.code, 0);
