@@ -400,11 +400,11 @@ export async function loadConfig(
   // The cache lives where the data directory is before the file is read: the environment's, or
   // the default. A data_dir set in the file elsewhere simply goes without a cache.
   const envDataDir = env.PATTERN_TRACKER_DATA_DIR;
-  const cacheDir = !options.cache || problems.length > 0
-    ? null
-    : envDataDir
-    ? (envDataDir.startsWith("/") ? envDataDir.replace(/\/+$/, "") : null)
-    : defaultConfig(home).dataDir;
+  const candidate = envDataDir ? envDataDir.replace(/\/+$/, "") : defaultConfig(home).dataDir;
+  // Only an absolute directory: without HOME the default would be relative to Claude's cwd.
+  const cacheDir = options.cache && problems.length === 0 && isAbsolute(candidate)
+    ? candidate
+    : null;
   const cacheKey = cacheDir === null
     ? ""
     : JSON.stringify({ format: 1, configPath, text, env, home });
