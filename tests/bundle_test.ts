@@ -8,19 +8,9 @@ import { hookCommands, isOurCommand } from "../src/cli/install.ts";
 import { BUNDLE_STAMP, bundleHooks, bundleState, sourcesDigest } from "../src/cli/bundle.ts";
 import { openStore } from "../src/store.ts";
 import { startPhase4Server } from "./phase4_server.ts";
-import { denoDirEnv } from "./support.ts";
+import { denoDirEnv, runHookProcess, SESSION_FIXTURES } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const FIXTURES = [
-  "01-pre-write",
-  "02-post-write",
-  "03-pre-edit",
-  "04-post-edit",
-  "05-pre-write",
-  "06-post-write",
-  "07-pre-edit",
-  "08-post-edit",
-];
 
 /** Bundles once for this file; null (with the reason printed) when the bundler is unreachable. */
 let bundled: Promise<{ pre: string; post: string } | null> | null = null;
@@ -33,22 +23,6 @@ function bundle() {
     throw error;
   });
   return bundled;
-}
-
-async function run(command: string, env: Record<string, string>, input: Uint8Array) {
-  const child = new Deno.Command("sh", {
-    args: ["-c", command],
-    env,
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(input);
-  await writer.close();
-  const out = await child.output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
 }
 
 function setUp(scripts: { pre: string; post: string } | undefined, extraEnv = {}) {
@@ -80,10 +54,18 @@ Deno.test("bundled hooks record what the sources record, on the real session", a
   for (const variant of [undefined, scripts]) {
     const { dataDir, commands, env } = setUp(variant);
     assert.equal(isOurCommand(commands.post), true, "uninstall must recognise the command");
-    for (const name of FIXTURES) {
+    for (const name of SESSION_FIXTURES) {
       const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
-      const r = await run(name.includes("-pre-") ? commands.pre : commands.post, env, payload);
-      assert.deepEqual(r, { code: 0, stdout: "" }, `${name} via ${variant ? "bundle" : "sources"}`);
+      const r = await runHookProcess(
+        name.includes("-pre-") ? commands.pre : commands.post,
+        env,
+        payload,
+      );
+      assert.deepEqual(
+        { code: r.code, stdout: r.stdout },
+        { code: 0, stdout: "" },
+        `${name} via ${variant ? "bundle" : "sources"}`,
+      );
     }
     const store = openStore(dataDir);
     const files = store.trackedFiles();
@@ -120,7 +102,8 @@ Deno.test("a bundled post hook starts the flusher, which delivers to the service
   try {
     // The hook has no network permission: the flusher it starts gets --allow-net for the host.
     const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
-    assert.deepEqual(await run(commands.post, env, payload), { code: 0, stdout: "" });
+    const r = await runHookProcess(commands.post, env, payload);
+    assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: "" });
     const deadline = Date.now() + 20_000;
     while (server.events().length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -6,20 +6,10 @@ import assert from "node:assert/strict";
 import { hookCommands } from "../src/cli/install.ts";
 import { patternId } from "../src/pattern.ts";
 import { openStore } from "../src/store.ts";
-import { denoDirEnv } from "./support.ts";
+import { denoDirEnv, runHookProcess, SESSION_FIXTURES } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const FIXTURES = [
-  "01-pre-write",
-  "02-post-write",
-  "03-pre-edit",
-  "04-post-edit",
-  "05-pre-write",
-  "06-post-write",
-  "07-pre-edit",
-  "08-post-edit",
-  "09-sessionend",
-];
+const FIXTURES = [...SESSION_FIXTURES, "09-sessionend"];
 
 function world() {
   const dataDir = Deno.makeTempDirSync({ prefix: "pt-hooks-" });
@@ -34,26 +24,6 @@ function world() {
     ...denoDirEnv(),
   };
   return { dataDir, configPath, commands, env };
-}
-
-async function runHookProcess(command: string, env: Record<string, string>, input: Uint8Array) {
-  const child = new Deno.Command("sh", {
-    args: ["-c", command],
-    env,
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(input).catch(() => {});
-  await writer.close().catch(() => {});
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
 }
 
 function logRecords(dataDir: string): Record<string, unknown>[] {

@@ -9,6 +9,7 @@ import {
   isPathTracked,
   redactSecrets,
 } from "../src/privacy.ts";
+import { seeded } from "./support.ts";
 import { openStore } from "../src/store.ts";
 
 const SECRETS: { kind: string; code: string; secret: string }[] = [
@@ -277,12 +278,7 @@ Deno.test("data directory 0700, database and log 0600", async () => {
 
 Deno.test("globMatcher means exactly what globToRegExp means, on every default and generated globs", () => {
   // Fixed-seed generator: globs of every shape (string-matched and compiled) against tricky paths.
-  let seed = 7;
-  const next = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[next(xs.length)] as T;
+  const { next, pick } = seeded(7);
   const parts = [
     "",
     ".env",
