@@ -7,7 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { ExecutionRow, FileVersion, PatternRow, Store } from "./store.ts";
+import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "./store.ts";
 
 /** Version of our export format (the header's `schema`). */
 export const EXPORT_SCHEMA = 1;
@@ -17,15 +17,7 @@ export type ExportRecord =
   | { type: "header"; format: "pattern-tracker"; schema: number; exported_at: string }
   | ({ type: "pattern" } & PatternRow)
   | ({ type: "version" } & FileVersion)
-  | {
-    type: "edge";
-    child: string;
-    parent: string;
-    edgeType: string;
-    transformationType: string | null;
-    filePath: string | null;
-    createdAt: string;
-  }
+  | ({ type: "edge" } & LineageEdgeRow)
   | ({ type: "execution" } & ExecutionRow);
 
 /**

@@ -132,6 +132,16 @@ export interface PatternRow {
   redactedSecrets?: number;
 }
 
+/** A lineage edge: the child pattern was made from the parent. */
+export interface LineageEdgeRow {
+  child: string;
+  parent: string;
+  edgeType: string;
+  transformationType: string | null;
+  filePath: string | null;
+  createdAt: string;
+}
+
 /** One tool call's execution record. */
 export interface ExecutionRow {
   toolUseId: string;
@@ -322,14 +332,7 @@ export class Store {
   }
 
   /** Records a lineage edge (idempotent); true when it was new. */
-  insertEdge(e: {
-    child: string;
-    parent: string;
-    edgeType: string;
-    transformationType: string | null;
-    filePath: string | null;
-    createdAt: string;
-  }): boolean {
+  insertEdge(e: LineageEdgeRow): boolean {
     return this.#run(
       `INSERT INTO lineage_edges (child_pattern_id, parent_pattern_id, edge_type, transformation_type, file_path, created_at)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -413,14 +416,7 @@ export class Store {
   }
 
   /** Every lineage edge (for export). */
-  allEdges(): {
-    child: string;
-    parent: string;
-    edgeType: string;
-    transformationType: string | null;
-    filePath: string | null;
-    createdAt: string;
-  }[] {
+  allEdges(): LineageEdgeRow[] {
     return this.#all("SELECT * FROM lineage_edges ORDER BY created_at").map((r) => ({
       child: String(r.child_pattern_id),
       parent: String(r.parent_pattern_id),
