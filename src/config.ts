@@ -408,9 +408,12 @@ export async function loadConfig(
   const cacheKey = cacheDir === null
     ? ""
     : JSON.stringify({ format: 1, configPath, text, env, home });
-  if (cacheDir !== null) {
-    const cached = readConfigCache(`${cacheDir}/${CONFIG_CACHE_FILE}`, cacheKey);
-    if (cached) return { ...cached, configPath };
+  const cachePath = `${cacheDir}/${CONFIG_CACHE_FILE}`;
+  // Read once: a hit returns from it, a miss rewrites it with the new entry first.
+  const cacheEntries = cacheDir === null ? [] : readConfigCacheEntries(cachePath);
+  const cached = cacheEntries.find((e) => e?.key === cacheKey)?.value;
+  if (typeof cached?.config === "object" && Array.isArray(cached.problems)) {
+    return { ...cached, configPath };
   }
 
   // The flat subset (the shipped file's shape) is read without loading js-yaml: ~6 ms per hook.
@@ -446,7 +449,11 @@ export async function loadConfig(
   // Cache only what follows from the inputs alone (not a missing parser), where the hooks write.
   if (cacheDir !== null && resolved.config.dataDir === cacheDir) {
     const missingParser = problems.some((p) => p.reason.startsWith("the YAML parser"));
-    if (!missingParser) writeConfigCache(`${cacheDir}/${CONFIG_CACHE_FILE}`, cacheKey, result);
+    if (!missingParser) {
+      // The newest first; an entry of the same key could only be a damaged one.
+      const others = cacheEntries.filter((e) => e?.key !== cacheKey);
+      writeConfigCache(cachePath, [{ key: cacheKey, value: result }, ...others]);
+    }
   }
   return { ...result, configPath };
 }
@@ -468,17 +475,9 @@ function readConfigCacheEntries(path: string): ConfigCacheEntry[] {
   }
 }
 
-function readConfigCache(path: string, key: string): ResolvedConfig | null {
-  const value = readConfigCacheEntries(path).find((e) => e?.key === key)?.value;
-  return typeof value?.config === "object" && Array.isArray(value.problems) ? value : null;
-}
-
-function writeConfigCache(path: string, key: string, value: ResolvedConfig): void {
+function writeConfigCache(path: string, newestFirst: ConfigCacheEntry[]): void {
   try {
-    const entries = [
-      { key, value },
-      ...readConfigCacheEntries(path).filter((e) => e?.key !== key),
-    ].slice(0, CONFIG_CACHE_ENTRIES);
+    const entries = newestFirst.slice(0, CONFIG_CACHE_ENTRIES);
     // Write then rename: a parallel hook reads the old cache or the new one, never half of one.
     const temporary = `${path}.${Deno.pid}.tmp`;
     Deno.writeTextFileSync(temporary, JSON.stringify({ entries }), { mode: 0o600 });
