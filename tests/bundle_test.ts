@@ -4,11 +4,11 @@
  * reported stale when the sources change.
  */
 import assert from "node:assert/strict";
-import { hookCommands, isOurCommand } from "../src/cli/install.ts";
+import { isOurCommand } from "../src/cli/install.ts";
 import { BUNDLE_STAMP, bundleHooks, bundleState, sourcesDigest } from "../src/cli/bundle.ts";
 import { openStore } from "../src/store.ts";
 import { startPhase4Server } from "./phase4_server.ts";
-import { denoDirEnv, runHookProcess, SESSION_FIXTURES } from "./support.ts";
+import { hookWorld, runHookProcess, SESSION_FIXTURES, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -25,34 +25,15 @@ function bundle() {
   return bundled;
 }
 
-function setUp(scripts: { pre: string; post: string } | undefined, extraEnv = {}) {
-  const dataDir = Deno.makeTempDirSync({ prefix: "pt-bundle-" });
-  const configPath = `${ROOT}/config.yaml`;
-  const commands = hookCommands({
-    deno: Deno.execPath(),
-    root: ROOT,
-    dataDir,
-    configPath,
-    scripts,
-  });
-  const env = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    HOME: dataDir,
-    PATTERN_TRACKER_DATA_DIR: dataDir,
-    PATTERN_TRACKER_CONFIG: configPath,
-    PATTERN_TRACKER_AUTO_FLUSH: "false",
-    ...denoDirEnv(),
-    ...extraEnv,
-  };
-  return { dataDir, commands, env };
-}
-
 Deno.test("bundled hooks record what the sources record, on the real session", async () => {
   const scripts = await bundle();
   if (!scripts) return;
   const recorded = [];
   for (const variant of [undefined, scripts]) {
-    const { dataDir, commands, env } = setUp(variant);
+    const { dataDir, commands, env } = hookWorld({
+      configPath: `${ROOT}/config.yaml`,
+      scripts: variant,
+    });
     assert.equal(isOurCommand(commands.post), true, "uninstall must recognise the command");
     for (const name of SESSION_FIXTURES) {
       const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
@@ -95,19 +76,17 @@ Deno.test("a bundled post hook starts the flusher, which delivers to the service
   const scripts = await bundle();
   if (!scripts) return;
   const server = await startPhase4Server();
-  const { dataDir, commands, env } = setUp(scripts, {
-    PATTERN_TRACKER_AUTO_FLUSH: "true",
-    PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
+  const { dataDir, commands, env } = hookWorld({
+    configPath: `${ROOT}/config.yaml`,
+    scripts,
+    env: { PATTERN_TRACKER_AUTO_FLUSH: "true", PATTERN_TRACKER_INTELLIGENCE_URL: server.url },
   });
   try {
     // The hook has no network permission: the flusher it starts gets --allow-net for the host.
     const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
     const r = await runHookProcess(commands.post, env, payload);
     assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: "" });
-    const deadline = Date.now() + 20_000;
-    while (server.events().length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntil(() => server.events().length > 0, 20_000);
     assert.equal(server.events().length, 1, "the flusher delivered the Write's event");
     assert.equal(server.events()[0]?.event_type, "pattern_created");
   } finally {

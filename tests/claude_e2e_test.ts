@@ -5,10 +5,11 @@
  * Skips only when Claude Code cannot be installed from npm.
  */
 import assert from "node:assert/strict";
+import type { FileLineageJson } from "../src/cli/lineage.ts";
 import { patternId } from "../src/pattern.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
 import { type ScriptStep, startScriptedModel } from "./claude/scripted_model.ts";
-import { denoDirEnv } from "./support.ts";
+import { denoDirEnv, runCli, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const claude = await ensureClaudeCode();
@@ -44,41 +45,7 @@ function session(file: string): ScriptStep[] {
   ];
 }
 
-interface LineageJson {
-  file_path: string;
-  versions: {
-    version: number;
-    pattern_id: string;
-    parent_pattern_id: string | null;
-    event_type: string;
-    tool_name: string;
-    success: boolean | null;
-  }[];
-}
-
-async function tracker(args: string[], env: Record<string, string>) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      `${ROOT}/tracker.ts`,
-      ...args,
-    ],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-async function assertChain(lineage: LineageJson) {
+async function assertChain(lineage: FileLineageJson) {
   const expected = await Promise.all([V1, V2, V3, V4].map(patternId));
   assert.deepEqual(
     lineage.versions.map((v) => v.pattern_id),
@@ -111,6 +78,29 @@ function tempWorld() {
   return { base, home, project, data };
 }
 
+/** Runs Claude Code on the scripted session (Write, Edit, Edit, Write of app.py); it must exit 0. */
+async function playSession(
+  w: { home: string; project: string },
+  env: Record<string, string>,
+  hooks: { settingsPath: string } | { pluginDir: string },
+) {
+  const model = await startScriptedModel(session(`${w.project}/app.py`));
+  try {
+    const run = await runClaude({
+      bin: (claude as { bin: string }).bin,
+      home: w.home,
+      cwd: w.project,
+      modelUrl: model.url,
+      env,
+      ...hooks,
+    });
+    assert.equal(run.code, 0, `claude failed: ${run.stdout}\n${run.stderr}`);
+    return run;
+  } finally {
+    await model.close();
+  }
+}
+
 Deno.test({
   name:
     "real Claude Code: install --settings, create, edit twice, overwrite → the lineage chain the CLI prints",
@@ -127,28 +117,15 @@ Deno.test({
       PATTERN_TRACKER_AUTO_FLUSH: "false",
     };
     const settings = `${base}/settings.json`;
-    const install = await tracker(["install", "--settings", settings], env);
+    const install = await runCli(["install", "--settings", settings], env);
     assert.equal(install.code, 0, install.stderr);
-    const model = await startScriptedModel(session(`${project}/app.py`));
-    try {
-      const run = await runClaude({
-        bin: (claude as { bin: string }).bin,
-        home,
-        cwd: project,
-        modelUrl: model.url,
-        settingsPath: settings,
-        env,
-      });
-      assert.equal(run.code, 0, `claude failed: ${run.stdout}\n${run.stderr}`);
-      assert.match(run.stdout, /Done\./);
-    } finally {
-      await model.close();
-    }
+    const run = await playSession({ home, project }, env, { settingsPath: settings });
+    assert.match(run.stdout, /Done\./);
     assert.equal(Deno.readTextFileSync(`${project}/app.py`), V4);
-    const lineage = await tracker(["lineage", `${project}/app.py`, "--json"], env);
+    const lineage = await runCli(["lineage", `${project}/app.py`, "--json"], env);
     assert.equal(lineage.code, 0, lineage.stderr);
     await assertChain(JSON.parse(lineage.stdout));
-    const text = await tracker(["lineage", "app.py"], { ...env });
+    const text = await runCli(["lineage", "app.py"], { ...env });
     assert.match(text.stdout, /4 versions/);
     if (Deno.env.get("PT_E2E_VERBOSE")) console.log(text.stdout);
     // Nothing went wrong inside the hooks.
@@ -188,20 +165,7 @@ Deno.test({
       PATTERN_TRACKER_DENO: Deno.execPath(),
       PATTERN_TRACKER_AUTO_FLUSH: "false",
     };
-    const model = await startScriptedModel(session(`${project}/app.py`));
-    try {
-      const run = await runClaude({
-        bin: (claude as { bin: string }).bin,
-        home,
-        cwd: project,
-        modelUrl: model.url,
-        pluginDir: ROOT,
-        env,
-      });
-      assert.equal(run.code, 0, `claude failed: ${run.stdout}\n${run.stderr}`);
-    } finally {
-      await model.close();
-    }
+    await playSession({ home, project }, env, { pluginDir: ROOT });
     const db = findFile(home, "patterns.db");
     assert.ok(db, "the plugin's hooks created a store under HOME");
     const dataDir = db.replace(/\/patterns\.db$/, "");
@@ -211,7 +175,7 @@ Deno.test({
       `${home}/.claude/pattern-tracker`,
       "the store is under CLAUDE_PLUGIN_DATA, not the default",
     );
-    const lineage = await tracker(["lineage", `${project}/app.py`, "--json"], {
+    const lineage = await runCli(["lineage", `${project}/app.py`, "--json"], {
       ...env,
       PATTERN_TRACKER_DATA_DIR: dataDir,
     });
@@ -239,22 +203,10 @@ Deno.test({
       PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
     };
     const settings = `${base}/settings.json`;
-    assert.equal((await tracker(["install", "--settings", settings], env)).code, 0);
-    const model = await startScriptedModel(session(`${project}/app.py`));
+    assert.equal((await runCli(["install", "--settings", settings], env)).code, 0);
     try {
-      const run = await runClaude({
-        bin: (claude as { bin: string }).bin,
-        home,
-        cwd: project,
-        modelUrl: model.url,
-        settingsPath: settings,
-        env,
-      });
-      assert.equal(run.code, 0, `claude failed: ${run.stdout}\n${run.stderr}`);
-      const deadline = Date.now() + 20_000;
-      while (server.events().length < 4 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await playSession({ home, project }, env, { settingsPath: settings });
+      await waitUntil(() => server.events().length >= 4, 20_000);
       const expected = await Promise.all([V1, V2, V3, V4].map(patternId));
       assert.deepEqual(
         server.events().map((e) => e.pattern_id),
@@ -264,13 +216,12 @@ Deno.test({
       assert.deepEqual(server.events().map((e) => e.parent_pattern_ids), [[], [expected[0]], [
         expected[1],
       ], [expected[2]]]);
-      const status = await tracker(["status", "--json"], env);
+      const status = await runCli(["status", "--json"], env);
       const report = JSON.parse(status.stdout);
       assert.equal(report.counts.outbox, 0);
       assert.equal(report.counts.delivered, 4);
       assert.ok(report.last_success);
     } finally {
-      await model.close();
       await server.close();
     }
     Deno.removeSync(base, { recursive: true });

@@ -8,7 +8,7 @@ import { defaultConfig, type TrackerConfig } from "../src/config.ts";
 import { flushOutbox, type FlushReport } from "../src/flush.ts";
 import { openStore } from "../src/store.ts";
 import { type Phase4Server, startPhase4Server } from "./phase4_server.ts";
-import { denoDirEnv } from "./support.ts";
+import { denoDirEnv, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -314,12 +314,11 @@ Deno.test("kill -9 of the flusher mid-batch loses nothing; the next flush resend
       stderr: "null",
     }).spawn();
     // Kill it while the second batch is in flight: the first was acknowledged, the second not.
-    const deadline = Date.now() + 10_000;
-    while (
-      server.requests().filter((r) => r.path.endsWith("/batch")).length < 2 && Date.now() < deadline
-    ) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil(
+      () => server.requests().filter((r) => r.path.endsWith("/batch")).length >= 2,
+      10_000,
+      20,
+    );
     child.kill("SIGKILL");
     await child.status;
     const afterKill = storeCounts(dataDir);
@@ -384,10 +383,7 @@ Deno.test("16 concurrent hooks with a flaky server: nothing lost, nothing duplic
     await Promise.all(runs);
     // Background flushers started by the hooks are delivering; wait for them, then drain the rest.
     const config = testConfig(dataDir, server.url, { timeoutSeconds: 1 });
-    const deadline = Date.now() + 20_000;
-    while (storeCounts(dataDir).outbox > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitUntil(() => storeCounts(dataDir).outbox === 0, 20_000, 200);
     const { waitForFlusherLock } = await import("../src/flusher.ts");
     const lock = await waitForFlusherLock(dataDir, 20_000);
     lock?.close();

@@ -3,28 +3,12 @@
  * flags, through `sh -c`), on real payloads, on malformed input, and 16 at once. Plus the CLI.
  */
 import assert from "node:assert/strict";
-import { hookCommands } from "../src/cli/install.ts";
 import { patternId } from "../src/pattern.ts";
 import { openStore } from "../src/store.ts";
-import { denoDirEnv, runHookProcess, SESSION_FIXTURES } from "./support.ts";
+import { hookWorld, runCli, runHookProcess, SESSION_FIXTURES } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const FIXTURES = [...SESSION_FIXTURES, "09-sessionend"];
-
-function world() {
-  const dataDir = Deno.makeTempDirSync({ prefix: "pt-hooks-" });
-  const configPath = `${dataDir}/config.yaml`;
-  const commands = hookCommands({ deno: Deno.execPath(), root: ROOT, dataDir, configPath });
-  const env = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    HOME: dataDir,
-    PATTERN_TRACKER_DATA_DIR: dataDir,
-    PATTERN_TRACKER_CONFIG: configPath,
-    PATTERN_TRACKER_AUTO_FLUSH: "false",
-    ...denoDirEnv(),
-  };
-  return { dataDir, configPath, commands, env };
-}
 
 function logRecords(dataDir: string): Record<string, unknown>[] {
   try {
@@ -37,7 +21,7 @@ function logRecords(dataDir: string): Record<string, unknown>[] {
 }
 
 Deno.test("every real payload: exit 0, empty stdout, and the store holds the session's lineage", async () => {
-  const { dataDir, commands, env } = world();
+  const { dataDir, commands, env } = hookWorld();
   for (const name of FIXTURES) {
     const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
     const r = await runHookProcess(
@@ -73,7 +57,7 @@ Deno.test("every real payload: exit 0, empty stdout, and the store holds the ses
 });
 
 Deno.test("malformed input: exit 0, empty stdout, and a log line that names the problem", async () => {
-  const { dataDir, commands, env } = world();
+  const { dataDir, commands, env } = hookWorld();
   const big = new TextEncoder().encode(JSON.stringify({
     hook_event_name: "PostToolUse",
     tool_name: "Write",
@@ -127,7 +111,7 @@ Deno.test("malformed input: exit 0, empty stdout, and a log line that names the 
 });
 
 Deno.test("an unwritable data directory or a broken config never breaks Claude: exit 0, empty stdout", async () => {
-  const { dataDir, commands, env } = world();
+  const { dataDir, commands, env } = hookWorld();
   Deno.writeTextFileSync(`${dataDir}/config.yaml`, "enabled: [unclosed\n");
   const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
   const r1 = await runHookProcess(commands.post, env, payload);
@@ -148,7 +132,7 @@ Deno.test("an unwritable data directory or a broken config never breaks Claude: 
 });
 
 Deno.test("16 hook processes at once lose nothing; the same payload 16 times records once", async () => {
-  const { dataDir, commands, env } = world();
+  const { dataDir, commands, env } = hookWorld();
   const template = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`));
   const distinct = Array.from({ length: 16 }, (_, i) => {
     const content = `value_${i} = ${i}\n`;
@@ -195,31 +179,8 @@ Deno.test("16 hook processes at once lose nothing; the same payload 16 times rec
   );
 });
 
-async function cli(args: string[], env: Record<string, string>) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-net",
-      `${ROOT}/tracker.ts`,
-      ...args,
-    ],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
 Deno.test("CLI: lineage by path, name and pattern ID; status; selftest; help; errors a user can act on", async () => {
-  const { dataDir, commands, env } = world();
+  const { dataDir, commands, env } = hookWorld();
   for (const name of FIXTURES) {
     await runHookProcess(
       name.includes("pre") ? commands.pre : commands.post,
@@ -228,41 +189,41 @@ Deno.test("CLI: lineage by path, name and pattern ID; status; selftest; help; er
     );
   }
   const json = JSON.parse(
-    (await cli(["lineage", "/home/dev/project/app.py", "--json"], env)).stdout,
+    (await runCli(["lineage", "/home/dev/project/app.py", "--json"], env)).stdout,
   );
   assert.equal(json.versions.length, 4);
-  const byName = await cli(["lineage", "app.py"], env);
+  const byName = await runCli(["lineage", "app.py"], env);
   assert.match(byName.stdout, /4 versions/);
   const last = json.versions[3].pattern_id;
-  const ancestry = await cli(["lineage", last.slice(0, 8)], env);
+  const ancestry = await runCli(["lineage", last.slice(0, 8)], env);
   assert.equal(ancestry.code, 0);
   for (const v of json.versions.slice(0, 3)) {
     assert.ok(ancestry.stdout.includes(v.pattern_id), "every ancestor is in the tree");
   }
-  const ancestryJson = JSON.parse((await cli(["lineage", last, "--json"], env)).stdout);
+  const ancestryJson = JSON.parse((await runCli(["lineage", last, "--json"], env)).stdout);
   assert.equal(ancestryJson.ancestry.length, 3);
-  const unknown = await cli(["lineage", "nothing.rs"], env);
+  const unknown = await runCli(["lineage", "nothing.rs"], env);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no tracked file or pattern matches "nothing.rs"/);
-  const status = JSON.parse((await cli(["status", "--json"], env)).stdout);
+  const status = JSON.parse((await runCli(["status", "--json"], env)).stdout);
   assert.equal(status.counts.versions, 4);
   assert.equal(status.counts.outbox, 4);
   assert.equal(status.data_dir, dataDir);
-  const selftest = await cli(["selftest"], {
+  const selftest = await runCli(["selftest"], {
     ...env,
     PATTERN_TRACKER_INTELLIGENCE_URL: "http://127.0.0.1:9",
   });
   assert.equal(selftest.code, 0, selftest.stdout);
   assert.match(selftest.stdout, /Same instance: True/);
   assert.match(selftest.stdout, /3d73da5b43ce076f \(expected 3d73da5b43ce076f\)/);
-  assert.match((await cli(["help"], env)).stdout, /Usage: tracker.ts/);
-  const bad = await cli(["frobnicate"], env);
+  assert.match((await runCli(["help"], env)).stdout, /Usage: tracker.ts/);
+  const bad = await runCli(["frobnicate"], env);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown command "frobnicate"/);
 });
 
 Deno.test("CLI install/uninstall: backup, idempotent, only ours removed, broken settings left untouched", async () => {
-  const { dataDir, env } = world();
+  const { dataDir, env } = hookWorld();
   const settings = `${dataDir}/settings.json`;
   Deno.writeTextFileSync(
     settings,
@@ -271,7 +232,7 @@ Deno.test("CLI install/uninstall: backup, idempotent, only ours removed, broken 
       hooks: { Stop: [{ hooks: [{ type: "command", command: "say done" }] }] },
     }),
   );
-  const first = await cli(["install", "--settings", settings], env);
+  const first = await runCli(["install", "--settings", settings], env);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /backup: .*settings\.json\.bak-/);
   const installed = JSON.parse(Deno.readTextFileSync(settings));
@@ -285,31 +246,31 @@ Deno.test("CLI install/uninstall: backup, idempotent, only ours removed, broken 
     JSON.parse(Deno.readTextFileSync(settings)).hooks.PostToolUse[0].hooks[0].command as string;
   if (/hooks were not bundled/.test(first.stderr)) assert.match(postCommand(), /post_hook\.ts'$/);
   else assert.match(postCommand(), /\/build\/post_hook\.js'$/);
-  const second = await cli(["install", "--settings", settings], env);
+  const second = await runCli(["install", "--settings", settings], env);
   assert.match(second.stdout, /Already installed/);
   assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), installed);
   // --no-bundle replaces our entries with the scripts (no duplicates), and back again.
-  const scripts = await cli(["install", "--no-bundle", "--settings", settings], env);
+  const scripts = await runCli(["install", "--no-bundle", "--settings", settings], env);
   assert.equal(scripts.code, 0, scripts.stderr);
   assert.match(postCommand(), /\/post_hook\.ts'$/);
   assert.equal(JSON.parse(Deno.readTextFileSync(settings)).hooks.PostToolUse[0].hooks.length, 1);
-  assert.equal((await cli(["install", "--settings", settings], env)).code, 0);
+  assert.equal((await runCli(["install", "--settings", settings], env)).code, 0);
   assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), installed);
-  const removed = await cli(["uninstall", "--settings", settings], env);
+  const removed = await runCli(["uninstall", "--settings", settings], env);
   assert.equal(removed.code, 0);
   assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), {
     model: "opus",
     hooks: { Stop: [{ hooks: [{ type: "command", command: "say done" }] }] },
   });
   Deno.writeTextFileSync(settings, "{ not json");
-  const broken = await cli(["install", "--settings", settings], env);
+  const broken = await runCli(["install", "--settings", settings], env);
   assert.equal(broken.code, 1);
   assert.match(broken.stderr, /not valid JSON.*Nothing was changed/);
   assert.equal(Deno.readTextFileSync(settings), "{ not json");
 });
 
 Deno.test("demo replays the bundled session through the hooks and prints four versions", async () => {
-  const out = await cli(["demo"], {
+  const out = await runCli(["demo"], {
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.makeTempDirSync(),
   });

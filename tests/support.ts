@@ -4,6 +4,8 @@
  * @module
  */
 
+import { type HookCommands, hookCommands } from "../src/cli/install.ts";
+
 /**
  * The environment entry that keeps a child process on this process's Deno cache. Tests give hooks a
  * temporary HOME, and Deno's cache defaults to `$HOME/.cache/deno`: without this, every child would
@@ -89,4 +91,104 @@ export function seeded(seed: number): {
     return (state >>> 8) % n;
   };
   return { next, pick: <T>(xs: readonly T[]): T => xs[next(xs.length)] as T };
+}
+
+/** The checkout's root directory (no trailing slash). */
+const CHECKOUT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/**
+ * A temporary data directory with the hook command lines `install` writes for it and the hooks'
+ * clean environment (auto-flush off unless `env` says otherwise). The config file defaults to one
+ * in the data directory (absent until a test writes it); `scripts` are bundled hooks.
+ *
+ * @example
+ * ```ts
+ * import { hookWorld } from "./support.ts";
+ * const { dataDir, commands, env } = hookWorld();
+ * ```
+ */
+export function hookWorld(
+  options: {
+    configPath?: string;
+    scripts?: { pre: string; post: string };
+    env?: Record<string, string>;
+  } = {},
+): { dataDir: string; configPath: string; commands: HookCommands; env: Record<string, string> } {
+  const dataDir = Deno.makeTempDirSync({ prefix: "pt-hooks-" });
+  const configPath = options.configPath ?? `${dataDir}/config.yaml`;
+  const commands = hookCommands({
+    deno: Deno.execPath(),
+    root: CHECKOUT,
+    dataDir,
+    configPath,
+    scripts: options.scripts,
+  });
+  const env = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: dataDir,
+    PATTERN_TRACKER_DATA_DIR: dataDir,
+    PATTERN_TRACKER_CONFIG: configPath,
+    PATTERN_TRACKER_AUTO_FLUSH: "false",
+    ...denoDirEnv(),
+    ...options.env,
+  };
+  return { dataDir, configPath, commands, env };
+}
+
+/**
+ * Runs `tracker.ts` with the task's permissions and the given environment.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from "./support.ts";
+ * (await runCli(["help"], { PATH: "/usr/bin:/bin" })).code; // 0
+ * ```
+ */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--allow-net",
+      `${CHECKOUT}/tracker.ts`,
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/**
+ * Polls `condition` every `intervalMs` until it holds or `timeoutMs` passed; returns whether it
+ * held (the caller asserts what it expected, with its own message).
+ *
+ * @example
+ * ```ts
+ * import { waitUntil } from "./support.ts";
+ * await waitUntil(() => true, 1000); // true
+ * ```
+ */
+export async function waitUntil(
+  condition: () => boolean,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return true;
 }
