@@ -124,6 +124,26 @@ if (!CHROMIUM) {
   );
 }
 
+/** Runs headless Chromium with a profile in `dataDir` and `args`; returns its stdout. */
+async function chromium(dataDir: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(CHROMIUM!, {
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      `--user-data-dir=${dataDir}/chromium`,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
 Deno.test({
   name:
     "the report renders in headless Chromium: graphs and rows present, its script ran, no injected script ran",
@@ -134,31 +154,12 @@ Deno.test({
     const page = `${dataDir}/report.html`;
     Deno.writeTextFileSync(page, renderHtmlReport(gatherReportData(store, {})));
     store.close();
-    const flags = [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      `--user-data-dir=${dataDir}/chromium`,
-    ];
-    const dom = await new Deno.Command(CHROMIUM!, {
-      args: [...flags, "--dump-dom", `file://${page}`],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const text = new TextDecoder().decode(dom.stdout);
+    const text = await chromium(dataDir, ["--dump-dom", `file://${page}`]);
     assert.match(text, /data-report-ready="2"/, "the page's own script ran and saw both files");
     assert.ok(!text.includes('data-injected="1"'), "a script from a file path ran");
     assert.equal((text.match(/<g class="node"/g) ?? []).length, 6);
     const png = `${dataDir}/report.png`;
-    await new Deno.Command(CHROMIUM!, {
-      args: [...flags, "--window-size=1100,900", `--screenshot=${png}`, `file://${page}`],
-      stdout: "null",
-      stderr: "null",
-    }).output();
+    await chromium(dataDir, ["--window-size=1100,900", `--screenshot=${png}`, `file://${page}`]);
     const bytes = Deno.readFileSync(png);
     assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG screenshot");
     assert.ok(bytes.length > 10_000);
@@ -335,23 +336,7 @@ Deno.test({
         "<main><script>document.documentElement.setAttribute('data-injected','1')</script>",
       ),
     );
-    const dom = await new Deno.Command(CHROMIUM!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        `--user-data-dir=${dataDir}/chromium`,
-        "--dump-dom",
-        `file://${page}`,
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const text = new TextDecoder().decode(dom.stdout);
+    const text = await chromium(dataDir, ["--dump-dom", `file://${page}`]);
     assert.match(text, /data-report-ready="1"/, "the page's own script ran");
     assert.ok(!text.includes('data-injected="1"'), "the CSP blocked the other inline script");
   },
