@@ -7,13 +7,12 @@
  */
 
 import type { TrackerConfig } from "./config.ts";
-import { breakerAllows, parseBreaker } from "./breaker.ts";
 import { appendLog } from "./log.ts";
 import type { Store } from "./store.ts";
 import { BINARIES, isCompiled, ROOT } from "./runtime.ts";
 
 export { LOCK_FILE, tryFlusherLock, waitForFlusherLock } from "./lock.ts";
-import { tryFlusherLock } from "./lock.ts";
+import { mayStartFlusher } from "./lock.ts";
 
 /**
  * Host and port for `--allow-net`, from the service URL.
@@ -62,8 +61,9 @@ export function flusherCommand(
 }
 
 /**
- * Starts a detached background flusher when there is reason to: auto-flush is on, the breaker lets
- * requests through, and no flusher holds the lock. Returns whether one was started. Never throws.
+ * Starts a detached background flusher when there is reason to ({@linkcode mayStartFlusher}:
+ * auto-flush is on, the breaker lets requests through, no flusher holds the lock). Returns whether
+ * one was started. Never throws.
  *
  * @example
  * ```ts
@@ -72,12 +72,22 @@ export function flusherCommand(
  * ```
  */
 export function wakeFlusher(store: Store, config: TrackerConfig, configPath: string): boolean {
+  return mayStartFlusher(store, config) && startFlusher(config, configPath);
+}
+
+/**
+ * Starts a detached background flusher, unconditionally: for a caller that has just asked
+ * {@linkcode mayStartFlusher} (the post hook asks before it loads this module). Returns whether
+ * the process started. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { startFlusher } from "./flusher.ts";
+ * // if (mayStartFlusher(store, config)) startFlusher(config, configPath);
+ * ```
+ */
+export function startFlusher(config: TrackerConfig, configPath: string): boolean {
   try {
-    if (!config.autoFlush) return false;
-    if (!breakerAllows(parseBreaker(store.meta("breaker")), Date.now())) return false;
-    const lock = tryFlusherLock(config.dataDir);
-    if (!lock) return false; // a flusher is running; it drains what we just queued too
-    lock.close();
     // A compiled post hook starts the compiled CLI beside it (its permissions are baked in).
     const [cmd, ...args] = isCompiled()
       ? [`${Deno.execPath().replace(/[\\/][^\\/]*$/, "")}/${BINARIES.cli}`, "flush", "--background"]

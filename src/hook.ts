@@ -12,8 +12,7 @@ import { type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { hashChange, recordChange, recordFailure, recordIntent } from "./record.ts";
 import { openStore, type Store } from "./store.ts";
 import { isPathTracked } from "./privacy.ts";
-import { tryFlusherLock } from "./lock.ts";
-import { breakerAllows, parseBreaker } from "./breaker.ts";
+import { mayStartFlusher } from "./lock.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -129,12 +128,8 @@ export async function runHook(
           // (the service is down) forbids a new one: then the code that starts one is not loaded.
           let woke = false;
           if (options.wake) woke = queued && options.wake(store, config, configPath);
-          else if (
-            queued && config.autoFlush &&
-            breakerAllows(parseBreaker(store.meta("breaker")), Date.now()) &&
-            !flusherRunning(config.dataDir)
-          ) {
-            woke = (await import("./flusher.ts")).wakeFlusher(store, config, configPath);
+          else if (queued && mayStartFlusher(store, config)) {
+            woke = (await import("./flusher.ts")).startFlusher(config, configPath);
           }
           return { outcome: result.kind, queued, detail: woke ? "flusher started" : undefined };
         }
@@ -212,15 +207,4 @@ export async function hookMain(kind: HookKind, options: HookOptions = {}): Promi
     // runHook logs its own failures; reaching here means stdin itself failed. Claude must go on.
   }
   Deno.exit(0);
-}
-
-/** True when a flusher holds the lock (probing takes and drops it at once when free). */
-function flusherRunning(dataDir: string): boolean {
-  try {
-    const lock = tryFlusherLock(dataDir);
-    lock?.close();
-    return lock === null;
-  } catch {
-    return false;
-  }
 }
