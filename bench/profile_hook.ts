@@ -31,7 +31,7 @@ async function main(kind: "pre" | "post"): Promise<never> {
   const { hashChange, recordChange, recordIntent } = await import("../src/record.ts");
   const { openStore } = await import("../src/store.ts");
   const { isPathTracked } = await import("../src/privacy.ts");
-  const { tryFlusherLock } = await import("../src/lock.ts");
+  const { mayStartFlusher } = await import("../src/lock.ts");
   const { loadConfig } = await import("../src/config.ts");
   mark("load our modules");
 
@@ -68,14 +68,13 @@ async function main(kind: "pre" | "post"): Promise<never> {
     void resolved;
     mark("record (transaction)");
     const queued = result.kind === "recorded" && result.versions.length > 0;
-    if (queued && config.autoFlush) {
-      const lock = tryFlusherLock(config.dataDir);
-      lock?.close();
-      mark("probe flusher lock");
-      if (lock) {
-        const { wakeFlusher } = await import("../src/flusher.ts");
+    if (queued) {
+      const may = mayStartFlusher(store, config);
+      mark("ask whether a flusher may start");
+      if (may) {
+        const { startFlusher } = await import("../src/flusher.ts");
         mark("load flusher module");
-        phases["flusher started (count)"] = wakeFlusher(store, config, configPath) ? 1 : 0;
+        phases["flusher started (count)"] = startFlusher(config, configPath) ? 1 : 0;
         mark("spawn flusher");
       } else {
         phases["flusher started (count)"] = 0;
