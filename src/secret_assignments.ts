@@ -133,6 +133,11 @@ type Context = "env" | "yaml" | "inline" | "code";
  */
 export function findAssignedSecrets(text: string, add: AddSpan): void {
   NAME_STEMS.lastIndex = 0;
+  scan.valueEnd = 0;
+  scan.lineAt = 0;
+  scan.lineStart = 0;
+  scan.lineEndFrom = 0;
+  scan.lineEnd = -1;
   let match: RegExpExecArray | null;
   while ((match = NAME_STEMS.exec(text)) !== null) {
     let start = match.index;
@@ -142,9 +147,24 @@ export function findAssignedSecrets(text: string, add: AddSpan): void {
     NAME_STEMS.lastIndex = end;
     if (end - start > 200) continue;
     const strength = nameStrength(text.slice(start, end));
-    if (strength !== null) readAssignment(text, start, end, strength, add);
+    if (strength === null) continue;
+    readAssignment(text, start, end, strength, add);
+    // Names inside a value already read are part of it: read on after it (linear time).
+    NAME_STEMS.lastIndex = Math.max(end, scan.valueEnd);
   }
   if (text.includes("variable")) terraformDefaults(text, add);
+}
+
+/**
+ * The state of the scan in progress (scans are synchronous, one at a time): where the last value
+ * read ends, and the start of the line of the last position asked, so that neither long values
+ * nor long lines are read again for every name on them.
+ */
+const scan = { valueEnd: 0, lineAt: 0, lineStart: 0, lineEndFrom: 0, lineEnd: -1 };
+
+/** Marks text up to `end` as read. */
+function read(end: number): void {
+  if (end > scan.valueEnd) scan.valueEnd = end;
 }
 
 function isNameChar(code: number): boolean {
@@ -161,7 +181,7 @@ function readAssignment(
   add: AddSpan,
 ): void {
   const before = text[nameStart - 1] ?? "\n";
-  const lineFirst = text.lastIndexOf("\n", nameStart - 1) + 1;
+  const lineFirst = lineStartOf(text, nameStart);
   let at = nameEnd;
   // "password": … — the name is a string of its own; "shlex: token=" — the name is inside one.
   const nameQuote = `"'\``.includes(before) && text[at] === before ? before : null;
@@ -169,8 +189,8 @@ function readAssignment(
   if (nameQuote) at++;
   if (nameQuote && text[at] === "]") at++; // env["PASSWORD"] = …
   if (before === "<" && text[at] === ">") { // <password>…</password>
-    const close = text.indexOf("</", at + 1);
-    if (close > at + 1 && close <= lineEndOf(text, at)) {
+    const close = text.slice(at + 1, lineEndOf(text, at)).indexOf("</") + at + 1;
+    if (close > at + 1) {
       literal(text, at + 1, close, strength, "env", add);
     }
     return;
@@ -207,16 +227,12 @@ function readAssignment(
     }
     // Debugging output ("token=EOF") reads the same: only a value with a digit or a symbol counts.
     const value = text.slice(valueStart, end);
-    if (value.length >= 6 && /[^A-Za-z]/.test(value) || looksRandom(value)) {
+    read(end);
+    const minimum = operator === "=" ? 1 : 6; // "Password=p@ss;", not "secrets: 32 characters"
+    if (value.length >= minimum && /[^A-Za-z]/.test(value) || looksRandom(value)) {
       literal(text, valueStart, end, strength, "inline", add);
     }
     return;
-  }
-  if (operator === ",") {
-    // A call's second argument is a secret only when it is one quoted word.
-    const q = text[valueStart] ?? "";
-    const close = `"'`.includes(q) ? text.indexOf(q, valueStart + 1) : -1;
-    if (close < 0 || /\s/.test(text.slice(valueStart + 1, close))) return;
   }
 
   let typed = false;
@@ -296,7 +312,7 @@ function readValue(
     while (end < lineEnd && !/[\s"'`&;,)\]}<>]/.test(text[end] as string)) end++;
   } else {
     while (end < lineEnd && !/[\s;,)\]}]/.test(text[end] as string)) end++;
-    const rest = text.slice(end, lineEnd);
+    const rest = text.slice(end, Math.min(lineEnd, end + 80));
     const restTrimmed = rest.trim();
     if (context === "env" || context === "yaml") {
       // `credentials=None, secure=None):`, `"TOKEN": None}`, `token: a ?? b,` are code.
@@ -305,15 +321,18 @@ function readValue(
         (/^[,;)\]}]/.test(rest) && /^[\w.$]+$/.test(text.slice(at, end))) || /[,;]$/.test(whole) ||
         /\s(?:===?|!==?|\?\?|\|\||&&|\?|\+|-)\s/.test(whole)
       ) {
-        if (restTrimmed !== "" && !/^[;,)\]}]*$/.test(restTrimmed)) return;
+        if (restTrimmed !== "" && !/^[;,)\]}]*$/.test(restTrimmed)) return read(end);
         context = "code";
       } else {
         end = lineEnd;
         const comment = text.slice(at, lineEnd).search(/[ \t]#/);
         if (comment >= 0) end = at + comment;
       }
-    } else if (restTrimmed !== "" && !/^[;,)\]}]*\s*(?:(?:#|\/\/).*)?$/.test(restTrimmed)) {
-      return; // more code after the first token (`a + b`, `x if y else z`): an expression
+    } else if (
+      restTrimmed !== "" &&
+      !/^[;,)\]}]*\s*(?:(?:#|\/\/).*)?$/.test(restTrimmed + (lineEnd > end + 80 ? "…" : ""))
+    ) {
+      return read(end); // more code after the first token (`a + b`, `x if y else z`): an expression
     }
   }
   while (end > at && /[ \t\r]/.test(text[end - 1] as string)) end--;
@@ -329,6 +348,7 @@ function literal(
   context: Context,
   add: AddSpan,
 ): void {
+  read(end);
   const value = text.slice(start, end);
   if (!mayBeSecret(value) || isCodeValue(value, strength, context)) return;
   if (strength === "weak" && !looksRandom(value)) return;
@@ -348,11 +368,12 @@ function quoted(
   const start = quoteAt + (triple ? 3 : 1);
   let end: number;
   if (triple) {
-    end = text.indexOf(q.repeat(3), start);
-    if (end < 0 || end - start > 16384) return;
+    end = text.slice(start, start + MAX_VALUE).indexOf(q.repeat(3));
+    if (end < 0) return;
+    end += start;
   } else {
     end = start;
-    const limit = q === "`" ? Math.min(text.length, start + 16384) : lineEndOf(text, start);
+    const limit = q === "`" ? Math.min(text.length, start + MAX_VALUE) : lineEndOf(text, start);
     while (end < limit) {
       const c = text[end];
       if (c === "\\") end += 2;
@@ -362,6 +383,7 @@ function quoted(
     }
     end = Math.min(end, limit);
   }
+  read(end);
   const value = text.slice(start, end);
   if (!mayBeSecret(value) || isProse(value)) return;
   const hasInterpolation = /\$\{|#\{/.test(value) || (interpolated && /\{/.test(value));
@@ -380,10 +402,11 @@ function heredoc(text: string, at: number, strength: "strong" | "weak", add: Add
   if (!found) return;
   const start = at + found[0].length;
   const close = new RegExp(`^[ \\t]*${found[2]}[ \\t]*$`, "m");
-  const rest = text.slice(start, start + 16384);
+  const rest = text.slice(start, start + MAX_VALUE);
   const closing = close.exec(rest);
   if (!closing) return;
   let end = start + closing.index;
+  read(end);
   while (end > start && /\s/.test(text[end - 1] as string)) end--;
   if (end > start && (strength === "strong" || looksRandom(text.slice(start, end)))) {
     if (!text.slice(start, end).includes(MARK_PREFIX)) add(start, end, "assigned_secret");
@@ -399,12 +422,12 @@ function blockScalar(
   add: AddSpan,
 ): void {
   if (!/^[|>][-+]?\d?[ \t]*(?:#.*)?$/.test(text.slice(at, lineEndOf(text, at)))) return;
-  const keyLine = text.lastIndexOf("\n", nameStart - 1) + 1;
-  const keyIndent = nameStart - keyLine;
+  const keyIndent = nameStart - lineStartOf(text, nameStart);
   let lineStart = lineEndOf(text, at) + 1;
+  const limit = Math.min(text.length, lineStart + MAX_VALUE);
   let start = -1;
   let end = -1;
-  while (lineStart < text.length) {
+  while (lineStart < limit) {
     const lineEnd = lineEndOf(text, lineStart);
     const line = text.slice(lineStart, lineEnd);
     const indent = line.length - line.trimStart().length;
@@ -416,6 +439,7 @@ function blockScalar(
     lineStart = lineEnd + 1;
   }
   if (start < 0) return;
+  read(end);
   while (end > start && /\s/.test(text[end - 1] as string)) end--;
   const value = text.slice(start, end);
   if (value.includes(MARK_PREFIX) || (strength === "weak" && !looksRandom(value))) return;
@@ -430,8 +454,9 @@ function terraformDefaults(text: string, add: AddSpan): void {
     const strength = nameStrength(match[1] as string);
     if (strength === null) continue;
     const blockStart = match.index + match[0].length;
-    const blockEnd = text.indexOf("\n}", blockStart);
-    const block = text.slice(blockStart, blockEnd < 0 ? blockStart + 2048 : blockEnd);
+    const window = text.slice(blockStart, blockStart + 2048);
+    const blockEnd = window.indexOf("\n}");
+    const block = blockEnd < 0 ? window : window.slice(0, blockEnd);
     const defaultAt = /\bdefault[ \t]*=[ \t]*/.exec(block);
     if (!defaultAt) continue;
     const at = blockStart + defaultAt.index + defaultAt[0].length;
@@ -547,9 +572,30 @@ function skipBlanks(text: string, at: number): number {
   return at;
 }
 
+/** The longest line, value or block read for one name: longer ones are data, not assignments. */
+const MAX_VALUE = 16384;
+
+/** Where the line of `at` ends, at most {@linkcode MAX_VALUE} ahead; each line is searched once. */
 function lineEndOf(text: string, at: number): number {
-  const end = text.indexOf("\n", at);
-  return end < 0 ? text.length : end;
+  if (at < scan.lineEndFrom || at > scan.lineEnd) {
+    const end = text.indexOf("\n", at);
+    scan.lineEnd = end < 0 ? text.length : end;
+    scan.lineEndFrom = at;
+  }
+  return Math.min(scan.lineEnd, at + MAX_VALUE);
+}
+
+/** Where the line of `at` starts; positions asked move forward, so each line is read once. */
+function lineStartOf(text: string, at: number): number {
+  if (at < scan.lineAt) return text.lastIndexOf("\n", at - 1) + 1;
+  for (let i = at - 1; i >= scan.lineAt; i--) {
+    if (text.charCodeAt(i) === 10) {
+      scan.lineStart = i + 1;
+      break;
+    }
+  }
+  scan.lineAt = at;
+  return scan.lineStart;
 }
 
 /** Whether only indentation, a YAML list dash or a shell keyword stands before `at` on its line. */

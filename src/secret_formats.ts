@@ -86,13 +86,13 @@ const FORMATS: readonly TokenFormat[] = [
   },
   {
     kind: "telegram_token",
-    anchors: [":AA"],
+    anchors: [":A"],
     before: (text, at) => {
       let start = at;
       while (start > 0 && at - start < 16 && /\d/.test(text[start - 1] as string)) start--;
       return at - start;
     },
-    shape: /(?<!\d)\d{5,16}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/y,
+    shape: /(?<!\d)\d{5,16}:A[A-Za-z0-9_-]{34}(?![A-Za-z0-9_-])/y,
   },
   {
     kind: "sendgrid_key",
@@ -194,7 +194,7 @@ const DISCORD_TOKEN =
  */
 export function findShapedSecrets(text: string, add: AddSpan): void {
   ANCHORS.lastIndex = 0;
-  const cache: EndCache = { from: -1, found: null };
+  const cache: ScanCache = { keyEnd: { from: -1, found: null }, url: { end: -1 } };
   let match: RegExpExecArray | null;
   while ((match = ANCHORS.exec(text)) !== null) {
     const anchor = match[0];
@@ -216,15 +216,15 @@ function findAt(
   anchor: string,
   at: number,
   add: AddSpan,
-  cache: EndCache,
+  cache: ScanCache,
 ): number {
   switch (anchor) {
     case SPECIAL_ANCHORS.privateKey:
-      return privateKeyBlock(text, at, add, cache);
+      return privateKeyBlock(text, at, add, cache.keyEnd);
     case SPECIAL_ANCHORS.putty:
       return puttyKey(text, at, add);
     case SPECIAL_ANCHORS.url:
-      return urlPassword(text, at, add);
+      return urlPassword(text, at, add, cache.url);
     case SPECIAL_ANCHORS.slackWebhook:
       return webhookPath(
         text,
@@ -258,7 +258,9 @@ function findAt(
     }
     format.shape.lastIndex = start;
     const found = format.shape.exec(text);
-    if (!found || (format.check && !format.check(found[0]))) continue;
+    if (!found) continue;
+    // A run that fails the check (no digit in it) has no anchor of this format that passes.
+    if (format.check && !format.check(found[0])) return Math.max(next, start + found[0].length);
     const end = start + found[0].length;
     add(start, end, format.kind);
     if (format.companions) companions(text, start, end, format.companions, add);
@@ -291,7 +293,13 @@ const PRIVATE_KEY_BEGIN = /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/y
 const PRIVATE_KEY_END = /-----END ([A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g;
 const KEY_HEADER_LINE = /[A-Za-z][A-Za-z-]{0,40}: [^\n\\]*/y;
 const KEY_BASE64 = /[A-Za-z0-9+/=]+/y;
-const KEY_MATERIAL = /[A-Za-z0-9+/=]{20}/;
+const KEY_MATERIAL = /[A-Za-z0-9+/=]{16}/;
+
+/** What one scan remembers so that its cost stays linear. */
+interface ScanCache {
+  keyEnd: EndCache;
+  url: UrlCache;
+}
 
 /** The END line looked up last in this scan (null: there is none after `from`). */
 interface EndCache {
@@ -366,24 +374,39 @@ function puttyKey(text: string, at: number, add: AddSpan): number {
   return end;
 }
 
-/** Characters that end a URL's authority (`user:password@host`). */
-const AUTHORITY_END = /[/?#\s"'`<>\\]/;
+/** Where the run of URL characters being read ends. */
+interface UrlCache {
+  end: number;
+}
+
+/** Characters that end a URL (and so its authority). */
+const URL_END = /[\s"'`<>\\]/;
 
 /** Placeholders that stand for a password rather than being one. */
 const PASSWORD_PLACEHOLDER =
-  /^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{[^}]*\}\}|<[^<>]*>|%\([A-Za-z0-9_]+\)s|\{[A-Za-z_][A-Za-z0-9_]*\}|password|passwd|pass|pwd|secret|token|\*+)$/i;
+  /^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{[^}]*\}\}|<[^<>]*>|%\([A-Za-z0-9_]+\)s|%s|\{[A-Za-z_][A-Za-z0-9_]*\}|password|passwd|pass|pwd|secret|token|\*+)$/i;
 
-/** The password of `scheme://user:password@host`, up to the authority's last `@`. */
-function urlPassword(text: string, at: number, add: AddSpan): number {
+/**
+ * The password of `scheme://user:password@host`. People write `@`, `#` and `?` in passwords
+ * unencoded, so the user part ends at the last `@` before the path, not at the first.
+ */
+function urlPassword(text: string, at: number, add: AddSpan, cache: UrlCache): number {
   const start = at + 3;
-  let end = start;
-  while (end < text.length && end - start < 1024 && !AUTHORITY_END.test(text[end] as string)) end++;
-  const authority = text.slice(start, end);
-  const lastAt = authority.lastIndexOf("@");
-  if (lastAt < 0) return start;
-  const colon = authority.indexOf(":");
-  if (colon < 0 || colon > lastAt) return start;
-  const password = authority.slice(colon + 1, lastAt);
+  // Every "://" inside one run of URL characters ends where that run ends: find it once.
+  if (cache.end < start) {
+    let end = start;
+    while (end < text.length && end - start < 1024 && !URL_END.test(text[end] as string)) end++;
+    cache.end = end;
+  }
+  const url = text.slice(start, Math.min(cache.end, start + 1024));
+  const firstAt = url.indexOf("@");
+  if (firstAt < 0) return start;
+  const path = url.indexOf("/", firstAt);
+  const lastAt = url.lastIndexOf("@", path < 0 ? url.length : path);
+  const userinfo = url.slice(0, lastAt);
+  const colon = userinfo.indexOf(":");
+  if (colon < 0 || userinfo.includes("/")) return start;
+  const password = userinfo.slice(colon + 1);
   if (password === "" || password.startsWith(MARK_PREFIX) || PASSWORD_PLACEHOLDER.test(password)) {
     return start;
   }
