@@ -11,7 +11,7 @@ import { appendLog } from "./log.ts";
 import { type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { hashChange, recordChange, recordFailure, recordIntent } from "./record.ts";
 import { openStore, type Store } from "./store.ts";
-import { isPathTracked } from "./privacy.ts";
+import { checkPath, projectDirFromEnv } from "./privacy.ts";
 import { mayStartFlusher } from "./lock.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
@@ -102,9 +102,23 @@ export async function runHook(
       return { outcome: "invalid", detail: parsed.error };
     }
 
-    if (!isPathTracked(parsed.filePath, config.includePaths, config.excludePaths)) {
-      return { outcome: "excluded" };
+    const path = checkPath(
+      parsed.filePath,
+      { include: config.includePaths, exclude: config.excludePaths },
+      { cwd: parsed.cwd, projectDir: projectDirFromEnv() },
+    );
+    if (path.kind === "refused") {
+      Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      appendLog(config.logFile, {
+        level: "error",
+        event: "path_refused",
+        hook: kind,
+        tool_use_id: parsed.toolUseId,
+        reason: path.reason,
+      });
+      return { outcome: "invalid", detail: path.reason };
     }
+    if (path.kind !== "tracked") return { outcome: "excluded" };
     const store = openStore(config.dataDir);
     try {
       const recordOptions = {
