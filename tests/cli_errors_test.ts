@@ -4,6 +4,8 @@
  * read-only directory, a permission Deno did not grant. Each case runs the real CLI process.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { CliError, describeError } from "../src/cli/errors.ts";
 import { shellQuote } from "../src/cli/install.ts";
 import { denoDirEnv, runCli, runHookProcess, vanishableDeno } from "./support.ts";
 
@@ -217,4 +219,40 @@ Deno.test("an error nobody expected: its first line on stderr, its stack in the 
     .map((l) => JSON.parse(l)).find((l) => l.event === "cli_error");
   assert.equal(logged?.command, "status");
   assert.match(String(logged?.stack), /RangeError: boom\nsecond line\n\s+at /);
+});
+
+Deno.test("describeError: each kind of failure maps to its line and exit code", () => {
+  const ambiguous = new CliError(
+    '"app" matches 2 entries; be more specific:\n  /a/app.py\n  /b/app.py',
+  );
+  assert.equal(describeError(ambiguous).message, ambiguous.message, "a command's list stays whole");
+  const garbage = `${Deno.makeTempDirSync()}/patterns.db`;
+  Deno.writeTextFileSync(garbage, "not a database ".repeat(500));
+  let sqliteError: unknown;
+  try {
+    new DatabaseSync(garbage).exec("PRAGMA user_version");
+  } catch (error) {
+    sqliteError = error;
+  }
+  assert.deepEqual(
+    { ...describeError(sqliteError), message: undefined },
+    { message: undefined, exitCode: 1, unexpected: false },
+  );
+  assert.match(
+    describeError(sqliteError).message,
+    /^the SQLite store failed: file is not a database/,
+  );
+  const typed = Object.assign(new Error("the store at /d is corrupt; moved aside"), {
+    exitCode: 3,
+  });
+  assert.deepEqual(describeError(typed), {
+    message: "the store at /d is corrupt; moved aside",
+    exitCode: 3,
+    unexpected: false,
+  });
+  assert.deepEqual(describeError(new TypeError("x is not a function\n    at y")), {
+    message: "unexpected TypeError: x is not a function.",
+    exitCode: 1,
+    unexpected: true,
+  });
 });

@@ -37,7 +37,7 @@ const PARSE_ARGS_CODES = new Set([
 
 /** How one failure is reported. */
 export interface ErrorReport {
-  /** The line printed after `error: ` (a single line). */
+  /** The line printed after `error: ` (one line, unless a command's own error lists choices). */
   message: string;
   exitCode: number;
   /** Nobody expected it: its stack belongs in the log. */
@@ -67,8 +67,9 @@ function firstLine(text: string): string {
  * ```
  */
 export function describeError(error: unknown, command = "tracker.ts"): ErrorReport {
+  // A command's own message is printed whole (e.g. the candidates of an ambiguous lineage target).
   if (error instanceof CliError) {
-    return { message: firstLine(error.message), exitCode: error.exitCode, unexpected: false };
+    return { message: error.message, exitCode: error.exitCode, unexpected: false };
   }
   if (!(error instanceof Error)) {
     return {

@@ -8,7 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { CONFIG_PATH_ENV, homeDir, loadConfig } from "../config.ts";
-import { BINARIES, ROOT } from "../runtime.ts";
+import { BINARIES, isCompiled, ROOT } from "../runtime.ts";
 import { BUNDLE_DIR, type BundledHooks, bundleHooks } from "./bundle.ts";
 import { CliError } from "./errors.ts";
 import {
@@ -130,6 +130,10 @@ export async function installCommand(args: string[]): Promise<number> {
       }
     }
     commands = binaryCommands(hooksDir);
+  } else if (isCompiled()) {
+    throw new CliError(
+      "the compiled CLI installs the compiled hooks only: run install --compiled, or run install from a checkout (deno task tracker install)",
+    );
   } else {
     ensureLauncherExecutable();
     const deno = await chooseHooksDeno(values.deno ?? Deno.env.get(DENO_ENV), config.dataDir);
