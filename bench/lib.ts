@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type HookCommands, hookCommands } from "../src/cli/install.ts";
+import { directHookCommands, type HookCommands, hookCommands } from "../src/cli/install.ts";
 
 /** The checkout's root directory (no trailing slash). */
 export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(
@@ -211,8 +211,14 @@ export function payloads(key: string): Payloads {
 export interface Install {
   dataDir: string;
   configPath: string;
+  /** What `install` writes: the launcher with the values it resolved. */
   commands: HookCommands;
-  /** The post hook's command line with the script replaced by `bench/empty.ts`: the floor. */
+  /** The `deno run` lines the launcher execs, written out: the hooks without the launcher. */
+  direct: { pre: string; post: string };
+  /**
+   * The post hook's `deno run` line (without the launcher) with the script replaced by
+   * `bench/empty.ts`: the floor, a bare `deno run` of an empty script with the hook's flags.
+   */
   floor: string;
   env: Record<string, string>;
 }
@@ -226,7 +232,7 @@ export interface Install {
  * ```ts
  * import { install, ROOT } from "./lib.ts";
  * const i = install(Deno.makeTempDirSync(), `${ROOT}/config.yaml`, "http://127.0.0.1:9");
- * i.commands.post.endsWith("post_hook.ts'"); // true
+ * i.commands.post.endsWith("post_hook.ts'"); // true: the launcher, then the script
  * ```
  */
 export function install(
@@ -237,18 +243,15 @@ export function install(
   scripts?: { pre: string; post: string },
 ): Install {
   Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const commands = hookCommands({
-    deno: Deno.execPath(),
-    root: ROOT,
-    dataDir,
-    configPath,
-    scripts,
-  });
-  const floor = withScript(commands.post, `${ROOT}/bench/empty.ts`);
+  const setup = { deno: Deno.execPath(), root: ROOT, dataDir, configPath, scripts };
+  const commands = hookCommands(setup);
+  const direct = directHookCommands(setup);
+  const floor = withScript(direct.post, `${ROOT}/bench/empty.ts`);
   return {
     dataDir,
     configPath,
     commands,
+    direct,
     floor,
     env: {
       HOME: dataDir,

@@ -5,9 +5,11 @@
  * measured runs (floor, hook, hook, floor, …), because the machines we run on are small and noisy:
  *
  * 1. hook latency, whole process from spawn to exit, through `sh -c` with the exact command lines
- *    `tracker.ts install` writes (`hookCommands`), on the real Write and Edit payloads, against
- *    `deno run` of an empty script with the same flags; with the Phase 4 stand-in up, down and slow,
- *    with the shipped `config.yaml` (what a default install reads) and without a config file; the
+ *    `tracker.ts install` writes (`hookCommands`: the launcher `hooks/pattern-tracker.sh`), on the
+ *    real Write and Edit payloads, against `deno run` of an empty script with the same flags; the
+ *    launcher's own cost against the `deno run` lines it execs; with the Phase 4 stand-in up, down
+ *    and slow, with the shipped `config.yaml` (what a default install reads) and without a config
+ *    file; the
  *    original Python stack's start-up against the same floor; whether `deno compile` works here;
  * 2. 16 post hooks at once: wall time against 16 empty `deno run`s at once, and no lost event;
  * 3. flush throughput of 10,000 queued events to the stand-in, batch sizes 100 and 1000;
@@ -28,7 +30,8 @@ import { resolveConfig } from "../src/config.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
 import { explainCompileFailure } from "../src/cli/compile.ts";
 import { type BundledHooks, bundleHooks } from "../src/cli/bundle.ts";
-import { hookCommands } from "../src/cli/install.ts";
+import { directHookCommands, hookCommands, pluginHookCommands } from "../src/cli/install.ts";
+import { DENO_PATH_FILE } from "../src/cli/launcher.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 import { recordChange } from "../src/record.ts";
 import { openStore, type Store } from "../src/store.ts";
@@ -168,6 +171,96 @@ function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] 
     });
   }
   return arms;
+}
+
+/** Results of the launcher section: each arm against the floor, and launcher minus direct. */
+export interface LauncherResult {
+  rows: { name: string; ms: Summary; ratio: number }[];
+  floor: Summary;
+  /** Median over rounds of the launcher arm minus the same hook run directly, in ms. */
+  overhead: { hook: string; ms: number }[];
+}
+
+/**
+ * What the launcher (`hooks/pattern-tracker.sh`) costs: the hooks as `install` writes them (the
+ * launcher with the values it resolved) against the `deno run` lines it execs, written out; and the
+ * plugin's launcher (no values: it reads the Deno that SessionStart remembered) against the same
+ * `.ts` hook run directly. All interleaved with the floor.
+ */
+async function launcherCost(rounds: number, server: Phase4Server): Promise<LauncherResult> {
+  const inst = install(tempDir("launch"), SHIPPED_CONFIG, server.url, {}, HOOKS);
+  const pluginData = tempDir("launch-plugin");
+  Deno.writeTextFileSync(`${pluginData}/${DENO_PATH_FILE}`, `${Deno.execPath()}\n`);
+  const pluginEnv = {
+    HOME: pluginData,
+    CLAUDE_PLUGIN_ROOT: ROOT,
+    CLAUDE_PLUGIN_DATA: pluginData,
+    PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
+  };
+  const directSources = directHookCommands({
+    deno: Deno.execPath(),
+    root: ROOT,
+    dataDir: pluginData,
+    configPath: `${pluginData}/config.yaml`,
+  });
+  const directSourcesEnv = {
+    ...pluginEnv,
+    PATTERN_TRACKER_DATA_DIR: pluginData,
+    PATTERN_TRACKER_CONFIG: `${pluginData}/config.yaml`,
+  };
+  const p = (prefix: string) => (r: number) => payloads(`${prefix}${r + 10}`);
+  const arms: Arm[] = [
+    { name: "floor", spec: () => shell(inst.floor, inst.env) },
+    {
+      name: "empty script, launcher",
+      spec: () => shell(withScript(inst.commands.post, EMPTY), inst.env),
+    },
+    {
+      name: "pre Write, direct",
+      spec: (r) => shell(inst.direct.pre, inst.env, p("lpd")(r).preWrite),
+    },
+    {
+      name: "pre Write, launcher",
+      spec: (r) => shell(inst.commands.pre, inst.env, p("lpl")(r).preWrite),
+    },
+    { name: "floor ", spec: () => shell(inst.floor, inst.env) },
+    {
+      name: "post Write, direct",
+      spec: (r) => shell(inst.direct.post, inst.env, p("lpd")(r).postWrite),
+    },
+    {
+      name: "post Write, launcher",
+      spec: (r) => shell(inst.commands.post, inst.env, p("lpl")(r).postWrite),
+    },
+    {
+      name: "post Write .ts, direct",
+      spec: (r) => shell(directSources.post, directSourcesEnv, p("lsd")(r).postWrite),
+    },
+    {
+      name: "post Write .ts, plugin launcher",
+      spec: (r) => shell(pluginHookCommands().post, pluginEnv, p("lsp")(r).postWrite),
+    },
+  ];
+  const s = await interleave(arms, rounds);
+  const floor = summarize([...s.floor!, ...s["floor "]!]);
+  const rows = Object.entries(s).filter(([k]) => !k.startsWith("floor")).map(([name, v]) => {
+    const ms = summarize(v);
+    return { name, ms, ratio: ms.median / floor.median };
+  });
+  // Per round, launcher minus direct (both ran in the same round): the median of those differences
+  // is steadier on a noisy machine than a difference of medians.
+  const paired = (launched: string, direct: string) =>
+    summarize(s[launched]!.map((ms, round) => ms - s[direct]![round]!)).median;
+  const overhead = [
+    { hook: "empty script", ms: paired("empty script, launcher", "floor") },
+    { hook: "pre Write", ms: paired("pre Write, launcher", "pre Write, direct") },
+    { hook: "post Write", ms: paired("post Write, launcher", "post Write, direct") },
+    {
+      hook: "post Write .ts (plugin)",
+      ms: paired("post Write .ts, plugin launcher", "post Write .ts, direct"),
+    },
+  ];
+  return { rows, floor, overhead };
 }
 
 /** Python start-up (the original stack) against the Deno floor, interleaved. */
@@ -655,7 +748,8 @@ async function profile(rounds: number, server: Phase4Server): Promise<ProfileRes
     if (!v) cache.set(r, v = payloads(`prof${r + 10}`));
     return v;
   };
-  const post = inst.commands.post;
+  // Partial hooks (imports only, the phase-timed copy) run as bare `deno run`s, like the floor.
+  const post = inst.direct.post;
   const arms: Arm[] = [
     { name: "floor", spec: () => shell(inst.floor, inst.env) },
     {
@@ -677,7 +771,7 @@ async function profile(rounds: number, server: Phase4Server): Promise<ProfileRes
     { name: "floor ", spec: () => shell(inst.floor, inst.env) },
     {
       name: "post Write (default install: bundled, shipped config.yaml)",
-      spec: (r) => shell(post, inst.env, p(r).postWrite),
+      spec: (r) => shell(inst.commands.post, inst.env, p(r).postWrite),
     },
     {
       name: "post Write, .ts sources (install --no-bundle)",
@@ -698,10 +792,10 @@ async function profile(rounds: number, server: Phase4Server): Promise<ProfileRes
       spec: (r) => shell(noCfg.commands.post, noCfg.env, p(r).postWrite),
     },
     {
-      name: "post Write, --no-code-cache",
+      name: "post Write without the launcher, --no-code-cache",
       spec: (r) =>
         shell(
-          post.replace(" run ", " run --no-code-cache "),
+          post.replace(" 'run' ", " 'run' '--no-code-cache' "),
           inst.env,
           payloads(`profncc${r + 10}`).postWrite,
         ),
@@ -726,7 +820,7 @@ async function profile(rounds: number, server: Phase4Server): Promise<ProfileRes
   ) {
     const runs: Record<string, number>[] = [];
     const profInst = install(tempDir("prof-phases"), SHIPPED_CONFIG, server.url, {}, HOOKS);
-    const cmd = `${withScript(profInst.commands.post, `${ROOT}/bench/profile_hook.ts`)} ${kind}`;
+    const cmd = `${withScript(profInst.direct.post, `${ROOT}/bench/profile_hook.ts`)} ${kind}`;
     for (let i = -2; i < rounds; i++) {
       const child = new Deno.Command("sh", {
         args: ["-c", cmd],
@@ -837,7 +931,7 @@ async function main(options: BenchOptions): Promise<void> {
   out("## 1. Hook latency: whole process as Claude Code runs it, vs an empty `deno run`");
   out();
   out(
-    "`sh -c <hookCommands(...) line>` with the payload on stdin, spawn to exit. Floor: the post hook's command line with `bench/empty.ts` as the script, interleaved (floor, pre, post, floor, pre, post). Default install = what `tracker.ts install` writes: the hooks bundled into `build/` (`deno bundle`), reading the shipped `config.yaml` (resolved once, then from the data directory's config cache). `.ts sources` = `install --no-bundle`.",
+    "`sh -c <hookCommands(...) line>` with the payload on stdin, spawn to exit. Floor: the post hook's `deno run` line (what the launcher execs) with `bench/empty.ts` as the script, interleaved (floor, pre, post, floor, pre, post). Default install = what `tracker.ts install` writes: the hooks bundled into `build/` (`deno bundle`), reading the shipped `config.yaml` (resolved once, then from the data directory's config cache). `.ts sources` = `install --no-bundle`.",
   );
   out();
   out(
@@ -880,6 +974,32 @@ async function main(options: BenchOptions): Promise<void> {
   const compiled = compileProbe();
   out();
   out(`Compiled binaries: ${compiled}.`);
+  out();
+
+  const launcher = await launcherCost(rounds, server);
+  out("### The launcher's cost");
+  out();
+  out(
+    "Every hook runs through `hooks/pattern-tracker.sh` (settings.json and the plugin alike), which execs the `deno run` line. Interleaved in the same rounds: the launcher lines `install` writes against those `deno run` lines written out (`directHookCommands`), and the plugin's launcher (no values: it reads the Deno its SessionStart hook remembered) against the same `.ts` hook run directly.",
+  );
+  out();
+  out(
+    table(
+      ["arm", "median ms", "p95 ms", "median / floor"],
+      ["l", "r", "r", "r"],
+      launcher.rows.map((r) => [r.name, fmt(r.ms.median), fmt(r.ms.p95), `${r.ratio.toFixed(2)}×`]),
+    ).join("\n"),
+  );
+  out();
+  out(
+    `Floor ${
+      fmt(launcher.floor.median)
+    } ms. Launcher minus direct, median of the per-round differences: ${
+      launcher.overhead.map((o) => `${o.hook} ${o.ms >= 0 ? "+" : ""}${o.ms.toFixed(2)} ms`).join(
+        ", ",
+      )
+    }.`,
+  );
   out();
 
   // 2. Concurrency.
@@ -1064,6 +1184,7 @@ async function main(options: BenchOptions): Promise<void> {
           latency,
           python: py,
           compiled,
+          launcher,
           concurrency: conc,
           flush: flushes,
           scale,

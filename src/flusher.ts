@@ -10,28 +10,16 @@ import type { TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
 import type { Store } from "./store.ts";
 import { BINARIES, isCompiled, ROOT } from "./runtime.ts";
+import { denoRunArgs, netPermission } from "./permissions.ts";
+
+export { netPermission } from "./permissions.ts";
 
 export { LOCK_FILE, tryFlusherLock, waitForFlusherLock } from "./lock.ts";
 import { mayStartFlusher } from "./lock.ts";
 
 /**
- * Host and port for `--allow-net`, from the service URL.
- *
- * @example
- * ```ts
- * import { netPermission } from "./flusher.ts";
- * netPermission("http://localhost:8053"); // "localhost:8053"
- * ```
- */
-export function netPermission(intelligenceUrl: string): string {
-  const url = new URL(intelligenceUrl);
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  return `${url.hostname}:${port}`;
-}
-
-/**
  * The command line of a background flush: the same Deno, the narrowest flags (the data directory,
- * the config file, and the service's host only).
+ * the config file, and the service's host only; see `permissions.ts`).
  *
  * @example
  * ```ts
@@ -43,21 +31,13 @@ export function netPermission(intelligenceUrl: string): string {
 export function flusherCommand(
   p: { deno: string; root: string; dataDir: string; configPath: string; intelligenceUrl: string },
 ): string[] {
-  return [
-    p.deno,
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--cached-only",
-    `--config=${p.root}/deno.json`,
-    `--allow-read=${p.dataDir},${p.configPath}`,
-    `--allow-write=${p.dataDir}`,
-    "--allow-env=HOME,PATTERN_TRACKER_*",
-    `--allow-net=${netPermission(p.intelligenceUrl)}`,
-    `${p.root}/tracker.ts`,
-    "flush",
-    "--background",
-  ];
+  const grant = {
+    program: "flusher",
+    dataDir: p.dataDir,
+    configPath: p.configPath,
+    service: netPermission(p.intelligenceUrl),
+  } as const;
+  return [p.deno, ...denoRunArgs(grant, p.root, `${p.root}/tracker.ts`), "flush", "--background"];
 }
 
 /**

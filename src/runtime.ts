@@ -30,3 +30,9 @@ export const BINARIES = {
   post: "pattern-tracker-post",
   cli: "pattern-tracker",
 } as const;
+
+/**
+ * The Deno version this project is tested with: what `npx -y deno@…` in the README runs, and what
+ * the hook launcher tells a user without Deno to install.
+ */
+export const SUPPORTED_DENO = "2.9.6";

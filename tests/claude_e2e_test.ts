@@ -9,7 +9,7 @@ import type { FileLineageJson } from "../src/cli/lineage.ts";
 import { patternId } from "../src/pattern.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
 import { type ScriptStep, startScriptedModel } from "./claude/scripted_model.ts";
-import { denoDirEnv, runCli, waitUntil } from "./support.ts";
+import { denoDirEnv, runCli, vanishableDeno, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const claude = await ensureClaudeCode();
@@ -115,6 +115,7 @@ Deno.test({
       ...denoDirEnv(),
       PATTERN_TRACKER_DATA_DIR: data,
       PATTERN_TRACKER_AUTO_FLUSH: "false",
+      PATTERN_TRACKER_DENO: vanishableDeno(), // a Deno outside npm's cache: no npm install here
     };
     const settings = `${base}/settings.json`;
     const install = await runCli(["install", "--settings", settings], env);
@@ -201,6 +202,7 @@ Deno.test({
       ...denoDirEnv(),
       PATTERN_TRACKER_DATA_DIR: data,
       PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
+      PATTERN_TRACKER_DENO: vanishableDeno(),
     };
     const settings = `${base}/settings.json`;
     assert.equal((await runCli(["install", "--settings", settings], env)).code, 0);

@@ -1,12 +1,6 @@
-/** Unit tests of the pure core: IDs, languages, edits, payloads, lineage, config, events, install. */
+/** Unit tests of the pure core: IDs, languages, edits, payloads, lineage, config, events. */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
-  hookCommands,
-  mergeHookSettings,
-  removeHookSettings,
-  shellQuote,
-} from "../src/cli/install.ts";
 import { defaultConfig, resolveConfig, SETTINGS } from "../src/config.ts";
 import { buildLineageEvent } from "../src/events.ts";
 import { languageFromPath } from "../src/language.ts";
@@ -522,64 +516,4 @@ Deno.test("Phase 4 events carry only the API's fields and valid enum values", ()
     codeOmitted: "store_code_off",
   });
   assert.equal("code" in noCode.pattern_data, false);
-});
-
-// ---- install -------------------------------------------------------------------------------
-
-Deno.test("install merges our hooks, keeps everything else, and is idempotent; uninstall removes only ours", () => {
-  const theirs = { type: "command", command: "/usr/local/bin/lint-on-save" };
-  const settings = {
-    model: "opus",
-    permissions: { allow: ["Bash(ls)"] },
-    hooks: {
-      PostToolUse: [{ matcher: "Write|Edit", hooks: [theirs] }],
-      Stop: [{ hooks: [{ type: "command", command: "notify" }] }],
-    },
-  };
-  const commands = hookCommands({
-    deno: "/bin/deno",
-    root: "/pt",
-    dataDir: "/d",
-    configPath: "/pt/config.yaml",
-  });
-  const once = mergeHookSettings(settings, commands);
-  assert.deepEqual(mergeHookSettings(once, commands), once, "idempotent");
-  const hooks = once.hooks as Record<string, { hooks: { command: string }[] }[]>;
-  assert.equal(hooks.PreToolUse?.[0]?.hooks[0]?.command, commands.pre);
-  assert.equal(hooks.PostToolUse?.length, 2);
-  assert.equal(hooks.PostToolUseFailure?.[0]?.hooks[0]?.command, commands.post);
-  assert.deepEqual(removeHookSettings(once), settings);
-  // Our hook inside someone else's matcher group: only ours goes.
-  const mixed = {
-    hooks: {
-      PreToolUse: [{ matcher: "*", hooks: [theirs, { type: "command", command: commands.pre }] }],
-    },
-  };
-  assert.deepEqual(removeHookSettings(mixed), {
-    hooks: { PreToolUse: [{ matcher: "*", hooks: [theirs] }] },
-  });
-});
-
-Deno.test("hook command lines are least-privilege and survive the shell", async () => {
-  const c = hookCommands({
-    deno: "/opt/my deno/deno",
-    root: "/pt",
-    dataDir: "/home/o'neil/data",
-    configPath: "/pt/config.yaml",
-  });
-  for (const cmd of [c.pre, c.post]) {
-    assert.ok(!/(^|\s)(-A|--allow-all)(\s|$)/.test(cmd));
-    assert.ok(cmd.includes("--cached-only"));
-    assert.ok(!cmd.includes("--allow-net"));
-    assert.ok(cmd.includes("--allow-write='/home/o'\\''neil/data'"));
-  }
-  assert.ok(!c.pre.includes("--allow-run"));
-  assert.ok(c.post.includes("--allow-run='/opt/my deno/deno'"));
-  for (const word of ["plain", "with space", "it's", "$HOME `x`", 'a"b']) {
-    const out = await new Deno.Command("sh", {
-      args: ["-c", `printf %s ${shellQuote(word)}`],
-      stdout: "piped",
-    }).output();
-    assert.equal(new TextDecoder().decode(out.stdout), word);
-  }
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { patternId } from "../src/pattern.ts";
 import { openStore } from "../src/store.ts";
-import { hookWorld, runCli, runHookProcess, SESSION_FIXTURES } from "./support.ts";
+import { hookWorld, runCli, runHookProcess, SESSION_FIXTURES, vanishableDeno } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const FIXTURES = [...SESSION_FIXTURES, "09-sessionend"];
@@ -223,7 +223,7 @@ Deno.test("CLI: lineage by path, name and pattern ID; status; selftest; help; er
 });
 
 Deno.test("CLI install/uninstall: backup, idempotent, only ours removed, broken settings left untouched", async () => {
-  const { dataDir, env } = hookWorld();
+  const { dataDir, env } = hookWorld({ env: { PATTERN_TRACKER_DENO: vanishableDeno() } });
   const settings = `${dataDir}/settings.json`;
   Deno.writeTextFileSync(
     settings,

@@ -192,3 +192,25 @@ export async function waitUntil(
   }
   return true;
 }
+
+/**
+ * A Deno of its own in a new directory (a hard link to this one, or a copy across file systems), for
+ * tests that delete the Deno the hooks were installed with. Its real path is its own.
+ *
+ * @example
+ * ```ts
+ * import { vanishableDeno } from "./support.ts";
+ * const deno = vanishableDeno();
+ * Deno.removeSync(deno); // the hooks' Deno is gone; this process's is not
+ * ```
+ */
+export function vanishableDeno(): string {
+  const path = `${Deno.makeTempDirSync({ prefix: "pt-deno-" })}/deno`;
+  try {
+    Deno.linkSync(Deno.execPath(), path);
+  } catch {
+    Deno.copyFileSync(Deno.execPath(), path);
+    Deno.chmodSync(path, 0o755);
+  }
+  return path;
+}

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { netPermission } from "../flusher.ts";
+import { netPermission, permissionFlags } from "../permissions.ts";
 import { BINARIES } from "../runtime.ts";
 
 /** Inputs of {@linkcode compileArgs}. */
@@ -31,49 +31,25 @@ export interface CompileTarget {
  * ```
  */
 export function compileArgs(t: CompileTarget): { name: string; args: string[] }[] {
-  const hookFlags = [
-    "--no-prompt",
-    `--allow-read=${t.dataDir},${t.configPath}`,
-    `--allow-write=${t.dataDir}`,
-    "--allow-env=HOME,PATTERN_TRACKER_*",
-  ];
-  const common = ["compile", "--quiet", `--config=${t.root}/deno.json`];
+  const files = { dataDir: t.dataDir, configPath: t.configPath };
+  const common = ["compile", "--quiet", "--no-prompt", `--config=${t.root}/deno.json`];
+  const binary = (name: string, flags: string[], script: string) => ({
+    name,
+    args: [...common, ...flags, `--output=${t.outDir}/${name}`, `${t.root}/${script}`],
+  });
   return [
-    {
-      name: BINARIES.pre,
-      args: [
-        ...common,
-        ...hookFlags,
-        `--output=${t.outDir}/${BINARIES.pre}`,
-        `${t.root}/pre_hook.ts`,
-      ],
-    },
-    {
-      name: BINARIES.post,
-      args: [
-        ...common,
-        ...hookFlags,
-        `--allow-run=${t.hooksDir}/${BINARIES.cli}`,
-        `--output=${t.outDir}/${BINARIES.post}`,
-        `${t.root}/post_hook.ts`,
-      ],
-    },
-    {
-      // The CLI reads and writes settings.json, reports and exports where the user says, so its file
-      // access is broad; its network access is the service's host only.
-      name: BINARIES.cli,
-      args: [
-        ...common,
-        "--no-prompt",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        `--allow-net=${netPermission(t.intelligenceUrl)}`,
-        "--allow-run",
-        `--output=${t.outDir}/${BINARIES.cli}`,
-        `${t.root}/tracker.ts`,
-      ],
-    },
+    binary(BINARIES.pre, permissionFlags({ program: "pre", ...files }), "pre_hook.ts"),
+    // The compiled post hook starts the compiled CLI beside it as its flusher.
+    binary(
+      BINARIES.post,
+      permissionFlags({ program: "post", ...files, flusher: `${t.hooksDir}/${BINARIES.cli}` }),
+      "post_hook.ts",
+    ),
+    binary(
+      BINARIES.cli,
+      permissionFlags({ program: "cli", service: netPermission(t.intelligenceUrl) }),
+      "tracker.ts",
+    ),
   ];
 }
 

@@ -6,72 +6,160 @@
  * @module
  */
 
-/** Tool names our hooks match. */
-export const HOOK_MATCHER = "Write|Edit|MultiEdit|NotebookEdit";
+import { TRACKED_TOOLS } from "../payload.ts";
+import { denoRunArgs, type Grant } from "../permissions.ts";
+import { CliError } from "./errors.ts";
+import { LAUNCHER, type LauncherAction, launcherCommand, pluginCommand } from "./launcher.ts";
 
-/** The command lines of our hooks. */
+/** Tool names our hooks match: every tool {@linkcode TRACKED_TOOLS} lists. */
+export const HOOK_MATCHER: string = TRACKED_TOOLS.join("|");
+
+/** The SessionStart sources on which the launcher checks that it can run (not on `compact`). */
+export const SESSION_START_MATCHER = "startup|resume|clear";
+
+/** The command lines of our hooks; `sessionStart` is absent for the compiled binaries. */
 export interface HookCommands {
   pre: string;
   post: string;
+  sessionStart?: string;
 }
 
 type Json = Record<string, unknown>;
 
 /**
- * Recognises a hook command as ours: one of our scripts or binaries.
+ * Recognises a hook command as ours: the launcher, one of our scripts or binaries.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isOurCommand } from "./install.ts";
- * isOurCommand("'/bin/deno' run … '/pt/post_hook.ts'"); // true
- * isOurCommand("'/bin/deno' run … '/pt/build/post_hook.js'"); // true (the bundle)
- * isOurCommand("prettier --write"); // false
+ * assert.equal(isOurCommand("exec '/pt/hooks/pattern-tracker.sh' post '/bin/deno' '/d' '/c' '/pt/post_hook.ts'"), true);
+ * assert.equal(isOurCommand("'/bin/deno' run … '/pt/build/post_hook.js'"), true); // an older install
+ * assert.equal(isOurCommand("prettier --write"), false);
  * ```
  */
 export function isOurCommand(command: unknown): boolean {
   return typeof command === "string" &&
-    /(?:^|[\\/'"\s])(?:pre_hook\.[jt]s|post_hook\.[jt]s|pattern-tracker-pre|pattern-tracker-post)(?:['"\s]|$)/
+    /(?:^|[\\/'"\s])(?:pre_hook\.[jt]s|post_hook\.[jt]s|pattern-tracker-pre|pattern-tracker-post|pattern-tracker\.sh)(?:['"\s]|$)/
       .test(command);
 }
 
+/** What {@linkcode hookCommands} needs: the Deno, the checkout, the grant, the scripts. */
+export interface HookSetup {
+  /** The Deno the hooks run with (its real path: the post hook may start it as the flusher). */
+  deno: string;
+  /** The checkout (deno.json, the launcher, the scripts). */
+  root: string;
+  dataDir: string;
+  configPath: string;
+  /** The bundled hooks that `install` makes (see `bundle.ts`); default: the .ts scripts. */
+  scripts?: { pre: string; post: string };
+}
+
 /**
- * Least-privilege `deno run` command lines for the two hooks: the scripts in the checkout, or
- * `scripts` (the bundled hooks that `install` makes, see `bundle.ts`).
+ * The command lines `install` writes: the launcher (`hooks/pattern-tracker.sh`) with the values
+ * resolved at install time; it builds the least-privilege `deno run` line (see `launcher.ts`).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hookCommands } from "./install.ts";
- * hookCommands({ deno: "/usr/bin/deno", root: "/opt/pt", dataDir: "/h/.claude/pattern-tracker", configPath: "/opt/pt/config.yaml" }).pre;
- * // "'/usr/bin/deno' run --quiet --no-prompt --cached-only --config='/opt/pt/deno.json' ... '/opt/pt/pre_hook.ts'"
+ * const c = hookCommands({ deno: "/usr/bin/deno", root: "/opt/pt", dataDir: "/h/.claude/pattern-tracker", configPath: "/opt/pt/config.yaml" });
+ * assert.equal(c.pre, "exec '/opt/pt/hooks/pattern-tracker.sh' pre '/usr/bin/deno' '/h/.claude/pattern-tracker' '/opt/pt/config.yaml' '/opt/pt/pre_hook.ts'");
  * ```
  */
-export function hookCommands(
-  p: {
-    deno: string;
-    root: string;
-    dataDir: string;
-    configPath: string;
-    scripts?: { pre: string; post: string };
-  },
-): HookCommands {
-  const q = shellQuote;
-  const common = [
-    q(p.deno),
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--cached-only",
-    `--config=${q(`${p.root}/deno.json`)}`,
-    `--allow-read=${q(`${p.dataDir},${p.configPath}`)}`,
-    `--allow-write=${q(p.dataDir)}`,
-    // Quoted: the shell must not try to expand the wildcard against the project directory.
-    q("--allow-env=HOME,PATTERN_TRACKER_*"),
-  ];
+export function hookCommands(p: HookSetup): Required<HookCommands> {
+  const scripts = p.scripts ?? { pre: `${p.root}/pre_hook.ts`, post: `${p.root}/post_hook.ts` };
+  const line = (action: LauncherAction, script: string) =>
+    launcherCommand(p.root, action, {
+      deno: p.deno,
+      dataDir: p.dataDir,
+      configPath: p.configPath,
+      script,
+    });
   return {
-    pre: [...common, q(p.scripts?.pre ?? `${p.root}/pre_hook.ts`)].join(" "),
-    // The post hook may start the background flusher: a run of this same Deno, nothing else.
-    post: [...common, `--allow-run=${q(p.deno)}`, q(p.scripts?.post ?? `${p.root}/post_hook.ts`)]
-      .join(" "),
+    pre: line("pre", scripts.pre),
+    post: line("post", scripts.post),
+    // Checks the post script: the two are always made together.
+    sessionStart: line("session-start", scripts.post),
+  };
+}
+
+/**
+ * The `deno run` command lines the launcher execs for {@linkcode hookCommands}' values, as one
+ * shell line each: what the hooks cost without the launcher (the benchmark compares the two).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { directHookCommands } from "./install.ts";
+ * const c = directHookCommands({ deno: "/usr/bin/deno", root: "/pt", dataDir: "/d", configPath: "/pt/config.yaml" });
+ * assert.ok(c.post.startsWith("'/usr/bin/deno' 'run' '--quiet'"));
+ * assert.ok(c.post.includes("'--allow-run=/usr/bin/deno'"));
+ * ```
+ */
+export function directHookCommands(p: HookSetup): { pre: string; post: string } {
+  const scripts = p.scripts ?? { pre: `${p.root}/pre_hook.ts`, post: `${p.root}/post_hook.ts` };
+  const files = { dataDir: p.dataDir, configPath: p.configPath };
+  const line = (grant: Grant, script: string) =>
+    [p.deno, ...denoRunArgs(grant, p.root, script)].map(shellQuote).join(" ");
+  return {
+    pre: line({ program: "pre", ...files }, scripts.pre),
+    post: line({ program: "post", ...files, flusher: p.deno }, scripts.post),
+  };
+}
+
+/**
+ * The plugin's command lines (`hooks/hooks.json`): the launcher under `${CLAUDE_PLUGIN_ROOT}`,
+ * which finds Deno, the data directory and the config itself.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pluginHookCommands } from "./install.ts";
+ * assert.equal(pluginHookCommands().pre, 'exec "${CLAUDE_PLUGIN_ROOT}/hooks/pattern-tracker.sh" pre');
+ * ```
+ */
+export function pluginHookCommands(): Required<HookCommands> {
+  return {
+    pre: pluginCommand("pre"),
+    post: pluginCommand("post"),
+    sessionStart: pluginCommand("session-start"),
+  };
+}
+
+/**
+ * The plugin's `hooks/hooks.json` (pure): the same entries `install` merges into settings.json.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pluginHooksJson } from "./install.ts";
+ * assert.deepEqual(Object.keys(pluginHooksJson().hooks), ["SessionStart", "PreToolUse", "PostToolUse", "PostToolUseFailure"]);
+ * ```
+ */
+export function pluginHooksJson(): { description: string; hooks: Record<string, unknown[]> } {
+  return {
+    description: `Pattern Tracker: record every ${TRACKED_TOOLS.slice(0, -1).join(", ")} and ${
+      TRACKED_TOOLS.at(-1)
+    } as a pattern with lineage (runs ${LAUNCHER})`,
+    hooks: hookEntries(pluginHookCommands()),
+  };
+}
+
+/** Our hook groups by event, for settings.json and hooks.json alike. */
+function hookEntries(commands: HookCommands): Record<string, unknown[]> {
+  const group = (matcher: string, command: string, timeout: number) => ({
+    matcher,
+    hooks: [{ type: "command", command, timeout }],
+  });
+  return {
+    ...(commands.sessionStart
+      ? { SessionStart: [group(SESSION_START_MATCHER, commands.sessionStart, 10)] }
+      : {}),
+    PreToolUse: [group(HOOK_MATCHER, commands.pre, 30)],
+    PostToolUse: [group(HOOK_MATCHER, commands.post, 30)],
+    PostToolUseFailure: [group(HOOK_MATCHER, commands.post, 30)],
   };
 }
 
@@ -105,29 +193,25 @@ export function shellQuote(word: string): string {
 }
 
 /**
- * Returns settings with our entries for PreToolUse, PostToolUse and PostToolUseFailure, replacing any
- * earlier entries of ours and keeping everything else in place. Idempotent.
+ * Returns settings with our entries (SessionStart when the commands have one, PreToolUse,
+ * PostToolUse, PostToolUseFailure), replacing any earlier entries of ours and keeping everything
+ * else in place. Idempotent.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mergeHookSettings } from "./install.ts";
  * const merged = mergeHookSettings({ model: "opus" }, { pre: "pre", post: "post" });
- * Object.keys(merged.hooks as object); // ["PreToolUse", "PostToolUse", "PostToolUseFailure"]
+ * assert.deepEqual(Object.keys(merged.hooks as object), ["PreToolUse", "PostToolUse", "PostToolUseFailure"]);
  * ```
  */
 export function mergeHookSettings(settings: Json, commands: HookCommands): Json {
   const cleaned = removeHookSettings(settings);
   const hooks = isObject(cleaned.hooks) ? { ...cleaned.hooks } : {};
-  const add = (event: string, command: string) => {
+  for (const [event, groups] of Object.entries(hookEntries(commands))) {
     const existing = Array.isArray(hooks[event]) ? hooks[event] as unknown[] : [];
-    hooks[event] = [...existing, {
-      matcher: HOOK_MATCHER,
-      hooks: [{ type: "command", command, timeout: 30 }],
-    }];
-  };
-  add("PreToolUse", commands.pre);
-  add("PostToolUse", commands.post);
-  add("PostToolUseFailure", commands.post);
+    hooks[event] = [...existing, ...groups];
+  }
   return { ...cleaned, hooks };
 }
 
@@ -167,13 +251,14 @@ function isObject(value: unknown): value is Json {
 }
 
 /**
- * Reads a settings file: `{}` when missing; a clear error when it is not a JSON object, so that
- * we never overwrite a file we could not read.
+ * Reads a settings file (through a symlink): `{}` when missing; a clear error when it is not a JSON
+ * object, so that we never overwrite a file we could not read.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSettings } from "./install.ts";
- * readSettings("/nonexistent/settings.json"); // {}
+ * assert.deepEqual(readSettings("/nonexistent/settings.json"), {});
  * ```
  */
 export function readSettings(path: string): Json {
@@ -182,47 +267,125 @@ export function readSettings(path: string): Json {
     text = Deno.readTextFileSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return {};
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
+    throw new CliError(
+      `cannot read ${path}: ${
+        (error as Error).message
+      }. Check the file, or pass --settings with another one`,
+    );
   }
   if (text.trim() === "") return {};
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new Error(
+    throw new CliError(
       `${path} is not valid JSON (${
         (error as Error).message
       }); fix it or pass --settings with another file. Nothing was changed.`,
     );
   }
-  if (!isObject(data)) throw new Error(`${path} must hold a JSON object. Nothing was changed.`);
+  if (!isObject(data)) throw new CliError(`${path} must hold a JSON object. Nothing was changed.`);
   return data;
 }
 
 /**
- * Writes settings: a backup of the old file first (`settings.json.bak-<timestamp>`), then the new
- * content through a temporary file and a rename, so a crash never leaves half a file.
+ * The file a settings path stands for: itself, or, through any chain of symlinks (a dotfiles
+ * repository's copy), the file at the end, which need not exist yet.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { settingsTarget } from "./install.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.symlinkSync(`${dir}/dotfiles.json`, `${dir}/settings.json`);
+ * assert.equal(settingsTarget(`${dir}/settings.json`), `${dir}/dotfiles.json`);
+ * ```
+ */
+export function settingsTarget(path: string): string {
+  let current = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      if (!Deno.lstatSync(current).isSymlink) return current;
+      link = Deno.readLinkSync(current);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return current;
+      throw error;
+    }
+    current = link.startsWith("/") ? link : `${parentDir(current)}/${link}`;
+  }
+  throw new CliError(`${path} is a chain of more than 40 symlinks; point it at a file`);
+}
+
+function parentDir(path: string): string {
+  return path.replace(/[\\/][^\\/]*$/, "") || "/";
+}
+
+/**
+ * Writes settings: a backup of the old content beside `path` (`settings.json.bak-<timestamp>`),
+ * then the new content into a temporary file beside the real file and a rename over it. A symlinked
+ * `path` stays a symlink and its target gets the new content; the file keeps its mode. A crash
+ * never leaves half a file, and a failure leaves nothing behind (no temporary file, no backup)
+ * and throws an error that says what to do. Returns the backup's path, or null when there was no
+ * file yet.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { writeSettings } from "./install.ts";
  * const dir = Deno.makeTempDirSync();
- * writeSettings(`${dir}/settings.json`, { model: "opus" }); // null: there was no file to back up
+ * assert.equal(writeSettings(`${dir}/settings.json`, { model: "opus" }), null); // nothing to back up
  * ```
  */
 export function writeSettings(path: string, settings: Json): string | null {
-  const dir = path.replace(/[\\/][^\\/]*$/, "") || ".";
-  Deno.mkdirSync(dir, { recursive: true });
-  let backup: string | null = null;
+  const target = settingsTarget(path);
+  const fail = (what: string, error: unknown): never => {
+    throw new CliError(
+      `cannot write ${what}: ${(error as Error).message}. Nothing was changed; ` +
+        `check the space and permissions of ${
+          parentDir(what)
+        }, or pass --settings with another file`,
+    );
+  };
   try {
-    const old = Deno.readFileSync(path);
-    backup = `${path}.bak-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-    Deno.writeFileSync(backup, old, { mode: 0o600 });
+    Deno.mkdirSync(parentDir(target), { recursive: true });
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    fail(target, error);
   }
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
-  Deno.renameSync(tmp, path);
+  let old: Uint8Array | null = null;
+  let mode = 0o600;
+  try {
+    old = Deno.readFileSync(target);
+    mode = (Deno.statSync(target).mode ?? mode) & 0o777;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) fail(target, error);
+  }
+  let backup: string | null = null;
+  if (old !== null) {
+    backup = `${path}.bak-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    try {
+      Deno.writeFileSync(backup, old, { mode: 0o600, createNew: true });
+    } catch (error) {
+      // A backup of the same millisecond is someone else's: leave it.
+      if (!(error instanceof Deno.errors.AlreadyExists)) removeQuietly(backup);
+      fail(backup, error);
+    }
+  }
+  const tmp = `${target}.tmp-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(tmp, JSON.stringify(settings, null, 2) + "\n", { mode });
+    Deno.chmodSync(tmp, mode); // the mode given at creation is narrowed by the umask
+    Deno.renameSync(tmp, target);
+  } catch (error) {
+    removeQuietly(tmp);
+    if (backup) removeQuietly(backup);
+    fail(target, error);
+  }
   return backup;
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* never made, or already gone */ }
 }

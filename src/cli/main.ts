@@ -9,14 +9,9 @@ import { parseArgs } from "node:util";
 import { CONFIG_PATH_ENV, loadConfig } from "../config.ts";
 import { openStore } from "../store.ts";
 import { DEMO_FILE, replaySession } from "./demo.ts";
-import {
-  binaryCommands,
-  hookCommands,
-  mergeHookSettings,
-  readSettings,
-  removeHookSettings,
-  writeSettings,
-} from "./install.ts";
+import { hookCommands } from "./install.ts";
+import { installCommand, uninstallCommand } from "./install_command.ts";
+import { CliError, describeError } from "./errors.ts";
 import {
   fileLineageJson,
   patternLineage,
@@ -36,26 +31,12 @@ import { homeDir } from "../config.ts";
 import { flushOutbox, type FlushReport, runBackgroundFlusher } from "../flush.ts";
 import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
-import { BINARIES, ROOT } from "../runtime.ts";
+import { ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
-import { BUNDLE_DIR, type BundledHooks, bundleHooks, bundleState } from "./bundle.ts";
+import { bundleState } from "./bundle.ts";
 import { type BreakerState, parseBreaker } from "../breaker.ts";
 
-/**
- * An error the user can act on: printed without a stack, exit code 1 (2 for usage).
- *
- * @example
- * ```ts
- * import { CliError } from "./main.ts";
- * throw new CliError("lineage takes one file path or pattern ID", 2);
- * ```
- */
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = "CliError";
-  }
-}
+export { CliError } from "./errors.ts";
 
 export const USAGE =
   `Pattern Tracker — records the code Claude Code writes as patterns with lineage.
@@ -72,8 +53,9 @@ Commands:
   export [--format jsonl|agent-trace] [--out FILE]
                                 The store as JSON lines (or Agent Trace records) for other tools
   import FILE [--queue]         Read an export back, without duplicates (--queue: deliver it too)
-  install [--settings PATH] [--no-bundle | --compiled [--hooks-dir DIR]]
+  install [--settings PATH] [--deno PATH] [--no-bundle | --compiled [--hooks-dir DIR]]
                                 Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json),
+                                run by hooks/pattern-tracker.sh with a Deno that lasts (--deno: this one),
                                 bundled into build/ for a faster start (--no-bundle: run the .ts scripts);
                                 --compiled copies the binaries from dist/ to ~/.claude/hooks and uses them
   compile [--out DIR]           Build pattern-tracker-pre, pattern-tracker-post, pattern-tracker with deno compile
@@ -95,53 +77,107 @@ Configuration: environment (PATTERN_TRACKER_*) > config.yaml > defaults; see REA
  */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  // A promise nobody awaited must not end the process with a stack trace either.
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    reportError(event.reason, command).then((code) => Deno.exit(code));
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
   try {
-    switch (command) {
-      case undefined:
-      case "help":
-      case "--help":
-      case "-h":
-        console.log(USAGE);
-        return 0;
-      case "status":
-        return await status(rest);
-      case "lineage":
-        return await lineage(rest);
-      case "install":
-        return await install(rest);
-      case "uninstall":
-        return await uninstall(rest);
-      case "selftest":
-        return await selftest();
-      case "demo":
-        return await demo();
-      case "flush":
-        return await flush(rest);
-      case "compile":
-        return await compile(rest);
-      case "report":
-        return await (await import("./views.ts")).reportCommand(rest);
-      case "export":
-        return await (await import("./views.ts")).exportCommand(rest);
-      case "import":
-        return await (await import("./views.ts")).importCommand(rest);
-      default:
-        throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
-    }
+    return await run(command, rest);
   } catch (error) {
-    if (error instanceof CliError) {
-      console.error(`error: ${error.message}`);
-      return error.exitCode;
-    }
-    if (
-      error instanceof TypeError &&
-      /Unknown option|Unexpected argument|argument missing/i.test(error.message)
-    ) {
-      console.error(`error: ${error.message}. Run "tracker.ts help".`);
-      return 2;
-    }
-    throw error;
+    return await reportError(error, command);
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", onRejection);
   }
+}
+
+async function run(command: string | undefined, rest: string[]): Promise<number> {
+  switch (command) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(USAGE);
+      return 0;
+    case "status":
+      return await status(rest);
+    case "lineage":
+      return await lineage(rest);
+    case "install":
+      return await installCommand(rest);
+    case "uninstall":
+      return uninstallCommand(rest);
+    case "selftest":
+      return await selftest();
+    case "demo":
+      return await demo();
+    case "flush":
+      return await flush(rest);
+    case "compile":
+      return await compile(rest);
+    case "report":
+      return await (await import("./views.ts")).reportCommand(rest);
+    case "export":
+      return await (await import("./views.ts")).exportCommand(rest);
+    case "import":
+      return await (await import("./views.ts")).importCommand(rest);
+    default:
+      throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
+  }
+}
+
+/**
+ * Prints a failure as one line on stderr and returns its exit code; an unexpected one also goes to
+ * the JSON-lines log, with its stack, when the log can be written.
+ *
+ * @example
+ * ```ts
+ * import { reportError } from "./main.ts";
+ * const code = await reportError(new Error("boom"), "status"); // "error: unexpected Error: boom. …"; 1
+ * ```
+ */
+export async function reportError(error: unknown, command: string | undefined): Promise<number> {
+  const report = describeError(error, command ?? "tracker.ts");
+  let where = "";
+  if (report.unexpected) {
+    const logFile = await logFileForErrors();
+    const record = {
+      level: "error" as const,
+      event: "cli_error",
+      command: command ?? null,
+      error: error as Error,
+      stack: error instanceof Error ? error.stack ?? null : null,
+    };
+    if (logFile && appendedTo(logFile, () => appendLog(logFile, record))) {
+      where = ` Its stack is in ${logFile} (event "cli_error").`;
+    }
+  }
+  console.error(`error: ${report.message}${where}`);
+  return report.exitCode;
+}
+
+/** The configured log file, or none when even the configuration cannot be read. */
+async function logFileForErrors(): Promise<string | null> {
+  try {
+    return (await loadConfig()).config.logFile;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `write` made the file grow: the log never throws, so this is how we know it wrote. */
+function appendedTo(path: string, write: () => void): boolean {
+  const size = () => {
+    try {
+      return Deno.statSync(path).size;
+    } catch {
+      return -1;
+    }
+  };
+  const before = size();
+  write();
+  return size() > before;
 }
 
 async function status(args: string[]): Promise<number> {
@@ -242,95 +278,6 @@ async function lineage(args: string[]): Promise<number> {
   }
 }
 
-/** Flags of install and uninstall (uninstall accepts install's, so a copied command line works). */
-const INSTALL_OPTIONS = {
-  settings: { type: "string" },
-  compiled: { type: "boolean" },
-  "hooks-dir": { type: "string" },
-  "no-bundle": { type: "boolean" },
-} as const;
-
-function settingsPathFrom(args: string[]): string {
-  const { values } = parseArgs({
-    args,
-    options: INSTALL_OPTIONS,
-  });
-  return values.settings ?? `${homeDir()}/.claude/settings.json`;
-}
-
-async function install(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: INSTALL_OPTIONS,
-  });
-  const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
-  const { config, problems, configPath } = await loadConfig();
-  for (const p of problems) {
-    console.error(`warning: ${p.source}: ${p.key}: ${p.reason} (default used)`);
-  }
-  let commands;
-  let scriptsNote = "";
-  if (values.compiled) {
-    const hooksDir = values["hooks-dir"] ?? `${homeDir()}/.claude/hooks`;
-    Deno.mkdirSync(hooksDir, { recursive: true });
-    for (const name of Object.values(BINARIES)) {
-      const from = `${ROOT}/dist/${name}`;
-      try {
-        Deno.copyFileSync(from, `${hooksDir}/${name}`);
-        Deno.chmodSync(`${hooksDir}/${name}`, 0o755);
-      } catch (error) {
-        throw new CliError(
-          `cannot copy ${from} (${
-            (error as Error).message
-          }). Build the binaries first: deno task compile`,
-        );
-      }
-    }
-    commands = binaryCommands(hooksDir);
-  } else {
-    // Bundled hooks start faster; the scripts themselves are the fallback, and --no-bundle's choice.
-    let scripts: BundledHooks | undefined;
-    if (!values["no-bundle"]) {
-      try {
-        scripts = await bundleHooks({ deno: Deno.execPath(), root: ROOT });
-        scriptsNote = `Bundled the hooks from the current sources into ${ROOT}/${BUNDLE_DIR}.`;
-      } catch (error) {
-        console.error(
-          `warning: the hooks were not bundled (${
-            (error as Error).message
-          }); they run from the TypeScript sources, about 1.7 ms slower per run. Run install again to retry.`,
-        );
-      }
-    }
-    commands = hookCommands({
-      deno: Deno.execPath(),
-      root: ROOT,
-      dataDir: config.dataDir,
-      configPath,
-      scripts,
-    });
-  }
-  const before = readSettings(settingsPath);
-  const after = mergeHookSettings(before, commands);
-  // The hooks' read/write permission covers the data directory only, so it must exist first.
-  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  if (scriptsNote) console.log(scriptsNote);
-  if (JSON.stringify(before) === JSON.stringify(after)) {
-    console.log(`Already installed in ${settingsPath}; settings unchanged.`);
-    return 0;
-  }
-  const backup = writeSettings(settingsPath, after);
-  console.log(
-    `Installed Pattern Tracker hooks in ${settingsPath}${backup ? ` (backup: ${backup})` : ""}`,
-  );
-  console.log(`  PreToolUse           ${commands.pre}`);
-  console.log(`  PostToolUse(Failure) ${commands.post}`);
-  console.log(
-    `Data directory: ${config.dataDir}. If you change data_dir or ${CONFIG_PATH_ENV}, run install again.`,
-  );
-  return 0;
-}
-
 async function compile(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -356,23 +303,6 @@ async function compile(args: string[]): Promise<number> {
   } catch (error) {
     throw new CliError((error as Error).message);
   }
-}
-
-function uninstall(args: string[]): number {
-  const settingsPath = settingsPathFrom(args);
-  const before = readSettings(settingsPath);
-  const after = removeHookSettings(before);
-  if (JSON.stringify(before) === JSON.stringify(after)) {
-    console.log(`No Pattern Tracker hooks in ${settingsPath}; nothing changed.`);
-    return 0;
-  }
-  const backup = writeSettings(settingsPath, after);
-  console.log(
-    `Removed Pattern Tracker hooks from ${settingsPath}${
-      backup ? ` (backup: ${backup})` : ""
-    }. Your data stays in place.`,
-  );
-  return 0;
 }
 
 async function selftest(): Promise<number> {

@@ -68,6 +68,8 @@ export interface RunClaudeOptions {
   /** `--plugin-dir DIR`, or none. */
   pluginDir?: string;
   allowedTools?: string;
+  /** More arguments, e.g. `--output-format stream-json --verbose --include-hook-events`. */
+  extraArgs?: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -82,6 +84,7 @@ export async function runClaude(
   const args = ["-p", "go", "--allowedTools", o.allowedTools ?? "Write,Edit"];
   if (o.settingsPath) args.push("--settings", o.settingsPath);
   if (o.pluginDir) args.push("--plugin-dir", o.pluginDir);
+  args.push(...o.extraArgs ?? []);
   const child = new Deno.Command(o.bin, {
     args,
     cwd: o.cwd,
@@ -102,6 +105,43 @@ export async function runClaude(
   const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 120_000);
   const out = await child.output();
   clearTimeout(timer);
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/**
+ * Runs a Claude Code subcommand that needs no model (e.g. `plugin marketplace add DIR`) with a
+ * temporary HOME.
+ *
+ * @example
+ * ```ts
+ * import { ensureClaudeCode, runClaudeCommand } from "./claude_code.ts";
+ * const cc = await ensureClaudeCode();
+ * if ("bin" in cc) await runClaudeCommand(cc.bin, ["plugin", "list"], "/tmp/home");
+ * ```
+ */
+export async function runClaudeCommand(
+  bin: string,
+  args: string[],
+  home: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(bin, {
+    args,
+    cwd: home,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: home,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_AUTOUPDATER: "1",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   return {
     code: out.code,
     stdout: new TextDecoder().decode(out.stdout),

@@ -1,0 +1,138 @@
+/**
+ * One source for the permission flags: the command lines `install` writes (run through the real
+ * launcher), the plugin's launcher, the background flusher and the `deno compile` binaries all carry
+ * exactly what `permissionFlags` grants.
+ */
+import assert from "node:assert/strict";
+import { compileArgs } from "../src/cli/compile.ts";
+import { directHookCommands, hookCommands } from "../src/cli/install.ts";
+import { flusherCommand } from "../src/flusher.ts";
+import { ALLOWED_ENV, denoRunArgs, type Grant, permissionFlags } from "../src/permissions.ts";
+import { BINARIES } from "../src/runtime.ts";
+import { runHookProcess } from "./support.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** A stand-in for Deno that writes the arguments it was started with (NUL-separated) to `out`. */
+function recordingDeno(dir: string): { deno: string; out: string } {
+  const deno = `${dir}/fake deno`;
+  const out = `${dir}/argv`;
+  Deno.writeTextFileSync(deno, `#!/bin/sh\nprintf '%s\\0' "$@" >'${out}'\ncat >/dev/null\n`);
+  Deno.chmodSync(deno, 0o755);
+  return { deno, out };
+}
+
+function argvOf(out: string): string[] {
+  return Deno.readTextFileSync(out).split("\0").slice(0, -1);
+}
+
+// Paths with a space and a quote: the shell must hand them over intact.
+function world() {
+  const dir = Deno.makeTempDirSync({ prefix: "pt-perm-" });
+  const dataDir = `${dir}/o'neil data`;
+  const configPath = `${dir}/my config.yaml`;
+  Deno.mkdirSync(dataDir);
+  return { dir, dataDir, configPath, ...recordingDeno(dir) };
+}
+
+Deno.test("install's command lines run the launcher, which execs exactly denoRunArgs", async () => {
+  const w = world();
+  const setup = { deno: w.deno, root: ROOT, dataDir: w.dataDir, configPath: w.configPath };
+  const commands = hookCommands(setup);
+  const grants: Record<"pre" | "post", Grant> = {
+    pre: { program: "pre", dataDir: w.dataDir, configPath: w.configPath },
+    post: { program: "post", dataDir: w.dataDir, configPath: w.configPath, flusher: w.deno },
+  };
+  for (const hook of ["pre", "post"] as const) {
+    const r = await runHookProcess(commands[hook], { PATH: "/usr/bin:/bin" }, new Uint8Array(1));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      argvOf(w.out),
+      denoRunArgs(grants[hook], ROOT, `${ROOT}/${hook}_hook.ts`),
+      `${hook}: the launcher's flags are permissionFlags'`,
+    );
+    // The line the benchmark compares with runs the same thing without the launcher.
+    Deno.removeSync(w.out);
+    await runHookProcess(
+      directHookCommands(setup)[hook],
+      { PATH: "/usr/bin:/bin" },
+      new Uint8Array(),
+    );
+    assert.deepEqual(argvOf(w.out), denoRunArgs(grants[hook], ROOT, `${ROOT}/${hook}_hook.ts`));
+  }
+});
+
+Deno.test("the plugin's launcher (no values given) grants the same, for CLAUDE_PLUGIN_DATA", async () => {
+  const w = world();
+  const r = await runHookProcess(`exec '${ROOT}/hooks/pattern-tracker.sh' post`, {
+    PATH: "/usr/bin:/bin",
+    HOME: w.dir,
+    CLAUDE_PLUGIN_DATA: w.dataDir,
+    PATTERN_TRACKER_DENO: w.deno,
+  }, new Uint8Array());
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    argvOf(w.out),
+    denoRunArgs(
+      {
+        program: "post",
+        dataDir: w.dataDir,
+        configPath: `${w.dataDir}/config.yaml`,
+        flusher: w.deno,
+      },
+      ROOT,
+      `${ROOT}/post_hook.ts`,
+    ),
+  );
+});
+
+Deno.test("the flusher and the compiled binaries carry permissionFlags' grants", () => {
+  const files = { dataDir: "/h/.claude/pattern-tracker", configPath: "/h/pt/config.yaml" };
+  const flusher = flusherCommand({
+    deno: "/bin/deno",
+    root: "/pt",
+    ...files,
+    intelligenceUrl: "http://localhost:8053",
+  });
+  assert.deepEqual(
+    flusher.slice(1, -3),
+    denoRunArgs({ program: "flusher", ...files, service: "localhost:8053" }, "/pt", "x").slice(
+      0,
+      -1,
+    ),
+  );
+  const [pre, post, cli] = compileArgs({
+    root: "/pt",
+    outDir: "/pt/dist",
+    hooksDir: "/h/.claude/hooks",
+    ...files,
+    intelligenceUrl: "http://localhost:8053",
+  });
+  const flags = (args: string[]) => args.filter((a) => a.startsWith("--allow-"));
+  assert.deepEqual(flags(pre!.args), permissionFlags({ program: "pre", ...files }));
+  assert.deepEqual(
+    flags(post!.args),
+    permissionFlags({ program: "post", ...files, flusher: `/h/.claude/hooks/${BINARIES.cli}` }),
+  );
+  assert.deepEqual(
+    flags(cli!.args),
+    permissionFlags({ program: "cli", service: "localhost:8053" }),
+  );
+});
+
+Deno.test("every hook-side grant lets the hooks read CLAUDE_PROJECT_DIR and never grants everything", () => {
+  const files = { dataDir: "/d", configPath: "/c" };
+  const grants: Grant[] = [
+    { program: "pre", ...files },
+    { program: "post", ...files, flusher: "/bin/deno" },
+    { program: "flusher", ...files, service: "h:1" },
+  ];
+  for (const grant of grants) {
+    const flags = permissionFlags(grant);
+    assert.ok(flags.includes(`--allow-env=${ALLOWED_ENV.join(",")}`), grant.program);
+    assert.ok(ALLOWED_ENV.includes("CLAUDE_PROJECT_DIR"));
+    assert.ok(!flags.some((f) => f === "-A" || f === "--allow-all"), grant.program);
+    assert.equal(flags.some((f) => f.startsWith("--allow-net")), grant.program === "flusher");
+    assert.equal(flags.some((f) => f.startsWith("--allow-run")), grant.program === "post");
+  }
+});
