@@ -22,7 +22,6 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { buildLineageEvent } from "../src/events.ts";
 import { flushOutbox } from "../src/flush.ts";
 import { resolveConfig } from "../src/config.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
@@ -225,9 +224,9 @@ function countStore(dataDir: string): Record<string, number> {
       deadLetters: n("SELECT COUNT(*) AS n FROM dead_letters"),
       // Every version must have its event queued, delivered or dead-lettered: none may vanish.
       versionsWithoutEvent: n(`SELECT COUNT(*) AS n FROM file_versions v
-        WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.pattern_id = v.pattern_id)
-          AND NOT EXISTS (SELECT 1 FROM delivered d WHERE d.pattern_id = v.pattern_id)
-          AND NOT EXISTS (SELECT 1 FROM dead_letters l WHERE l.pattern_id = v.pattern_id)`),
+        WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.version_id = v.id)
+          AND NOT EXISTS (SELECT 1 FROM delivered d WHERE d.version_id = v.id)
+          AND NOT EXISTS (SELECT 1 FROM dead_letters l WHERE l.version_id = v.id)`),
     };
   } finally {
     db.close();
@@ -291,41 +290,42 @@ async function concurrency(reps: number): Promise<ConcurrencyResult> {
   };
 }
 
-/** Queues `n` events through the real event builder and `Store.enqueue`, in one transaction. */
+/**
+ * Queues `n` versions (one new file each, ≈ 500 bytes of code) as the recording does: pattern,
+ * version and outbox entry, in one transaction. The flusher builds each request from these rows.
+ */
 function fillOutbox(store: Store, n: number): void {
   const now = new Date().toISOString();
   store.immediate(() => {
     for (let i = 0; i < n; i++) {
       const code = `def f_${i}(x):\n    return x * ${i}  # ${"pad ".repeat(100)}\n`;
       const id = `f${i.toString(16).padStart(15, "0")}`;
-      const event = buildLineageEvent({
-        eventType: "pattern_created",
+      store.insertPattern({
         patternId: id,
-        parentPatternId: null,
-        transformationType: null,
-        fileVersion: 1,
-        filePath: `/bench/gen/f${i}.py`,
         language: "python",
-        toolName: "Write",
-        code,
         lineCount: 2,
         byteSize: code.length,
+        code,
+        firstSeenAt: now,
+      });
+      const versionId = store.insertVersion({
+        filePath: `/bench/gen/f${i}.py`,
+        version: 1,
+        patternId: id,
+        parentPatternId: null,
+        eventType: "pattern_created",
+        transformationType: null,
+        toolName: "Write",
+        toolUseId: `toolu_g${i}`,
         sessionId: "bench",
         correlationId: crypto.randomUUID(),
-        toolUseId: `toolu_g${i}`,
-        timestamp: now,
         reason: "bench",
-        linesAdded: 2,
-        linesRemoved: 0,
-        durationMs: 1,
-      });
-      store.enqueue({
-        patternId: id,
-        patternVersion: "1.0.0",
-        parentPatternIds: [],
-        body: JSON.stringify(event),
         createdAt: now,
+        changeLinesAdded: 2,
+        changeLinesRemoved: 0,
+        changeDurationMs: 1,
       });
+      store.enqueueVersion(versionId, now);
     }
   });
 }
