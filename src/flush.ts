@@ -132,6 +132,23 @@ export function versionEventBody(store: Store, versionId: number, storeCode: boo
   return JSON.stringify(eventForVersion(v, store.pattern(v.patternId), { storeCode }));
 }
 
+/** The request bodies of stored versions, in the order asked (one query for the versions). */
+function versionEventBodies(
+  store: Store,
+  versionIds: readonly number[],
+  storeCode: boolean,
+): string[] {
+  const versions = store.versionsById(versionIds);
+  if (versions.length !== versionIds.length) {
+    throw new Error(`file versions of the outbox are missing from ${store.path}`);
+  }
+  const patterns = new Map<string, ReturnType<Store["pattern"]>>();
+  return versions.map((v) => {
+    if (!patterns.has(v.patternId)) patterns.set(v.patternId, store.pattern(v.patternId));
+    return JSON.stringify(eventForVersion(v, patterns.get(v.patternId), { storeCode }));
+  });
+}
+
 /**
  * The request bodies of the first `limit` queued versions, in queue order (what a flush would
  * send, before ordering).
@@ -411,40 +428,10 @@ export async function flushOutbox(
     return stored;
   };
 
-  while (stop === null) {
-    const rows = store.queuedVersions(server, DELIVERY_WINDOW);
-    const excluded = new Set(
-      rows.filter((r) => (tries.get(r.queueId) ?? 0) > config.maxRetries).map((r) => r.queueId),
-    );
-    const doubtful = rows.filter((r) => r.inDoubt && !excluded.has(r.queueId));
-    if (doubtful.length > 0) {
-      await verify(doubtful);
-      continue;
-    }
-    const plan = planDelivery(rows, excluded);
-    report.heldBack = plan.heldBack.length;
-    if (plan.ordered.length === 0) {
-      // Everything left failed too often in this flush: while the failures go on, that is an
-      // unavailable server (breaker), not a finished flush.
-      if (failStreak > 0 && lastFailure !== null) {
-        const failure = lastFailure as Extract<RequestFailure, { kind: "unavailable" }>;
-        stop = {
-          reason: `server unavailable: ${failure.message}`,
-          retryAfterSeconds: failure.retryAfterSeconds,
-        };
-      }
-      break;
-    }
-
-    const single = singlesOnly || isolate.has(plan.ordered[0]!.queueId);
-    const firstIsolated = plan.ordered.findIndex((r) => isolate.has(r.queueId));
-    const n = single ? 1 : batchLength(
-      plan.ordered.slice(0, firstIsolated < 0 ? undefined : firstIsolated),
-      pace.size,
-    );
-    const batch = plan.ordered.slice(0, n);
+  /** Sends one batch (or one event alone) and records the answer; true when all were stored. */
+  const sendBatch = async (batch: readonly QueuedVersion[], single: boolean): Promise<boolean> => {
     const ids = batch.map((r) => r.queueId);
-    const bodies = batch.map((r) => versionEventBody(store, r.versionId, config.storeCode));
+    const bodies = versionEventBodies(store, batch.map((r) => r.versionId), config.storeCode);
     store.immediate(() => store.markSent(ids, at()));
     const timeoutMs = requestTimeoutMs(batch.length, pace, baseTimeoutMs);
     const started = performance.now();
@@ -468,6 +455,10 @@ export async function flushOutbox(
       case "answered": {
         pace = paceAfterAnswer(pace, batch.length, latencyMs, config.batchSize);
         const stored = apply(batch, result.verdicts, result.status);
+        if (stored === batch.length) {
+          failStreak = 0;
+          return true;
+        }
         if (stored > 0) failStreak = 0;
         else if (result.verdicts.every((v) => v.kind === "transient")) {
           // E.g. every event failed on a database that is down: the server is unavailable.
@@ -522,6 +513,45 @@ export async function flushOutbox(
         const unreachable: never = result;
         throw new Error(`unexpected result ${JSON.stringify(unreachable)}`);
       }
+    }
+    return false;
+  };
+
+  while (stop === null) {
+    const rows = store.queuedVersions(server, DELIVERY_WINDOW);
+    const excluded = new Set(
+      rows.filter((r) => (tries.get(r.queueId) ?? 0) > config.maxRetries).map((r) => r.queueId),
+    );
+    const doubtful = rows.filter((r) => r.inDoubt && !excluded.has(r.queueId));
+    if (doubtful.length > 0) {
+      await verify(doubtful);
+      continue;
+    }
+    const plan = planDelivery(rows, excluded);
+    report.heldBack = plan.heldBack.length;
+    if (plan.ordered.length === 0) {
+      // Everything left failed too often in this flush: while the failures go on, that is an
+      // unavailable server (breaker), not a finished flush.
+      if (failStreak > 0 && lastFailure !== null) {
+        const failure = lastFailure as Extract<RequestFailure, { kind: "unavailable" }>;
+        stop = {
+          reason: `server unavailable: ${failure.message}`,
+          retryAfterSeconds: failure.retryAfterSeconds,
+        };
+      }
+      break;
+    }
+    // The plan holds while every answer stores everything; anything else plans again.
+    let rest = plan.ordered;
+    while (rest.length > 0 && stop === null) {
+      const single = singlesOnly || isolate.has(rest[0]!.queueId);
+      const firstIsolated = rest.findIndex((r) => isolate.has(r.queueId));
+      const n = single
+        ? 1
+        : batchLength(rest.slice(0, firstIsolated < 0 ? undefined : firstIsolated), pace.size);
+      const clean = await sendBatch(rest.slice(0, n), single);
+      rest = rest.slice(n);
+      if (!clean) break;
     }
   }
 

@@ -797,23 +797,27 @@ export class Store {
    * they are in doubt (a crash or a lost answer leaves them so, and the next flush asks the server).
    */
   markSent(queueIds: readonly number[], at: string): void {
-    for (const id of queueIds) {
-      this.#run("UPDATE outbox SET in_doubt = 1, last_sent_at = ? WHERE id = ?", at, id);
-    }
+    this.#run(
+      "UPDATE outbox SET in_doubt = 1, last_sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+      at,
+      JSON.stringify(queueIds),
+    );
   }
 
   /** Records that `server` holds these queued versions, and takes them off the queue. */
   markDelivered(server: string, queueIds: readonly number[], at: string): void {
-    for (const id of queueIds) {
-      this.#run(
-        `INSERT INTO delivered (server, version_id, delivered_at)
-         SELECT ?, version_id, ? FROM outbox WHERE id = ? ON CONFLICT DO NOTHING`,
-        server,
-        at,
-        id,
-      );
-      this.#run("DELETE FROM outbox WHERE id = ?", id);
-    }
+    if (queueIds.length === 0) return;
+    const ids = JSON.stringify(queueIds);
+    // In the order given: the order of acknowledgement is the server's order of creation.
+    this.#run(
+      `INSERT INTO delivered (server, version_id, delivered_at)
+       SELECT ?, o.version_id, ? FROM json_each(?) j JOIN outbox o ON o.id = j.value
+       ORDER BY j.key ON CONFLICT DO NOTHING`,
+      server,
+      at,
+      ids,
+    );
+    this.#run("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))", ids);
   }
 
   /**
@@ -821,19 +825,32 @@ export class Store {
    * stored them anyway (no answer, or an answer that does not say).
    */
   markFailed(queueIds: readonly number[], error: string, inDoubt: boolean): void {
-    for (const id of queueIds) {
-      this.#run(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, in_doubt = ? WHERE id = ?",
-        error,
-        inDoubt ? 1 : 0,
-        id,
-      );
-    }
+    this.#run(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, in_doubt = ?
+       WHERE id IN (SELECT value FROM json_each(?))`,
+      error,
+      inDoubt ? 1 : 0,
+      JSON.stringify(queueIds),
+    );
   }
 
   /** The server was asked and does not hold these versions: they may be sent. */
   clearDoubt(queueIds: readonly number[]): void {
-    for (const id of queueIds) this.#run("UPDATE outbox SET in_doubt = 0 WHERE id = ?", id);
+    this.#run(
+      "UPDATE outbox SET in_doubt = 0 WHERE id IN (SELECT value FROM json_each(?))",
+      JSON.stringify(queueIds),
+    );
+  }
+
+  /** Versions by row ID, in the order asked (missing ones left out). */
+  versionsById(versionIds: readonly number[]): FileVersion[] {
+    const byId = new Map(
+      this.#all(
+        "SELECT * FROM file_versions WHERE id IN (SELECT value FROM json_each(?))",
+        JSON.stringify(versionIds),
+      ).map((r) => [Number(r.id), toVersion(r)]),
+    );
+    return versionIds.map((id) => byId.get(id)).filter((v): v is FileVersion => v !== undefined);
   }
 
   /** Moves a queued version that `server` refused for good into the dead-letter table. */
