@@ -21,7 +21,7 @@ import { startPhase4Server } from "../tests/phase4_server.ts";
 import { findRealServer, startRealServer } from "../tests/real_phase4.ts";
 
 /** One request of the delivery. */
-interface Attempt {
+export interface Attempt {
   batch: number;
   latencyMs: number;
   timeoutMs: number;
@@ -31,7 +31,7 @@ interface Attempt {
 }
 
 /** One delivery measured. */
-interface Run {
+export interface Run {
   server: string;
   versions: number;
   seconds: number;
@@ -105,6 +105,79 @@ async function deliver(name: string, url: string, n: number): Promise<Run> {
   }
 }
 
+/** Delivery of one file's history to the stand-in and, when it can run here, to the real server. */
+export interface HistoryDelivery {
+  versions: number;
+  runs: Run[];
+  /** Why the real server was not measured, or null. */
+  realSkipped: string | null;
+}
+
+/**
+ * Measures the delivery of one file's `n`-version history to the stand-in and the real server.
+ *
+ * @example
+ * ```ts
+ * import { measureHistoryDelivery } from "./real_server.ts";
+ * // const result = await measureHistoryDelivery(2000);
+ * ```
+ */
+export async function measureHistoryDelivery(n: number): Promise<HistoryDelivery> {
+  const runs: Run[] = [];
+  const standIn = await startPhase4Server();
+  try {
+    runs.push(await deliver("stand-in", standIn.url, n));
+  } finally {
+    await standIn.close();
+  }
+  const setup = findRealServer();
+  if ("missing" in setup) return { versions: n, runs, realSkipped: setup.missing };
+  const real = await startRealServer(setup);
+  try {
+    runs.push(await deliver("real server", real.url, n));
+  } finally {
+    await real.stop();
+  }
+  return { versions: n, runs, realSkipped: null };
+}
+
+/**
+ * The markdown of a {@linkcode HistoryDelivery}: totals, then the curve.
+ *
+ * @example
+ * ```ts
+ * import { renderHistoryDelivery } from "./real_server.ts";
+ * renderHistoryDelivery({ versions: 0, runs: [], realSkipped: "no PostgreSQL" }).length > 0; // true
+ * ```
+ */
+export function renderHistoryDelivery(d: HistoryDelivery): string[] {
+  const lines = [
+    `One file's ${d.versions}-version history (recorded through \`recordChange\`), delivered by \`flushOutbox\` with \`timeout_seconds\` 2 and \`batch_size\` 100 to a fresh server.${
+      d.realSkipped ? ` The real server was not measured: ${d.realSkipped}.` : ""
+    }`,
+    "",
+    "| server | seconds | events/s | requests | timed out | final batch size | left |",
+    "| ------ | ------: | -------: | -------: | --------: | ---------------: | ---: |",
+  ];
+  for (const r of d.runs) {
+    const timedOut = r.attempts.filter((a) => a.outcome.includes("no answer within")).length;
+    lines.push(
+      `| ${r.server} | ${r.seconds.toFixed(1)} | ${
+        r.eventsPerSecond.toFixed(1)
+      } | ${r.report.requests} | ${timedOut} | ${r.report.batchSize} | ${r.report.left} |`,
+    );
+  }
+  lines.push(
+    "",
+    "The curve: requests answered while delivering versions [from, from + 100) of the history.",
+    "",
+    "| server | versions | requests | events | ms per 100 events | events/s |",
+    "| ------ | -------- | -------: | -----: | ----------------: | -------: |",
+  );
+  for (const r of d.runs) lines.push(...curve(r));
+  return lines;
+}
+
 function curve(run: Run): string[] {
   const buckets = [0, 500, 1000, 1500, 1900].filter((b) => b < run.versions);
   return buckets.map((from) => {
@@ -124,44 +197,8 @@ if (import.meta.main) {
     const i = Deno.args.indexOf(flag);
     return i >= 0 ? Deno.args[i + 1] : undefined;
   };
-  const n = Number(at("--versions") ?? 2000);
-  const runs: Run[] = [];
-  const standIn = await startPhase4Server();
-  try {
-    runs.push(await deliver("stand-in", standIn.url, n));
-  } finally {
-    await standIn.close();
-  }
-  const setup = findRealServer();
-  if ("missing" in setup) {
-    console.log(`real server not measured: ${setup.missing}`);
-  } else {
-    const real = await startRealServer(setup);
-    try {
-      runs.push(await deliver("real server", real.url, n));
-    } finally {
-      await real.stop();
-    }
-  }
-  console.log(
-    `Delivery of one file's ${n}-version history, flushOutbox, timeout_seconds 2, batch_size 100.\n`,
-  );
-  console.log("| server | seconds | events/s | requests | timed out | final batch size | left |");
-  console.log("| ------ | ------: | -------: | -------: | --------: | ---------------: | ---: |");
-  for (const r of runs) {
-    const timedOut = r.attempts.filter((a) => a.outcome.includes("no answer within")).length;
-    console.log(
-      `| ${r.server} | ${r.seconds.toFixed(1)} | ${
-        r.eventsPerSecond.toFixed(1)
-      } | ${r.report.requests} | ${timedOut} | ${r.report.batchSize} | ${r.report.left} |`,
-    );
-  }
-  console.log(
-    "\nThe curve: requests answered while delivering versions [from, from + 100) of the history.\n",
-  );
-  console.log("| server | versions | requests | events | ms per 100 events | events/s |");
-  console.log("| ------ | -------- | -------: | -----: | ----------------: | -------: |");
-  for (const r of runs) console.log(curve(r).join("\n"));
+  const result = await measureHistoryDelivery(Number(at("--versions") ?? 2000));
+  console.log(renderHistoryDelivery(result).join("\n"));
   const json = at("--json");
-  if (json) Deno.writeTextFileSync(json, JSON.stringify(runs, null, 2));
+  if (json) Deno.writeTextFileSync(json, JSON.stringify(result, null, 2));
 }

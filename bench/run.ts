@@ -10,7 +10,9 @@
  *    with the shipped `config.yaml` (what a default install reads) and without a config file; the
  *    original Python stack's start-up against the same floor; whether `deno compile` works here;
  * 2. 16 post hooks at once: wall time against 16 empty `deno run`s at once, and no lost event;
- * 3. flush throughput of 10,000 queued events to the stand-in, batch sizes 100 and 1000;
+ * 3. flush throughput of 10,000 queued events to the stand-in, batch sizes 100 and 1000; delivery
+ *    of one file's 2,000-version history to the real Phase 4 server (when PostgreSQL and its Python
+ *    packages are here; `bench/real_server.ts`) next to the stand-in;
  * 4. a store of 100,000 patterns: hook latency against the empty store, `lineage` of a file with
  *    1,000 versions, database size per pattern with `store_code` on and off;
  * 5. where the hooks' time goes: import-only scripts and a phase-timed copy of the hook.
@@ -32,6 +34,7 @@ import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 import { recordChange } from "../src/record.ts";
 import { openStore, type Store } from "../src/store.ts";
 import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
+import { measureHistoryDelivery, renderHistoryDelivery } from "./real_server.ts";
 import {
   type Arm,
   DENO_DIR,
@@ -927,6 +930,13 @@ async function main(options: BenchOptions): Promise<void> {
   );
   out();
 
+  // 3b. A long history to the real server, next to the stand-in.
+  const history = await measureHistoryDelivery(options.quick ? 300 : 2000);
+  out("### 3b. Delivery of a long history: the real Phase 4 server next to the stand-in");
+  out();
+  out(renderHistoryDelivery(history).join("\n"));
+  out();
+
   // 4. Store at scale.
   const n = options.quick ? 20_000 : 100_000;
   const sizeN = options.quick ? 1000 : 5000;
@@ -1066,6 +1076,7 @@ async function main(options: BenchOptions): Promise<void> {
           compiled,
           concurrency: conc,
           flush: flushes,
+          history,
           scale,
           profile: prof,
           markdown: lines.join("\n"),

@@ -83,6 +83,7 @@ Deno.test({
       // A full re-send from a fresh store: every version is found on the server, none is sent.
       const before = await server.snapshot();
       const resend = await resendEverything(config);
+      console.log(`real server, full re-send: ${resend.output.trim().replaceAll("\n", " ")}`);
       assert.equal(resend.queued, outcome.versions);
       assert.match(resend.output, /Sent 0 event/);
       assert.equal(
