@@ -224,15 +224,17 @@ async function request(
       signal: AbortSignal.timeout(deps.timeoutMs),
     });
   } catch (error) {
-    const e = error as Error;
+    const e = error as Error & { cause?: unknown };
     const timedOut = e.name === "TimeoutError";
+    // Deno says "fetch failed" and puts the reason in the cause.
+    const detail = e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message;
     // A refused connection never reached the server; anything else may have.
-    const refused = /connection refused|os error 111|ECONNREFUSED/i.test(e.message);
+    const refused = /connection refused|os error 111|ECONNREFUSED/i.test(detail);
     return {
       kind: "failed",
       failure: unavailable(
         null,
-        timedOut ? `no answer within ${deps.timeoutMs} ms` : `${e.name}: ${e.message}`,
+        timedOut ? `no answer within ${deps.timeoutMs} ms` : `${e.name}: ${detail}`,
         null,
         !refused,
         timedOut,

@@ -230,8 +230,13 @@ Deno.test("429 without Retry-After backs off; with one, it is honoured up to 15 
 });
 
 Deno.test("a refused connection never reached the server; a timeout may have", async () => {
+  // As Deno reports it: "fetch failed", the reason in the cause.
   const refused: typeof fetch = () =>
-    Promise.reject(new TypeError("error sending request: Connection refused (os error 111)"));
+    Promise.reject(
+      new TypeError("fetch failed", {
+        cause: new Error("tcp connect error: Connection refused (os error 111)"),
+      }),
+    );
   const r = await postBatch("http://x", ["{}"], deps(refused));
   assert.deepEqual(r.kind === "unavailable" && [r.maybeStored, r.timedOut], [false, false]);
   const hanging: typeof fetch = (_u, init) =>

@@ -73,6 +73,8 @@ Deno.test("server down for a whole session of edits, then up: everything arrives
     assert.equal(versions, 12);
     const store = openStore(dataDir);
     const down = await flushOutbox(store, config);
+    assert.equal(store.outboxCounts().inDoubt, 0, "a refused connection never reached the server");
+    assert.match(store.meta("last_error") ?? "", /Connection refused/);
     store.close();
     assert.equal(down.sent, 0);
     assert.equal(down.left, 12);
