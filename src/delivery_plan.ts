@@ -90,9 +90,10 @@ export function planDelivery(
     if (segment.length > 0) segments.push(segment);
   }
   // Oldest queue entry first.
-  segments.sort((a, b) =>
-    Math.min(...a.map((r) => r.queueId)) - Math.min(...b.map((r) => r.queueId))
+  const oldest = new Map(
+    segments.map((seg) => [seg, seg.reduce((m, r) => Math.min(m, r.queueId), Infinity)]),
   );
+  segments.sort((a, b) => oldest.get(a)! - oldest.get(b)!);
 
   // The newest node of each pattern, as far as this store knows, and who waits on it.
   const newest = new Map<string, number>();
