@@ -12,7 +12,9 @@
  *    file; the
  *    original Python stack's start-up against the same floor; whether `deno compile` works here;
  * 2. 16 post hooks at once: wall time against 16 empty `deno run`s at once, and no lost event;
- * 3. flush throughput of 10,000 queued events to the stand-in, batch sizes 100 and 1000;
+ * 3. flush throughput of 10,000 queued events to the stand-in, batch sizes 100 and 1000; delivery
+ *    of one file's 2,000-version history to the real Phase 4 server (when PostgreSQL and its Python
+ *    packages are here; `bench/real_server.ts`) next to the stand-in;
  * 4. a store of 100,000 patterns: hook latency against the empty store, `lineage` of a file with
  *    1,000 versions, database size per pattern with `store_code` on and off;
  * 5. where the hooks' time goes: import-only scripts and a phase-timed copy of the hook.
@@ -24,7 +26,6 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { buildLineageEvent } from "../src/events.ts";
 import { flushOutbox } from "../src/flush.ts";
 import { resolveConfig } from "../src/config.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
@@ -36,6 +37,7 @@ import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 import { recordChange } from "../src/record.ts";
 import { openStore, type Store } from "../src/store.ts";
 import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
+import { measureHistoryDelivery, renderHistoryDelivery } from "./real_server.ts";
 import {
   type Arm,
   DENO_DIR,
@@ -318,9 +320,9 @@ function countStore(dataDir: string): Record<string, number> {
       deadLetters: n("SELECT COUNT(*) AS n FROM dead_letters"),
       // Every version must have its event queued, delivered or dead-lettered: none may vanish.
       versionsWithoutEvent: n(`SELECT COUNT(*) AS n FROM file_versions v
-        WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.pattern_id = v.pattern_id)
-          AND NOT EXISTS (SELECT 1 FROM delivered d WHERE d.pattern_id = v.pattern_id)
-          AND NOT EXISTS (SELECT 1 FROM dead_letters l WHERE l.pattern_id = v.pattern_id)`),
+        WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.version_id = v.id)
+          AND NOT EXISTS (SELECT 1 FROM delivered d WHERE d.version_id = v.id)
+          AND NOT EXISTS (SELECT 1 FROM dead_letters l WHERE l.version_id = v.id)`),
     };
   } finally {
     db.close();
@@ -384,41 +386,42 @@ async function concurrency(reps: number): Promise<ConcurrencyResult> {
   };
 }
 
-/** Queues `n` events through the real event builder and `Store.enqueue`, in one transaction. */
+/**
+ * Queues `n` versions (one new file each, ≈ 500 bytes of code) as the recording does: pattern,
+ * version and outbox entry, in one transaction. The flusher builds each request from these rows.
+ */
 function fillOutbox(store: Store, n: number): void {
   const now = new Date().toISOString();
   store.immediate(() => {
     for (let i = 0; i < n; i++) {
       const code = `def f_${i}(x):\n    return x * ${i}  # ${"pad ".repeat(100)}\n`;
       const id = `f${i.toString(16).padStart(15, "0")}`;
-      const event = buildLineageEvent({
-        eventType: "pattern_created",
+      store.insertPattern({
         patternId: id,
-        parentPatternId: null,
-        transformationType: null,
-        fileVersion: 1,
-        filePath: `/bench/gen/f${i}.py`,
         language: "python",
-        toolName: "Write",
-        code,
         lineCount: 2,
         byteSize: code.length,
+        code,
+        firstSeenAt: now,
+      });
+      const versionId = store.insertVersion({
+        filePath: `/bench/gen/f${i}.py`,
+        version: 1,
+        patternId: id,
+        parentPatternId: null,
+        eventType: "pattern_created",
+        transformationType: null,
+        toolName: "Write",
+        toolUseId: `toolu_g${i}`,
         sessionId: "bench",
         correlationId: crypto.randomUUID(),
-        toolUseId: `toolu_g${i}`,
-        timestamp: now,
         reason: "bench",
-        linesAdded: 2,
-        linesRemoved: 0,
-        durationMs: 1,
-      });
-      store.enqueue({
-        patternId: id,
-        patternVersion: "1.0.0",
-        parentPatternIds: [],
-        body: JSON.stringify(event),
         createdAt: now,
+        changeLinesAdded: 2,
+        changeLinesRemoved: 0,
+        changeDurationMs: 1,
       });
+      store.enqueueVersion(versionId, now);
     }
   });
 }
@@ -1047,6 +1050,13 @@ async function main(options: BenchOptions): Promise<void> {
   );
   out();
 
+  // 3b. A long history to the real server, next to the stand-in.
+  const history = await measureHistoryDelivery(options.quick ? 300 : 2000);
+  out("### 3b. Delivery of a long history: the real Phase 4 server next to the stand-in");
+  out();
+  out(renderHistoryDelivery(history).join("\n"));
+  out();
+
   // 4. Store at scale.
   const n = options.quick ? 20_000 : 100_000;
   const sizeN = options.quick ? 1000 : 5000;
@@ -1187,6 +1197,7 @@ async function main(options: BenchOptions): Promise<void> {
           launcher,
           concurrency: conc,
           flush: flushes,
+          history,
           scale,
           profile: prof,
           markdown: lines.join("\n"),

@@ -15,11 +15,16 @@ export interface BreakerState {
   openUntil: number;
 }
 
+/** No cool-down, and no `Retry-After`, keeps the breaker open longer than this. */
+export const MAX_COOL_DOWN_MS = 15 * 60_000;
+
 /** A breaker that has seen no failure. */
 export const CLOSED: BreakerState = { state: "closed", failures: 0, openUntil: 0 };
 
 /**
- * May a flush send now? Closed: yes. Open: only once the cool-down is over (then as a probe).
+ * May a flush send now? Closed: yes. Open: only once the cool-down is over (then as a probe). A
+ * state open for longer than {@linkcode MAX_COOL_DOWN_MS} from now cannot have been set by the
+ * current rules (an older release honoured any `Retry-After`): it allows a probe.
  *
  * @example
  * ```ts
@@ -28,13 +33,13 @@ export const CLOSED: BreakerState = { state: "closed", failures: 0, openUntil: 0
  * ```
  */
 export function breakerAllows(b: BreakerState, nowMs: number): boolean {
-  return b.state !== "open" || nowMs >= b.openUntil;
+  return b.state !== "open" || nowMs >= b.openUntil || b.openUntil - nowMs > MAX_COOL_DOWN_MS;
 }
 
 /**
  * Next breaker state after a flush round: success closes it; a transient failure opens it for a
  * cool-down that doubles with each consecutive failure (30 s up to 15 min), or for the server's
- * `Retry-After` when that is longer.
+ * `Retry-After` when that is longer — never more than 15 minutes.
  *
  * @example
  * ```ts
@@ -49,11 +54,12 @@ export function nextBreaker(
 ): BreakerState {
   if (outcome.ok) return CLOSED;
   const failures = b.failures + 1;
-  const coolDown = Math.min(15 * 60_000, 30_000 * 2 ** (failures - 1));
+  const coolDown = 30_000 * 2 ** Math.min(failures - 1, 20);
+  const wait = Math.max(coolDown, (outcome.retryAfterSeconds ?? 0) * 1000);
   return {
     state: "open",
     failures,
-    openUntil: nowMs + Math.max(coolDown, (outcome.retryAfterSeconds ?? 0) * 1000),
+    openUntil: nowMs + Math.min(MAX_COOL_DOWN_MS, Number.isFinite(wait) ? wait : MAX_COOL_DOWN_MS),
   };
 }
 

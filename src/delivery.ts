@@ -1,33 +1,47 @@
 /**
- * The only module that talks to the Phase 4 API: one request per call, each bounded by the
- * configured timeout, each answer read into a {@linkcode SendResult}. Retries, ordering and the
- * breaker are decided by the caller (`flush.ts`) with the pure rules of `delivery_plan.ts`.
+ * The only module that talks to the Phase 4 API: one request per call, each bounded by a timeout,
+ * each answer read into a result whose meaning comes from `phase4_answers.ts`. Retries, ordering,
+ * batch sizes and the breaker are decided by the caller (`flush.ts`) with the pure rules of
+ * `delivery_plan.ts`.
  *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import {
-  classifyItemFailure,
-  classifyStatus,
-  isAlreadyExists,
+  classifyFailure,
+  type EventVerdict,
   parseRetryAfter,
-} from "./delivery_plan.ts";
-import type { OutboxRow } from "./store.ts";
+  readEventAnswer,
+} from "./phase4_answers.ts";
 
 /** URL prefix of the Phase 4 Pattern Traceability API. */
 export const API_PREFIX = "/api/pattern-traceability";
 
-/** The outcome of one event inside an answered request. */
-export type ItemOutcome =
-  | { kind: "delivered"; alreadyExisted: boolean }
-  | { kind: "transient"; message: string }
-  | { kind: "permanent"; message: string };
+/** A request that did not get a usable answer, or whose events were all refused as a whole. */
+export type RequestFailure =
+  | {
+    kind: "unavailable";
+    status: number | null;
+    message: string;
+    retryAfterSeconds: number | null;
+    /** The server may have stored some of the events (the request went out; the answer is missing or says nothing). */
+    maybeStored: boolean;
+    /** No answer within the timeout. */
+    timedOut: boolean;
+  }
+  | {
+    kind: "refused";
+    status: number;
+    message: string;
+    /** The route does not exist (404/405): use single events. */
+    unsupported: boolean;
+  };
 
-/** What one request achieved. */
+/** What one tracking request achieved. */
 export type SendResult =
-  | { kind: "answered"; status: number; items: Map<number, ItemOutcome> }
-  | { kind: "transient"; status: number | null; message: string; retryAfterSeconds: number | null }
-  | { kind: "permanent"; status: number; message: string };
+  | { kind: "answered"; status: number; verdicts: EventVerdict[] }
+  | RequestFailure;
 
 /** What a request needs from the outside world. */
 export interface HttpDeps {
@@ -37,58 +51,130 @@ export interface HttpDeps {
 }
 
 /**
- * Sends rows as one `POST /lineage/track/batch` in sequential mode, so a parent earlier in the batch
- * is stored before its children. The stored JSON bodies are sent byte for byte.
+ * Sends events as one `POST /lineage/track/batch` in sequential mode, so that a parent earlier in
+ * the batch is stored before its children. The bodies are joined as they are, and the batch ID is
+ * derived from them: sending the same events again sends the same bytes.
  *
  * @example
  * ```ts
  * import { postBatch } from "./delivery.ts";
- * // const result = await postBatch("http://localhost:8053", rows, { fetch, timeoutMs: 2000, now: Date.now });
+ * // const result = await postBatch("http://localhost:8053", bodies, { fetch, timeoutMs: 2000, now: Date.now });
  * ```
  */
 export async function postBatch(
   baseUrl: string,
-  rows: readonly OutboxRow[],
+  bodies: readonly string[],
   deps: HttpDeps,
 ): Promise<SendResult> {
-  const body = `{"events":[${rows.map((r) => r.body).join(",")}],"batch_id":${
-    JSON.stringify(crypto.randomUUID())
-  },"processing_mode":"sequential"}`;
-  const answer = await request(`${baseUrl}${API_PREFIX}/lineage/track/batch`, body, deps);
-  if (answer.kind !== "ok") return answer.result;
-  return { kind: "answered", status: answer.status, items: readBatchAnswer(answer.json, rows) };
+  const body = batchRequestBody(bodies);
+  const answer = await request("POST", `${baseUrl}${API_PREFIX}/lineage/track/batch`, body, deps);
+  if (answer.kind === "failed") return answer.failure;
+  if (answer.status >= 200 && answer.status < 300) return readBatchAnswer(answer, bodies.length);
+  return failureFromStatus(answer, deps.now());
 }
 
 /**
- * Sends one row as `POST /lineage/track`.
+ * The body of a batch request: the events, a batch ID derived from them, sequential processing.
+ *
+ * @example
+ * ```ts
+ * import { batchRequestBody } from "./delivery.ts";
+ * batchRequestBody(['{"a":1}']) === batchRequestBody(['{"a":1}']); // true
+ * ```
+ */
+export function batchRequestBody(bodies: readonly string[]): string {
+  const events = bodies.join(",");
+  const h = createHash("sha256").update(events).digest("hex");
+  const batchId = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${
+    h.slice(20, 32)
+  }`;
+  return `{"events":[${events}],"batch_id":"${batchId}","processing_mode":"sequential"}`;
+}
+
+/**
+ * Sends one event as `POST /lineage/track`.
  *
  * @example
  * ```ts
  * import { postSingle } from "./delivery.ts";
- * // const result = await postSingle("http://localhost:8053", row, { fetch, timeoutMs: 2000, now: Date.now });
+ * // const result = await postSingle("http://localhost:8053", body, { fetch, timeoutMs: 2000, now: Date.now });
  * ```
  */
 export async function postSingle(
   baseUrl: string,
-  row: OutboxRow,
+  body: string,
   deps: HttpDeps,
 ): Promise<SendResult> {
-  const answer = await request(`${baseUrl}${API_PREFIX}/lineage/track`, row.body, deps);
-  if (answer.kind !== "ok") return answer.result;
-  const json = answer.json as { success?: unknown; data?: unknown; error?: unknown } | null;
-  const items = new Map<number, ItemOutcome>();
-  if (json && json.success === false) {
-    const message = String(json.error ?? "refused");
-    items.set(
-      row.id,
-      isAlreadyExists(message)
-        ? { kind: "delivered", alreadyExisted: true }
-        : { kind: classifyItemFailure(message, [], new Set()), message },
-    );
-  } else {
-    items.set(row.id, { kind: "delivered", alreadyExisted: isAlreadyExists(json?.data) });
+  const answer = await request("POST", `${baseUrl}${API_PREFIX}/lineage/track`, body, deps);
+  if (answer.kind === "failed") return answer.failure;
+  // The real server answers a failed event with its own message, with 400 or 500.
+  const verdict = readEventAnswer(answer.json);
+  const failedEvent = typeof answer.json === "object" && answer.json !== null &&
+    (answer.json as { success?: unknown }).success === false;
+  if (answer.status >= 200 && answer.status < 300) {
+    return verdict === null
+      ? nothingAcknowledged(answer)
+      : { kind: "answered", status: answer.status, verdicts: [verdict] };
   }
-  return { kind: "answered", status: answer.status, items };
+  if (failedEvent && verdict !== null && answer.status !== 429) {
+    if (verdict.kind === "transient") {
+      return unavailable(answer.status, verdict.message, null, verdict.maybeStored, false);
+    }
+    return { kind: "answered", status: answer.status, verdicts: [verdict] };
+  }
+  const failure = failureFromStatus(answer, deps.now());
+  if (failure.kind === "refused" && !failure.unsupported) {
+    // A request refused before any processing: the event itself is at fault, or the server
+    // names a missing parent.
+    const v = classifyFailure(failure.message, null);
+    if (v.kind !== "transient") return { kind: "answered", status: answer.status, verdicts: [v] };
+  }
+  return failure;
+}
+
+/** Versions (`pattern_version`) the server holds for a pattern, or why it could not say. */
+export type VersionsAnswer =
+  | { kind: "known"; versions: Set<string> }
+  | Extract<RequestFailure, { kind: "unavailable" }>;
+
+/**
+ * Asks which nodes the server holds for a pattern ID: `GET /lineage/{id}/evolution` lists every
+ * node of the pattern with its version (404 `Pattern not found` when there is none).
+ *
+ * @example
+ * ```ts
+ * import { fetchNodeVersions } from "./delivery.ts";
+ * // const answer = await fetchNodeVersions("http://localhost:8053", "3d73da5b43ce076f", deps);
+ * // if (answer.kind === "known") answer.versions.has("1.0.0+…");
+ * ```
+ */
+export async function fetchNodeVersions(
+  baseUrl: string,
+  patternId: string,
+  deps: HttpDeps,
+): Promise<VersionsAnswer> {
+  const url = `${baseUrl}${API_PREFIX}/lineage/${encodeURIComponent(patternId)}/evolution`;
+  const answer = await request("GET", url, null, deps);
+  if (answer.kind === "failed") {
+    return answer.failure.kind === "unavailable"
+      ? answer.failure
+      : unavailable(answer.failure.status, answer.failure.message, null, false, false);
+  }
+  const json = answer.json as { success?: unknown; error?: unknown; data?: unknown } | null;
+  if (answer.status === 404 && /Pattern not found/.test(String(json?.error ?? ""))) {
+    return { kind: "known", versions: new Set() };
+  }
+  const nodes = (json?.data as { evolution_nodes?: unknown } | undefined)?.evolution_nodes;
+  if (answer.status === 200 && json?.success === true && Array.isArray(nodes)) {
+    return {
+      kind: "known",
+      versions: new Set(nodes.map((n) => String((n as { version?: unknown })?.version))),
+    };
+  }
+  const failure = failureFromStatus(answer, deps.now());
+  return failure.kind === "unavailable"
+    ? failure
+    : unavailable(answer.status, `evolution query: ${failure.message}`, null, false, false);
 }
 
 /**
@@ -104,166 +190,207 @@ export async function postAnalytics(
   baseUrl: string,
   patternId: string,
   deps: HttpDeps,
-): Promise<SendResult> {
+): Promise<{ ok: true } | { ok: false; status: number | null; message: string }> {
   const body = JSON.stringify({
     pattern_id: patternId,
     time_window_type: "weekly",
     include_performance: true,
     include_trends: true,
   });
-  const answer = await request(`${baseUrl}${API_PREFIX}/analytics/compute`, body, deps);
-  return answer.kind === "ok"
-    ? { kind: "answered", status: answer.status, items: new Map() }
-    : answer.result;
+  const answer = await request("POST", `${baseUrl}${API_PREFIX}/analytics/compute`, body, deps);
+  if (answer.kind === "failed") {
+    return { ok: false, status: answer.failure.status, message: answer.failure.message };
+  }
+  if (answer.status >= 200 && answer.status < 300) return { ok: true };
+  return { ok: false, status: answer.status, message: `HTTP ${answer.status}: ${answer.detail}` };
 }
 
-type RawAnswer = { kind: "ok"; status: number; json: unknown } | {
-  kind: "failed";
-  result: SendResult;
-};
+type RawAnswer =
+  | { kind: "ok"; status: number; json: unknown; text: string; detail: string; headers: Headers }
+  | { kind: "failed"; failure: RequestFailure };
 
-async function request(url: string, body: string, deps: HttpDeps): Promise<RawAnswer> {
+async function request(
+  method: "GET" | "POST",
+  url: string,
+  body: string | null,
+  deps: HttpDeps,
+): Promise<RawAnswer> {
   let response: Response;
   try {
     response = await deps.fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body,
+      method,
+      headers: body === null ? {} : { "content-type": "application/json" },
+      ...(body === null ? {} : { body }),
       signal: AbortSignal.timeout(deps.timeoutMs),
     });
   } catch (error) {
-    const e = error as Error;
-    const message = e.name === "TimeoutError"
-      ? `no answer within ${deps.timeoutMs} ms`
-      : `${e.name}: ${e.message}`;
+    const e = error as Error & { cause?: unknown };
+    const timedOut = e.name === "TimeoutError";
+    // Deno says "fetch failed" and puts the reason in the cause.
+    const detail = e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message;
+    // A refused connection never reached the server; anything else may have.
+    const refused = /connection refused|os error 111|ECONNREFUSED/i.test(detail);
     return {
       kind: "failed",
-      result: { kind: "transient", status: null, message, retryAfterSeconds: null },
+      failure: unavailable(
+        null,
+        timedOut ? `no answer within ${deps.timeoutMs} ms` : `${e.name}: ${detail}`,
+        null,
+        !refused,
+        timedOut,
+      ),
     };
   }
-  let text = "";
+  let text: string;
   try {
     text = await response.text();
   } catch (error) {
     return {
       kind: "failed",
-      result: {
-        kind: "transient",
-        status: response.status,
-        message: `answer cut off: ${(error as Error).message}`,
-        retryAfterSeconds: null,
-      },
+      failure: unavailable(
+        response.status,
+        `answer cut off: ${(error as Error).message}`,
+        null,
+        true,
+        (error as Error).name === "TimeoutError",
+      ),
     };
   }
-  if (!response.ok) {
-    const message = `HTTP ${response.status}: ${errorText(text)}`;
-    // A duplicate refused with an error status is still a delivery.
-    if (
-      response.status === 409 ||
-      (response.status < 500 && isAlreadyExists(text) && response.status !== 429)
-    ) {
+  let json: unknown = undefined;
+  try {
+    json = text === "" ? null : JSON.parse(text);
+  } catch {
+    if (response.ok) {
       return {
-        kind: "ok",
-        status: response.status,
-        json: { success: true, data: { status: "already_exists" } },
+        kind: "failed",
+        failure: unavailable(
+          response.status,
+          `answer is not JSON: ${text.slice(0, 80)}`,
+          null,
+          true,
+          false,
+        ),
       };
     }
-    return {
-      kind: "failed",
-      result: classifyStatus(response.status) === "transient"
-        ? {
-          kind: "transient",
-          status: response.status,
-          message,
-          retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), deps.now()),
-        }
-        : { kind: "permanent", status: response.status, message },
-    };
   }
-  try {
-    return { kind: "ok", status: response.status, json: text === "" ? null : JSON.parse(text) };
-  } catch {
-    return {
-      kind: "failed",
-      result: {
-        kind: "transient",
-        status: response.status,
-        message: `answer is not JSON: ${text.slice(0, 80)}`,
-        retryAfterSeconds: null,
-      },
-    };
-  }
+  return {
+    kind: "ok",
+    status: response.status,
+    json,
+    text,
+    detail: errorText(json, text),
+    headers: response.headers,
+  };
 }
 
-function errorText(text: string): string {
-  try {
-    const json = JSON.parse(text) as { detail?: unknown; error?: unknown; message?: unknown };
-    const detail = json.detail ?? json.error ?? json.message ?? json;
-    return (typeof detail === "string" ? detail : JSON.stringify(detail)).slice(0, 500);
-  } catch {
-    return text.slice(0, 500);
+function unavailable(
+  status: number | null,
+  message: string,
+  retryAfterSeconds: number | null,
+  maybeStored: boolean,
+  timedOut: boolean,
+): Extract<RequestFailure, { kind: "unavailable" }> {
+  return { kind: "unavailable", status, message, retryAfterSeconds, maybeStored, timedOut };
+}
+
+/** A non-2xx answer without per-event results, read by its status and message. */
+function failureFromStatus(
+  answer: Extract<RawAnswer, { kind: "ok" }>,
+  nowMs: number,
+): RequestFailure {
+  const status = answer.status;
+  const message = `HTTP ${status}: ${answer.detail}`;
+  if (status === 429 || status === 408) {
+    // Refused before any processing (the rate limit runs before the route).
+    return unavailable(
+      status,
+      message,
+      parseRetryAfter(answer.headers.get("retry-after"), nowMs),
+      false,
+      false,
+    );
   }
+  if (status >= 500) {
+    return unavailable(
+      status,
+      message,
+      parseRetryAfter(answer.headers.get("retry-after"), nowMs),
+      true,
+      false,
+    );
+  }
+  if (status === 404 || status === 405) {
+    return { kind: "refused", status, message, unsupported: true };
+  }
+  // A 4xx refused before processing: transient only when its message names a transient condition.
+  const verdict = classifyFailure(answer.detail, null);
+  if (verdict.kind === "transient") return unavailable(status, message, null, false, false);
+  return { kind: "refused", status, message, unsupported: false };
+}
+
+function nothingAcknowledged(answer: Extract<RawAnswer, { kind: "ok" }>): RequestFailure {
+  const shown = answer.text === "" ? "an empty body" : answer.text.slice(0, 80);
+  return unavailable(
+    answer.status,
+    `HTTP ${answer.status} acknowledged nothing (${shown})`,
+    null,
+    true,
+    false,
+  );
+}
+
+function errorText(json: unknown, text: string): string {
+  if (json !== undefined && json !== null && typeof json === "object") {
+    const j = json as { detail?: unknown; error?: unknown; message?: unknown };
+    const detail = j.detail ?? j.error ?? j.message ?? json;
+    return (typeof detail === "string" ? detail : JSON.stringify(detail)).slice(0, 500);
+  }
+  return text.slice(0, 500);
 }
 
 /**
- * Reads a batch answer event by event: `successful_results` and `failed_results` carry
- * `event_index`; an event the answer does not mention is retried (transient).
- *
- * @example
- * ```ts
- * import { readBatchAnswer } from "./delivery.ts";
- * const row = { id: 7, patternId: "a", patternVersion: "1.0.0", parentPatternIds: [], body: "{}", createdAt: "", attempts: 0, lastError: null };
- * readBatchAnswer({ successful_results: [{ event_index: 0, data: { status: "created" } }] }, [row]).get(7);
- * // { kind: "delivered", alreadyExisted: false }
- * ```
+ * Reads a 2xx batch answer event by event: `successful_results` and `failed_results` carry
+ * `event_index`. An event the answer does not mention may or may not be stored (in doubt); an
+ * answer that mentions none acknowledges nothing and is a failure.
  */
-export function readBatchAnswer(
-  json: unknown,
-  rows: readonly OutboxRow[],
-): Map<number, ItemOutcome> {
-  const items = new Map<number, ItemOutcome>();
-  const answer = (json ?? {}) as { successful_results?: unknown; failed_results?: unknown };
-  const rowAt = (index: unknown) => typeof index === "number" ? rows[index] : undefined;
-  if (Array.isArray(answer.successful_results)) {
-    for (
-      const r of answer.successful_results as {
-        event_index?: unknown;
-        data?: unknown;
-        metadata?: unknown;
-      }[]
-    ) {
-      const row = rowAt(r?.event_index);
-      if (row) {
-        items.set(row.id, {
-          kind: "delivered",
-          alreadyExisted: isAlreadyExists(r.data) || isAlreadyExists(r.metadata),
-        });
-      }
-    }
+function readBatchAnswer(
+  answer: Extract<RawAnswer, { kind: "ok" }>,
+  count: number,
+): SendResult {
+  const json = answer.json as { successful_results?: unknown; failed_results?: unknown } | null;
+  const verdicts: (EventVerdict | undefined)[] = new Array(count).fill(undefined);
+  let acknowledged = 0;
+  const entries = [
+    ...(Array.isArray(json?.successful_results) ? json.successful_results : []).map((r) => ({
+      r,
+      ok: true,
+    })),
+    ...(Array.isArray(json?.failed_results) ? json.failed_results : []).map((r) => ({
+      r,
+      ok: false,
+    })),
+  ];
+  for (const { r, ok } of entries) {
+    const index = (r as { event_index?: unknown })?.event_index;
+    if (typeof index !== "number" || index < 0 || index >= count || verdicts[index]) continue;
+    const entry = r as { data?: unknown; metadata?: unknown; error?: unknown };
+    const verdict = ok
+      ? readEventAnswer({ success: true, data: entry.data, metadata: entry.metadata })
+      : readEventAnswer({
+        success: false,
+        error: entry.error ?? "failed",
+        metadata: entry.metadata,
+      });
+    if (verdict === null) continue;
+    verdicts[index] = verdict;
+    acknowledged++;
   }
-  const failed = Array.isArray(answer.failed_results)
-    ? answer.failed_results as { event_index?: unknown; error?: unknown }[]
-    : [];
-  const failedIds = new Set<string>();
-  for (const f of failed) {
-    const row = rowAt(f?.event_index);
-    if (row) failedIds.add(row.patternId);
-  }
-  for (const f of failed) {
-    const row = rowAt(f?.event_index);
-    if (!row) continue;
-    const message = typeof f.error === "string" ? f.error : JSON.stringify(f.error ?? "failed");
-    items.set(
-      row.id,
-      isAlreadyExists(message)
-        ? { kind: "delivered", alreadyExisted: true }
-        : { kind: classifyItemFailure(message, row.parentPatternIds, failedIds), message },
-    );
-  }
-  for (const row of rows) {
-    if (!items.has(row.id)) {
-      items.set(row.id, { kind: "transient", message: "not in the batch answer" });
-    }
-  }
-  return items;
+  if (acknowledged === 0) return nothingAcknowledged(answer);
+  return {
+    kind: "answered",
+    status: answer.status,
+    verdicts: verdicts.map((v) =>
+      v ?? { kind: "transient", message: "not in the batch answer", maybeStored: true }
+    ),
+  };
 }

@@ -135,7 +135,8 @@ export interface ImportReport {
 /**
  * Imports our JSON lines into a store in one transaction. Records already present are skipped, so
  * importing twice is the same as once. Imported versions are not queued for delivery unless
- * `queue` is set (they came from another store, which delivered them).
+ * `queue` is set (they came from another store, which delivered them); queued, they are in doubt:
+ * the flusher asks the server which it already holds before sending any.
  *
  * @example
  * ```ts
@@ -147,7 +148,7 @@ export interface ImportReport {
 export function importRecords(
   store: Store,
   lines: Iterable<string>,
-  options: { queue?: boolean; enqueue?: (v: FileVersion, p: PatternRow | undefined) => void } = {},
+  options: { queue?: boolean; now?: () => Date } = {},
 ): ImportReport {
   const report: ImportReport = {
     patterns: 0,
@@ -214,8 +215,10 @@ export function importRecords(
             break;
           }
           report.versions++;
-          if (options.queue && options.enqueue) {
-            options.enqueue(v, store.pattern(v.patternId));
+          if (options.queue) {
+            const versionId = store.versionId(v.filePath, v.version) as number;
+            const at = (options.now ?? (() => new Date()))().toISOString();
+            store.enqueueVersion(versionId, at, { inDoubt: true });
             report.queued++;
           }
           break;

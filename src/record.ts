@@ -5,7 +5,6 @@
  * @module
  */
 
-import { buildLineageEvent } from "./events.ts";
 import { languageFromPath } from "./language.ts";
 import { decideLineage, guessTransformation, type TransformationType } from "./lineage.ts";
 import {
@@ -228,8 +227,11 @@ export async function recordChange(
         correlationId,
         reason: v.reason,
         createdAt: timestamp,
+        changeLinesAdded: v.delta.added,
+        changeLinesRemoved: v.delta.removed,
+        changeDurationMs: v.durationMs,
       };
-      store.insertVersion(version);
+      const versionId = store.insertVersion(version);
       if (v.parentId !== null) {
         store.insertEdge({
           child: v.id,
@@ -240,36 +242,8 @@ export async function recordChange(
           createdAt: timestamp,
         });
       }
-      const event = buildLineageEvent({
-        eventType: version.eventType as "pattern_created" | "pattern_modified",
-        patternId: v.id,
-        parentPatternId: v.parentId,
-        transformationType,
-        fileVersion: version.version,
-        filePath: change.filePath,
-        language,
-        toolName: v.toolName,
-        code: redaction?.text ?? null,
-        codeOmitted,
-        redactedSecrets,
-        lineCount,
-        byteSize,
-        sessionId: change.sessionId,
-        correlationId,
-        toolUseId: v.toolUseId,
-        timestamp,
-        reason: v.reason,
-        linesAdded: v.delta.added,
-        linesRemoved: v.delta.removed,
-        durationMs: v.durationMs,
-      });
-      store.enqueue({
-        patternId: v.id,
-        patternVersion: event.pattern_version,
-        parentPatternIds: event.parent_pattern_ids,
-        body: JSON.stringify(event),
-        createdAt: timestamp,
-      });
+      // The outbox refers to the version; the flusher builds the request from the rows.
+      store.enqueueVersion(versionId, timestamp);
       versions.push(version);
     };
 

@@ -100,6 +100,101 @@ export const MIGRATIONS: readonly string[] = [
   // 2: privacy — why a pattern's code is absent, and how many secrets were redacted from it.
   `ALTER TABLE patterns ADD COLUMN code_omitted TEXT;
    ALTER TABLE patterns ADD COLUMN redacted_secrets INTEGER NOT NULL DEFAULT 0;`,
+  // Delivery by reference, per server. Needs only the v2 schema. The outbox refers to a file
+  // version (the request is assembled when it is sent, from immutable rows); the metrics of the
+  // change move onto the version; delivery and dead letters are recorded per server URL (server ''
+  // = before per-server tracking: the first flush adopts those marks). Old rows map to versions
+  // through their body's file path and the version number in "<n>.0.0"; a row that maps to no
+  // version is kept, whole, in legacy_events.
+  `ALTER TABLE file_versions ADD COLUMN change_lines_added INTEGER;
+   ALTER TABLE file_versions ADD COLUMN change_lines_removed INTEGER;
+   ALTER TABLE file_versions ADD COLUMN change_duration_ms INTEGER;
+   ALTER TABLE outbox RENAME TO outbox_v2;
+   ALTER TABLE dead_letters RENAME TO dead_letters_v2;
+   ALTER TABLE delivered RENAME TO delivered_v2;
+   CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     version_id INTEGER NOT NULL UNIQUE,
+     queued_at TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT,
+     in_doubt INTEGER NOT NULL DEFAULT 0,
+     last_sent_at TEXT,
+     legacy_version TEXT
+   );
+   CREATE TABLE dead_letters (
+     server TEXT NOT NULL,
+     version_id INTEGER NOT NULL,
+     status INTEGER,
+     message TEXT NOT NULL,
+     verdict TEXT,
+     dead_at TEXT NOT NULL,
+     PRIMARY KEY (server, version_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE delivered (
+     seq INTEGER PRIMARY KEY,
+     server TEXT NOT NULL,
+     version_id INTEGER NOT NULL,
+     delivered_at TEXT NOT NULL,
+     UNIQUE (server, version_id)
+   );
+   CREATE INDEX delivered_version ON delivered(version_id);
+   CREATE TABLE legacy_events (
+     source TEXT NOT NULL,
+     pattern_id TEXT NOT NULL,
+     pattern_version TEXT NOT NULL,
+     body TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     status INTEGER,
+     message TEXT
+   );
+   UPDATE file_versions SET
+     change_lines_added = (CASE WHEN json_valid(o.body) THEN json_extract(o.body, '$.pattern_data.lines_added') END),
+     change_lines_removed = (CASE WHEN json_valid(o.body) THEN json_extract(o.body, '$.pattern_data.lines_removed') END),
+     change_duration_ms = (CASE WHEN json_valid(o.body) THEN json_extract(o.body, '$.pattern_data.duration_ms') END)
+   FROM (SELECT pattern_id, pattern_version, body FROM outbox_v2
+         UNION ALL SELECT pattern_id, pattern_version, body FROM dead_letters_v2) o
+   WHERE file_versions.file_path = (CASE WHEN json_valid(o.body) THEN json_extract(o.body, '$.file_path') END)
+     AND file_versions.version = CAST(o.pattern_version AS INTEGER)
+     AND file_versions.pattern_id = o.pattern_id;
+   UPDATE file_versions SET change_lines_added = e.lines_added,
+     change_lines_removed = e.lines_removed, change_duration_ms = e.duration_ms
+   FROM executions e
+   WHERE e.tool_use_id = file_versions.tool_use_id AND e.pattern_id = file_versions.pattern_id
+     AND file_versions.change_lines_added IS NULL AND file_versions.change_duration_ms IS NULL;
+   INSERT OR IGNORE INTO outbox (id, version_id, queued_at, attempts, last_error, in_doubt, legacy_version)
+     SELECT o.id, v.id, o.created_at, o.attempts, o.last_error, 1, o.pattern_version
+     FROM outbox_v2 o JOIN file_versions v
+       ON v.file_path = (CASE WHEN json_valid(o.body) THEN json_extract(o.body, '$.file_path') END)
+      AND v.version = CAST(o.pattern_version AS INTEGER) AND v.pattern_id = o.pattern_id
+     ORDER BY o.id;
+   INSERT INTO legacy_events (source, pattern_id, pattern_version, body, created_at, status, message)
+     SELECT 'outbox', pattern_id, pattern_version, body, created_at, NULL, last_error FROM outbox_v2
+     WHERE id NOT IN (SELECT id FROM outbox);
+   INSERT OR IGNORE INTO dead_letters (server, version_id, status, message, dead_at)
+     SELECT '', v.id, d.status, d.message, d.dead_at
+     FROM dead_letters_v2 d JOIN file_versions v
+       ON v.file_path = (CASE WHEN json_valid(d.body) THEN json_extract(d.body, '$.file_path') END)
+      AND v.version = CAST(d.pattern_version AS INTEGER) AND v.pattern_id = d.pattern_id
+     WHERE v.id NOT IN (SELECT version_id FROM outbox);
+   INSERT INTO legacy_events (source, pattern_id, pattern_version, body, created_at, status, message)
+     SELECT 'dead_letters', d.pattern_id, d.pattern_version, d.body, d.created_at, d.status, d.message
+     FROM dead_letters_v2 d WHERE NOT EXISTS (
+       SELECT 1 FROM file_versions v WHERE v.file_path = (CASE WHEN json_valid(d.body) THEN json_extract(d.body, '$.file_path') END)
+         AND v.version = CAST(d.pattern_version AS INTEGER) AND v.pattern_id = d.pattern_id);
+   INSERT OR IGNORE INTO delivered (server, version_id, delivered_at)
+     SELECT '', v.id, d.delivered_at FROM delivered_v2 d JOIN file_versions v
+       ON v.pattern_id = d.pattern_id AND v.version = CAST(d.pattern_version AS INTEGER)
+     WHERE v.id NOT IN (SELECT version_id FROM outbox)
+       AND v.id NOT IN (SELECT version_id FROM dead_letters)
+     ORDER BY d.delivered_at, v.id;
+   INSERT INTO sqlite_sequence (name, seq)
+     SELECT 'outbox', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox');
+   UPDATE sqlite_sequence SET seq = MAX(seq,
+     COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox_v2'), 0)) WHERE name = 'outbox';
+   DROP TABLE outbox_v2;
+   DROP TABLE dead_letters_v2;
+   DROP TABLE delivered_v2;`,
 ];
 
 /** One version of a file: a pattern in that file's chain. */
@@ -116,6 +211,12 @@ export interface FileVersion {
   correlationId: string;
   reason: string | null;
   createdAt: string;
+  /** Lines added by the change that made this version (against its parent), when known. */
+  changeLinesAdded?: number | null;
+  /** Lines removed by that change, when known. */
+  changeLinesRemoved?: number | null;
+  /** Duration of the tool call that made this version, when known. */
+  changeDurationMs?: number | null;
 }
 
 /** A stored pattern. */
@@ -160,16 +261,65 @@ export interface ExecutionRow {
   patternId: string | null;
 }
 
-/** An event waiting in the outbox. */
-export interface OutboxRow {
-  id: number;
+/** Where the parent version of a queued version stands with a server. */
+export type ParentState =
+  /** No parent (a created version), or no local version holds it. */
+  | "none"
+  /** Queued too (it goes first). */
+  | "queued"
+  /** Acknowledged by this server. */
+  | "delivered"
+  /** Refused by this server (a dead letter): its children wait. */
+  | "dead"
+  /** Stored here, but neither queued, acknowledged nor refused (imported without --queue). */
+  | "unknown";
+
+/** A file version waiting in the outbox, with what ordering and verification need. */
+export interface QueuedVersion {
+  /** The outbox row. */
+  queueId: number;
+  /** The file version (`file_versions.id`). */
+  versionId: number;
+  filePath: string;
+  version: number;
   patternId: string;
-  patternVersion: string;
-  parentPatternIds: string[];
-  body: string;
-  createdAt: string;
+  parentPatternId: string | null;
+  /** `file_versions.id` of the version before in the same file, when it holds the parent. */
+  parentVersionId: number | null;
+  parentState: ParentState;
+  /** Local versions (any file) holding the parent's pattern: above 1, the server has several nodes of it. */
+  parentPatternVersions: number;
+  /** Newest version of the parent's pattern this server acknowledged (by order of acknowledgement). */
+  newestDeliveredOfParent: number | null;
+  /** The request may have reached the server: verify before sending again. */
+  inDoubt: boolean;
+  lastSentAt: string | null;
+  /** The `pattern_version` an older release sent this version under (migrated rows only). */
+  legacyVersion: string | null;
+  queuedAt: string;
   attempts: number;
   lastError: string | null;
+}
+
+/** A dead letter: a version a server refused, with its answer. */
+export interface DeadLetter {
+  server: string;
+  versionId: number;
+  filePath: string;
+  version: number;
+  patternId: string;
+  status: number | null;
+  message: string;
+  /** How the client read the refusal ("rejected"); null for dead letters of older releases. */
+  verdict: string | null;
+  deadAt: string;
+}
+
+/** Delivery counts of one server. */
+export interface ServerDeliveryCounts {
+  server: string;
+  delivered: number;
+  deadLetters: number;
 }
 
 /** A version with the metrics of the tool call that produced it. */
@@ -189,9 +339,12 @@ export interface StoreCounts {
   edges: number;
   executions: number;
   failedExecutions: number;
+  /** Versions queued for delivery. */
   outbox: number;
   oldestOutboxAt: string | null;
+  /** Dead letters, all servers. */
   deadLetters: number;
+  /** Acknowledgements (a version acknowledged by two servers counts twice). */
   delivered: number;
 }
 
@@ -301,21 +454,27 @@ export class Store {
     return r && toVersion(r);
   }
 
-  /** Appends a version to its file's chain. The caller picks `version` inside a transaction. */
-  insertVersion(v: FileVersion): void {
-    this.#insertVersion(v, "");
+  /**
+   * Appends a version to its file's chain and returns its row ID (`file_versions.id`, what the
+   * outbox refers to). The caller picks `version` inside a transaction.
+   */
+  insertVersion(v: FileVersion): number {
+    return Number(this.#insertVersion(v, "").lastInsertRowid);
   }
 
   /** Inserts a version unless that file already has one with this number; true when inserted. */
   insertVersionIfAbsent(v: FileVersion): boolean {
-    return this.#insertVersion(v, "ON CONFLICT (file_path, version) DO NOTHING") > 0;
+    return Number(this.#insertVersion(v, "ON CONFLICT (file_path, version) DO NOTHING").changes) >
+      0;
   }
 
-  #insertVersion(v: FileVersion, onConflict: string): number {
-    return this.#run(
+  #insertVersion(v: FileVersion, onConflict: string) {
+    return this.#stmt(
       `INSERT INTO file_versions (file_path, version, pattern_id, parent_pattern_id, event_type,
-         transformation_type, tool_name, tool_use_id, session_id, correlation_id, reason, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${onConflict}`,
+         transformation_type, tool_name, tool_use_id, session_id, correlation_id, reason, created_at,
+         change_lines_added, change_lines_removed, change_duration_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${onConflict}`,
+    ).run(
       v.filePath,
       v.version,
       v.patternId,
@@ -328,6 +487,9 @@ export class Store {
       v.correlationId,
       v.reason,
       v.createdAt,
+      v.changeLinesAdded ?? null,
+      v.changeLinesRemoved ?? null,
+      v.changeDurationMs ?? null,
     );
   }
 
@@ -545,29 +707,84 @@ export class Store {
 
   // ---- outbox, dead letters, delivered --------------------------------------------------------
 
-  /** Queues a Phase 4 event. `body` is the exact request JSON and is never changed afterwards. */
-  enqueue(
-    e: {
-      patternId: string;
-      patternVersion: string;
-      parentPatternIds: string[];
-      body: string;
-      createdAt: string;
-    },
-  ): void {
+  /**
+   * Queues a file version for delivery: a reference, not a copy (the request is assembled when it
+   * is sent). Queuing a version twice keeps one entry. `inDoubt`: the server may already hold it
+   * (an import of another store's history), so the flusher asks before sending.
+   */
+  enqueueVersion(versionId: number, at: string, options: { inDoubt?: boolean } = {}): void {
     this.#run(
-      "INSERT INTO outbox (pattern_id, pattern_version, parent_pattern_ids, body, created_at) VALUES (?, ?, ?, ?, ?)",
-      e.patternId,
-      e.patternVersion,
-      JSON.stringify(e.parentPatternIds),
-      e.body,
-      e.createdAt,
+      "INSERT INTO outbox (version_id, queued_at, in_doubt) VALUES (?, ?, ?) ON CONFLICT (version_id) DO NOTHING",
+      versionId,
+      at,
+      options.inDoubt ? 1 : 0,
     );
   }
 
-  /** Oldest pending events first. */
-  pendingEvents(limit: number): OutboxRow[] {
-    return this.#all("SELECT * FROM outbox ORDER BY id LIMIT ?", limit).map(toOutbox);
+  /** The row ID of a file's version, or undefined. */
+  versionId(filePath: string, version: number): number | undefined {
+    const r = this.#get(
+      "SELECT id FROM file_versions WHERE file_path = ? AND version = ?",
+      filePath,
+      version,
+    );
+    return r ? Number(r.id) : undefined;
+  }
+
+  /** A version by row ID, or undefined. */
+  versionById(versionId: number): FileVersion | undefined {
+    const r = this.#get("SELECT * FROM file_versions WHERE id = ?", versionId);
+    return r && toVersion(r);
+  }
+
+  /** Queued versions, oldest entry first, with their parent's standing with `server`. */
+  queuedVersions(server: string, limit: number): QueuedVersion[] {
+    return this.#all(
+      `SELECT o.id AS queue_id, o.version_id, o.in_doubt, o.last_sent_at, o.legacy_version,
+         o.queued_at, o.attempts, o.last_error,
+         v.file_path, v.version, v.pattern_id, v.parent_pattern_id, p.id AS parent_version_id,
+         CASE
+           WHEN p.id IS NULL THEN 'none'
+           WHEN EXISTS (SELECT 1 FROM outbox q WHERE q.version_id = p.id) THEN 'queued'
+           WHEN EXISTS (SELECT 1 FROM delivered d WHERE d.server = ?1 AND d.version_id = p.id)
+             THEN 'delivered'
+           WHEN EXISTS (SELECT 1 FROM dead_letters x WHERE x.server = ?1 AND x.version_id = p.id)
+             THEN 'dead'
+           ELSE 'unknown'
+         END AS parent_state,
+         CASE WHEN v.parent_pattern_id IS NULL THEN 0
+           ELSE (SELECT COUNT(*) FROM file_versions w WHERE w.pattern_id = v.parent_pattern_id)
+         END AS parent_pattern_versions,
+         CASE WHEN v.parent_pattern_id IS NULL THEN NULL ELSE (
+           SELECT d.version_id FROM file_versions w
+             JOIN delivered d ON d.server = ?1 AND d.version_id = w.id
+           WHERE w.pattern_id = v.parent_pattern_id ORDER BY d.seq DESC LIMIT 1)
+         END AS newest_delivered_of_parent
+       FROM outbox o
+       JOIN file_versions v ON v.id = o.version_id
+       LEFT JOIN file_versions p ON v.parent_pattern_id IS NOT NULL AND p.file_path = v.file_path
+         AND p.version = v.version - 1 AND p.pattern_id = v.parent_pattern_id
+       ORDER BY o.id LIMIT ?2`,
+      server,
+      limit,
+    ).map((r) => ({
+      queueId: Number(r.queue_id),
+      versionId: Number(r.version_id),
+      filePath: String(r.file_path),
+      version: Number(r.version),
+      patternId: String(r.pattern_id),
+      parentPatternId: strOrNull(r.parent_pattern_id),
+      parentVersionId: numOrNull(r.parent_version_id),
+      parentState: String(r.parent_state) as ParentState,
+      parentPatternVersions: Number(r.parent_pattern_versions),
+      newestDeliveredOfParent: numOrNull(r.newest_delivered_of_parent),
+      inDoubt: r.in_doubt === 1,
+      lastSentAt: strOrNull(r.last_sent_at),
+      legacyVersion: strOrNull(r.legacy_version),
+      queuedAt: String(r.queued_at),
+      attempts: Number(r.attempts),
+      lastError: strOrNull(r.last_error),
+    }));
   }
 
   /** Highest outbox row ID ever used (0 when none): tells a flusher whether anything new arrived. */
@@ -575,88 +792,207 @@ export class Store {
     return Number(this.#get("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")?.seq ?? 0);
   }
 
-  /** Pattern IDs of pending events after row `afterId` (outside a delivery window). */
-  pendingPatternIdsAfter(afterId: number): Set<string> {
-    return new Set(
-      this.#all("SELECT DISTINCT pattern_id FROM outbox WHERE id > ?", afterId).map((r) =>
-        String(r.pattern_id)
-      ),
-    );
-  }
-
-  /** Pattern IDs waiting in the dead-letter table. */
-  deadPatternIds(): Set<string> {
-    return new Set(
-      this.#all("SELECT DISTINCT pattern_id FROM dead_letters").map((r) => String(r.pattern_id)),
-    );
-  }
-
-  /** Marks events acknowledged by the server: removes them and remembers (pattern, version). */
-  markDelivered(ids: readonly number[], at: string): void {
-    for (const id of ids) {
-      const r = this.#get("SELECT pattern_id, pattern_version FROM outbox WHERE id = ?", id);
-      if (!r) continue;
-      this.#run(
-        "INSERT INTO delivered (pattern_id, pattern_version, delivered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        String(r.pattern_id),
-        String(r.pattern_version),
-        at,
-      );
-      this.#run("DELETE FROM outbox WHERE id = ?", id);
-    }
-  }
-
-  /** True when the server has acknowledged some event for this pattern. */
-  isDelivered(patternId: string): boolean {
-    return this.#get("SELECT 1 AS x FROM delivered WHERE pattern_id = ? LIMIT 1", patternId) !==
-      undefined;
-  }
-
-  /** Counts a failed attempt on events that stay in the outbox. */
-  markAttempt(ids: readonly number[], error: string): void {
-    for (const id of ids) {
-      this.#run(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-        error,
-        id,
-      );
-    }
-  }
-
-  /** Moves an event the server refused for good into the dead-letter table. */
-  moveToDeadLetter(id: number, status: number | null, message: string, at: string): void {
+  /**
+   * Marks queued versions as sent, before the request goes out: until an answer says otherwise
+   * they are in doubt (a crash or a lost answer leaves them so, and the next flush asks the server).
+   */
+  markSent(queueIds: readonly number[], at: string): void {
     this.#run(
-      `INSERT INTO dead_letters (outbox_id, pattern_id, pattern_version, parent_pattern_ids, body, created_at, status, message, dead_at)
-       SELECT id, pattern_id, pattern_version, parent_pattern_ids, body, created_at, ?, ?, ? FROM outbox WHERE id = ?
-       ON CONFLICT DO NOTHING`,
-      status,
-      message,
+      "UPDATE outbox SET in_doubt = 1, last_sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
       at,
-      id,
+      JSON.stringify(queueIds),
     );
-    this.#run("DELETE FROM outbox WHERE id = ?", id);
   }
 
-  /** Dead letters, oldest first. */
-  deadLetters(
-    limit = 1000,
-  ): (OutboxRow & { status: number | null; message: string; deadAt: string })[] {
-    return this.#all("SELECT * FROM dead_letters ORDER BY outbox_id LIMIT ?", limit).map((r) => ({
-      ...toOutbox({ ...r, id: r.outbox_id, attempts: 0, last_error: r.message }),
+  /** Records that `server` holds these queued versions, and takes them off the queue. */
+  markDelivered(server: string, queueIds: readonly number[], at: string): void {
+    if (queueIds.length === 0) return;
+    const ids = JSON.stringify(queueIds);
+    // In the order given: the order of acknowledgement is the server's order of creation.
+    this.#run(
+      `INSERT INTO delivered (server, version_id, delivered_at)
+       SELECT ?, o.version_id, ? FROM json_each(?) j JOIN outbox o ON o.id = j.value
+       ORDER BY j.key ON CONFLICT DO NOTHING`,
+      server,
+      at,
+      ids,
+    );
+    this.#run("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))", ids);
+  }
+
+  /**
+   * Counts a failed attempt on versions that stay queued. `inDoubt`: whether the server may have
+   * stored them anyway (no answer, or an answer that does not say).
+   */
+  markFailed(queueIds: readonly number[], error: string, inDoubt: boolean): void {
+    this.#run(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, in_doubt = ?
+       WHERE id IN (SELECT value FROM json_each(?))`,
+      error,
+      inDoubt ? 1 : 0,
+      JSON.stringify(queueIds),
+    );
+  }
+
+  /** The server was asked and does not hold these versions: they may be sent. */
+  clearDoubt(queueIds: readonly number[]): void {
+    this.#run(
+      "UPDATE outbox SET in_doubt = 0 WHERE id IN (SELECT value FROM json_each(?))",
+      JSON.stringify(queueIds),
+    );
+  }
+
+  /** Versions by row ID, in the order asked (missing ones left out). */
+  versionsById(versionIds: readonly number[]): FileVersion[] {
+    const byId = new Map(
+      this.#all(
+        "SELECT * FROM file_versions WHERE id IN (SELECT value FROM json_each(?))",
+        JSON.stringify(versionIds),
+      ).map((r) => [Number(r.id), toVersion(r)]),
+    );
+    return versionIds.map((id) => byId.get(id)).filter((v): v is FileVersion => v !== undefined);
+  }
+
+  /** Moves a queued version that `server` refused for good into the dead-letter table. */
+  moveToDeadLetter(
+    server: string,
+    queueId: number,
+    refusal: { status: number | null; message: string; verdict: string },
+    at: string,
+  ): void {
+    this.#run(
+      `INSERT INTO dead_letters (server, version_id, status, message, verdict, dead_at)
+       SELECT ?, version_id, ?, ?, ?, ? FROM outbox WHERE id = ?
+       ON CONFLICT (server, version_id) DO UPDATE SET status = excluded.status,
+         message = excluded.message, verdict = excluded.verdict, dead_at = excluded.dead_at`,
+      server,
+      refusal.status,
+      refusal.message,
+      refusal.verdict,
+      at,
+      queueId,
+    );
+    this.#run("DELETE FROM outbox WHERE id = ?", queueId);
+  }
+
+  /** Dead letters of a server (all servers when omitted), oldest first. */
+  deadLetters(server?: string, limit = 1000): DeadLetter[] {
+    return this.#all(
+      `SELECT x.*, v.file_path, v.version, v.pattern_id FROM dead_letters x
+       JOIN file_versions v ON v.id = x.version_id
+       WHERE ?1 IS NULL OR x.server = ?1 ORDER BY x.dead_at, x.version_id LIMIT ?2`,
+      server ?? null,
+      limit,
+    ).map((r) => ({
+      server: String(r.server),
+      versionId: Number(r.version_id),
+      filePath: String(r.file_path),
+      version: Number(r.version),
+      patternId: String(r.pattern_id),
       status: numOrNull(r.status),
       message: String(r.message),
+      verdict: strOrNull(r.verdict),
       deadAt: String(r.dead_at),
     }));
   }
 
-  /** Puts every dead letter back into the outbox, with its original ID so causal order holds. */
-  requeueDeadLetters(): number {
-    this.#run(
-      `INSERT INTO outbox (id, pattern_id, pattern_version, parent_pattern_ids, body, created_at)
-       SELECT outbox_id, pattern_id, pattern_version, parent_pattern_ids, body, created_at FROM dead_letters
-       WHERE true ON CONFLICT DO NOTHING`,
+  /** Puts dead letters of `server` back into the outbox (those `which` picks); returns how many. */
+  requeueDeadLetters(server: string, at: string, which: (d: DeadLetter) => boolean): number {
+    let n = 0;
+    for (const letter of this.deadLetters(server, 1_000_000)) {
+      if (!which(letter)) continue;
+      this.enqueueVersion(letter.versionId, at);
+      this.#run(
+        "DELETE FROM dead_letters WHERE server = ? AND version_id = ?",
+        server,
+        letter.versionId,
+      );
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Makes `server` the one the outbox is delivered to. The first time any server is named (a new
+   * store, or one whose delivery predates per-server records) it adopts the unattributed marks;
+   * another server than the last one gets the whole history it has not acknowledged queued, every
+   * entry in doubt (it may hold some of it already). Returns how many versions were queued.
+   */
+  switchServer(server: string, at: string): { queued: number; switched: boolean } {
+    const current = this.meta("delivery_server");
+    if (current === server) return { queued: 0, switched: false };
+    this.setMeta("delivery_server", server);
+    if (current === undefined) {
+      this.#run("UPDATE OR IGNORE delivered SET server = ? WHERE server = ''", server);
+      this.#run("UPDATE OR IGNORE dead_letters SET server = ? WHERE server = ''", server);
+      return { queued: 0, switched: false };
+    }
+    this.#run("UPDATE outbox SET in_doubt = 1");
+    const queued = this.#run(
+      `INSERT INTO outbox (version_id, queued_at, in_doubt)
+       SELECT v.id, ?1, 1 FROM file_versions v
+       WHERE NOT EXISTS (SELECT 1 FROM delivered d WHERE d.server = ?2 AND d.version_id = v.id)
+         AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.server = ?2 AND x.version_id = v.id)
+       ORDER BY v.id
+       ON CONFLICT (version_id) DO NOTHING`,
+      at,
+      server,
     );
-    return this.#run("DELETE FROM dead_letters");
+    return { queued, switched: true };
+  }
+
+  /**
+   * Queues, in doubt, every earlier version of a file that is not queued or refused (and forgets
+   * that `server` acknowledged them): the server answered that a parent is missing, so it lost
+   * them, or never had them. Returns how many were queued.
+   */
+  requeueAncestors(server: string, filePath: string, belowVersion: number, at: string): number {
+    const ids = this.#all(
+      `SELECT v.id FROM file_versions v
+       WHERE v.file_path = ? AND v.version < ?
+         AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.version_id = v.id)
+         AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.server = ? AND x.version_id = v.id)
+       ORDER BY v.version`,
+      filePath,
+      belowVersion,
+      server,
+    ).map((r) => Number(r.id));
+    for (const id of ids) {
+      this.#run("DELETE FROM delivered WHERE server = ? AND version_id = ?", server, id);
+      this.enqueueVersion(id, at, { inDoubt: true });
+    }
+    return ids.length;
+  }
+
+  /** Outbox depth for `status`: queued, of which in doubt, and the oldest entry's time. */
+  outboxCounts(): { queued: number; inDoubt: number; oldestQueuedAt: string | null } {
+    const r = this.#get(
+      "SELECT COUNT(*) AS n, COALESCE(SUM(in_doubt), 0) AS d, MIN(queued_at) AS t FROM outbox",
+    );
+    return {
+      queued: Number(r?.n ?? 0),
+      inDoubt: Number(r?.d ?? 0),
+      oldestQueuedAt: strOrNull(r?.t),
+    };
+  }
+
+  /** Per server: versions acknowledged and refused. */
+  deliveryByServer(): ServerDeliveryCounts[] {
+    return this.#all(
+      `SELECT server, SUM(delivered) AS delivered, SUM(dead) AS dead FROM (
+         SELECT server, COUNT(*) AS delivered, 0 AS dead FROM delivered GROUP BY server
+         UNION ALL SELECT server, 0, COUNT(*) FROM dead_letters GROUP BY server
+       ) GROUP BY server ORDER BY server`,
+    ).map((r) => ({
+      server: String(r.server),
+      delivered: Number(r.delivered),
+      deadLetters: Number(r.dead),
+    }));
+  }
+
+  /** Events of an older release that map to no version (kept whole; never sent). */
+  legacyEventCount(): number {
+    return Number(this.#get("SELECT COUNT(*) AS n FROM legacy_events")?.n ?? 0);
   }
 
   // ---- meta ----------------------------------------------------------------------------------
@@ -687,7 +1023,7 @@ export class Store {
       executions: n("SELECT COUNT(*) AS n FROM executions"),
       failedExecutions: n("SELECT COUNT(*) AS n FROM executions WHERE success = 0"),
       outbox: n("SELECT COUNT(*) AS n FROM outbox"),
-      oldestOutboxAt: strOrNull(this.#get("SELECT MIN(created_at) AS t FROM outbox")?.t),
+      oldestOutboxAt: strOrNull(this.#get("SELECT MIN(queued_at) AS t FROM outbox")?.t),
       deadLetters: n("SELECT COUNT(*) AS n FROM dead_letters"),
       delivered: n("SELECT COUNT(*) AS n FROM delivered"),
     };
@@ -788,6 +1124,9 @@ function toVersion(r: Row): FileVersion {
     correlationId: String(r.correlation_id),
     reason: strOrNull(r.reason),
     createdAt: String(r.created_at),
+    changeLinesAdded: numOrNull(r.change_lines_added),
+    changeLinesRemoved: numOrNull(r.change_lines_removed),
+    changeDurationMs: numOrNull(r.change_duration_ms),
   };
 }
 
@@ -820,18 +1159,5 @@ function toExecution(r: Row): ExecutionRow {
     linesRemoved: numOrNull(r.lines_removed),
     beforePatternId: strOrNull(r.before_pattern_id),
     patternId: strOrNull(r.pattern_id),
-  };
-}
-
-function toOutbox(r: Row): OutboxRow {
-  return {
-    id: Number(r.id),
-    patternId: String(r.pattern_id),
-    patternVersion: String(r.pattern_version),
-    parentPatternIds: JSON.parse(String(r.parent_pattern_ids)) as string[],
-    body: String(r.body),
-    createdAt: String(r.created_at),
-    attempts: Number(r.attempts ?? 0),
-    lastError: strOrNull(r.last_error),
   };
 }

@@ -497,7 +497,7 @@ Deno.test("Phase 4 events carry only the API's fields and valid enum values", ()
   assert.ok((EDGE_TYPES as readonly string[]).includes(modified.edge_type!));
   assert.ok((TRANSFORMATION_TYPES as readonly string[]).includes(modified.transformation_type!));
   assert.deepEqual(modified.parent_pattern_ids, ["a"]);
-  assert.equal(modified.pattern_version, "2.0.0");
+  assert.match(modified.pattern_version, /^2\.0\.0\+[0-9a-f]{12}$/);
   const created = buildLineageEvent({
     ...base,
     eventType: "pattern_created",

@@ -4,6 +4,7 @@ import { defaultConfig } from "../src/config.ts";
 import { runHook } from "../src/hook.ts";
 import { redactSecrets } from "../src/privacy.ts";
 import { openStore } from "../src/store.ts";
+import { queuedEventBodies } from "../src/flush.ts";
 
 const SECRETS: { kind: string; code: string; secret: string }[] = [
   {
@@ -126,14 +127,14 @@ Deno.test("secrets never reach the store or the outbox; the pattern ID is still 
   const store = openStore(config.dataDir);
   const [version] = store.fileHistory("/p/settings.py");
   const pattern = store.pattern(version!.patternId);
-  const [event] = store.pendingEvents(10);
+  const [event] = queuedEventBodies(store, config, 10);
   store.close();
   const { patternId } = await import("../src/pattern.ts");
   assert.equal(version!.patternId, await patternId(code));
   assert.ok(pattern?.code && !pattern.code.includes("SECRETSECRET"));
   assert.equal(pattern?.redactedSecrets, 1);
-  assert.ok(!event!.body.includes("SECRETSECRET"));
-  assert.equal(JSON.parse(event!.body).pattern_data.redacted_secrets, 1);
+  assert.ok(!event!.includes("SECRETSECRET"));
+  assert.equal(JSON.parse(event!).pattern_data.redacted_secrets, 1);
   const raw = Deno.readFileSync(`${config.dataDir}/patterns.db`);
   assert.ok(
     !new TextDecoder().decode(raw).includes("SECRETSECRET"),
@@ -149,7 +150,7 @@ Deno.test("store_code: false keeps hashes, sizes and lineage only", async () => 
   tracker.close();
   const store = openStore(config.dataDir);
   const history = store.fileHistory("/p/a.py");
-  const events = store.pendingEvents(10).map((r) => JSON.parse(r.body));
+  const events = queuedEventBodies(store, config, 10).map((b) => JSON.parse(b));
   const patterns = history.map((v) => store.pattern(v.patternId));
   store.close();
   assert.equal(history.length, 2);

@@ -28,7 +28,8 @@ import {
   type StatusReport,
 } from "./status.ts";
 import { homeDir } from "../config.ts";
-import { flushOutbox, type FlushReport, runBackgroundFlusher } from "../flush.ts";
+import { flushOutbox, type FlushReport, runBackgroundFlusher, serverKey } from "../flush.ts";
+import { parsePace } from "../delivery_plan.ts";
 import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
 import { ROOT } from "../runtime.ts";
@@ -199,6 +200,7 @@ async function status(args: string[]): Promise<number> {
       last_success: store.meta("last_success") ?? null,
       last_error: store.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
       breaker: describeBreaker(parseBreaker(store.meta("breaker"))),
+      delivery: deliveryStatus(store, config.intelligenceUrl, config.batchSize),
       hooks_bundle: await bundleState(ROOT),
     };
     console.log(values.json ? JSON.stringify(report, null, 2) : renderStatus(report));
@@ -206,6 +208,27 @@ async function status(args: string[]): Promise<number> {
   } finally {
     store.close();
   }
+}
+
+function deliveryStatus(
+  store: ReturnType<typeof openStore>,
+  intelligenceUrl: string,
+  batchSize: number,
+): StatusReport["delivery"] {
+  const server = serverKey(intelligenceUrl);
+  const outbox = store.outboxCounts();
+  const paceText = store.meta(`delivery_pace ${server}`);
+  const pace = paceText === undefined ? null : parsePace(paceText, batchSize);
+  return {
+    server,
+    queued: outbox.queued,
+    in_doubt: outbox.inDoubt,
+    servers: store.deliveryByServer()
+      .map((s) => ({ ...s, current: s.server === server }))
+      .sort((a, b) => Number(b.current) - Number(a.current)),
+    legacy_events: store.legacyEventCount(),
+    pace: pace && { size: pace.size, ms_per_event: pace.msPerEvent },
+  };
 }
 
 async function lineage(args: string[]): Promise<number> {
@@ -355,9 +378,16 @@ async function demo(): Promise<number> {
  */
 export function renderFlushReport(r: FlushReport): string {
   const lines = [
-    `Sent ${r.sent} event(s)${
+    `Sent ${r.sent} event(s) to ${r.server}${
       r.alreadyExisted ? ` (${r.alreadyExisted} already on the server)` : ""
     } in ${r.requests} request(s).`,
+    ...(r.confirmed
+      ? [`Found ${r.confirmed} event(s) in doubt already on the server: not sent again.`]
+      : []),
+    ...(r.restored
+      ? [`Queued ${r.restored} earlier version(s) again: the server lacked a parent.`]
+      : []),
+    ...(r.requeued ? [`Put ${r.requeued} dead letter(s) back in the outbox.`] : []),
     `Dead-lettered ${r.deadLettered}; held back ${r.heldBack} (parent in dead letters); ${r.left} left in the outbox.`,
     `Breaker ${r.breaker.state}${
       r.breaker.state === "open" ? ` until ${new Date(r.breaker.openUntil).toISOString()}` : ""

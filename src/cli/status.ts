@@ -5,7 +5,22 @@
  */
 
 import type { TrackerConfig } from "../config.ts";
-import type { StoreCounts } from "../store.ts";
+import type { ServerDeliveryCounts, StoreCounts } from "../store.ts";
+
+/** Delivery as `status` shows it: the outbox, and what each server acknowledged or refused. */
+export interface DeliveryStatus {
+  /** The server the outbox is delivered to (the configured `intelligence_url`, normalised). */
+  server: string;
+  queued: number;
+  /** Queued versions that may already be on the server: it is asked before they are sent. */
+  in_doubt: number;
+  /** Per server this store has delivered to, the current one included. */
+  servers: (ServerDeliveryCounts & { current: boolean })[];
+  /** Events of an older release that map to no version (kept in `legacy_events`, never sent). */
+  legacy_events: number;
+  /** The adapted batch size and the server's measured cost per event, when measured. */
+  pace: { size: number; ms_per_event: number | null } | null;
+}
 
 /** Everything `status` reports. */
 export interface StatusReport {
@@ -21,6 +36,7 @@ export interface StatusReport {
   last_success: string | null;
   last_error: string | null;
   breaker: string;
+  delivery: DeliveryStatus;
   /** The hook bundle in the checkout (`install` makes it): fresh, stale or absent. */
   hooks_bundle: "fresh" | "stale" | "absent";
 }
@@ -110,11 +126,29 @@ export function renderStatus(r: StatusReport): string {
     `  tracking       ${r.enabled ? "enabled" : "DISABLED (enabled: false)"}`,
     `  patterns       ${c.patterns} in ${c.files} file(s): ${c.versions} versions, ${c.edges} lineage edges`,
     `  executions     ${c.executions} (${c.failedExecutions} failed)`,
-    `  outbox         ${c.outbox} waiting${age}`,
+    `  outbox         ${c.outbox} waiting${
+      r.delivery.in_doubt
+        ? ` (${r.delivery.in_doubt} in doubt: the server is asked before they are sent again)`
+        : ""
+    }${age}`,
     `  dead letters   ${c.deadLetters}${
-      c.deadLetters ? "  (re-send with: tracker.ts flush --retry-dead)" : ""
+      c.deadLetters ? "  (refused for good; re-send with: tracker.ts flush --retry-dead)" : ""
     }`,
-    `  delivered      ${c.delivered} to ${r.intelligence_url}`,
+    ...renderServers(r.delivery, c.versions),
+    ...(r.delivery.pace
+      ? [
+        `  batch size     ${r.delivery.pace.size}${
+          r.delivery.pace.ms_per_event === null
+            ? ""
+            : ` (server measured at ${r.delivery.pace.ms_per_event} ms per event)`
+        }`,
+      ]
+      : []),
+    ...(r.delivery.legacy_events
+      ? [
+        `  legacy events  ${r.delivery.legacy_events} from an older release map to no version (kept in table legacy_events; not sent)`,
+      ]
+      : []),
     `  last success   ${r.last_success ?? "never"}`,
     `  last error     ${r.last_error ?? "none"}`,
     `  breaker        ${r.breaker}`,
@@ -126,6 +160,20 @@ export function renderStatus(r: StatusReport): string {
         : "none (hooks run from the .ts sources, or as compiled binaries)"
     }`,
   ].join("\n");
+}
+
+/** One line per server: versions acknowledged of those stored, and dead letters. */
+function renderServers(d: DeliveryStatus, versions: number): string[] {
+  const servers = d.servers.some((s) => s.current)
+    ? d.servers
+    : [{ server: d.server, delivered: 0, deadLetters: 0, current: true }, ...d.servers];
+  return servers.map((s, i) =>
+    `${
+      i === 0 ? "  delivered      " : "                 "
+    }${s.delivered} of ${versions} versions to ${
+      s.server || "(a server before per-server records)"
+    }${s.current ? " (current)" : ""}${s.deadLetters ? `, ${s.deadLetters} dead letter(s)` : ""}`
+  );
 }
 
 /**

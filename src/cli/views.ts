@@ -144,41 +144,7 @@ export async function importCommand(args: string[]): Promise<number> {
   }
   const store = openStore(config.dataDir);
   try {
-    const { buildLineageEvent } = await import("../events.ts");
-    const report = importRecords(store, text.split("\n"), {
-      queue: values.queue,
-      enqueue: (v, p) => {
-        const event = buildLineageEvent({
-          eventType: v.parentPatternId ? "pattern_modified" : "pattern_created",
-          patternId: v.patternId,
-          parentPatternId: v.parentPatternId,
-          transformationType: v.transformationType as never,
-          fileVersion: v.version,
-          filePath: v.filePath,
-          language: p?.language ?? "unknown",
-          toolName: v.toolName,
-          code: config.storeCode ? p?.code ?? null : null,
-          codeOmitted: config.storeCode ? p?.codeOmitted as never ?? null : "store_code_off",
-          lineCount: p?.lineCount ?? 0,
-          byteSize: p?.byteSize ?? 0,
-          sessionId: v.sessionId,
-          correlationId: v.correlationId,
-          toolUseId: v.toolUseId,
-          timestamp: v.createdAt,
-          reason: v.reason ?? "imported",
-          linesAdded: null,
-          linesRemoved: null,
-          durationMs: null,
-        });
-        store.enqueue({
-          patternId: v.patternId,
-          patternVersion: event.pattern_version,
-          parentPatternIds: event.parent_pattern_ids,
-          body: JSON.stringify(event),
-          createdAt: new Date().toISOString(),
-        });
-      },
-    });
+    const report = importRecords(store, text.split("\n"), { queue: values.queue });
     console.log(
       `Imported ${report.patterns} pattern(s), ${report.versions} version(s), ${report.edges} edge(s), ${report.executions} execution(s); ` +
         `${report.skipped} already present${
