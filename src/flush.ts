@@ -28,6 +28,7 @@ import {
 import type { LogRecord } from "./log.ts";
 import { openStore, type OutboxRow, type Store } from "./store.ts";
 import { tryFlusherLock } from "./flusher.ts";
+import { maintainStore } from "./code_maintenance.ts";
 
 /** How many pending rows one ordering round looks at. */
 export const DELIVERY_WINDOW = 20_000;
@@ -396,11 +397,28 @@ export async function runBackgroundFlusher(
         if (Date.now() - idleSince >= lingerMs) break;
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
+      runMaintenance(store, config, deps.log);
     } finally {
       lock.close();
     }
     const arrived = !stopped && store.maxOutboxId() !== seen;
     store.close();
     if (!arrived) return;
+  }
+}
+
+/**
+ * Compaction and retention (src/code_maintenance.ts), while the flusher holds the lock: never on a
+ * hook's path, at most every ten minutes. A failure is logged; delivery is not affected.
+ */
+function runMaintenance(
+  store: Store,
+  config: TrackerConfig,
+  log: (record: LogRecord) => void,
+): void {
+  try {
+    maintainStore(store, config, { log });
+  } catch (error) {
+    log({ level: "error", event: "store_maintenance_failed", error: (error as Error).message });
   }
 }

@@ -10,6 +10,21 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import {
+  type CodeFormat,
+  encodeCode,
+  isCompressed,
+  isSnapshot,
+  MAX_CHAIN,
+  parseCodeFormat,
+  patchOf,
+  snapshotCode,
+  snapshotText,
+  storableText,
+  type StoredCode,
+} from "./code_storage.ts";
+import { applyPatchToLines, splitLines } from "./line_patch.ts";
+import { normalizeLineEndings } from "./pattern.ts";
 
 /** File name of the database inside the data directory. */
 export const DB_FILE = "patterns.db";
@@ -100,6 +115,20 @@ export const MIGRATIONS: readonly string[] = [
   // 2: privacy — why a pattern's code is absent, and how many secrets were redacted from it.
   `ALTER TABLE patterns ADD COLUMN code_omitted TEXT;
    ALTER TABLE patterns ADD COLUMN redacted_secrets INTEGER NOT NULL DEFAULT 0;`,
+  // 3 (storage): a pattern's code as a snapshot or a line patch against another pattern's stored
+  // text (src/code_storage.ts), in a rowid table (a WITHOUT ROWID table spills any row over ~1 KB
+  // to overflow pages, wasting most of a page per version). Rows written before keep their text in
+  // `patterns.code`, read as snapshots; maintenance converts them later (src/code_maintenance.ts).
+  `CREATE TABLE pattern_code (
+     pattern_id TEXT NOT NULL UNIQUE,
+     format TEXT NOT NULL,
+     base TEXT,
+     depth INTEGER NOT NULL,
+     chain_bytes INTEGER NOT NULL,
+     data BLOB NOT NULL
+   );
+   CREATE INDEX pattern_code_base ON pattern_code(base) WHERE base IS NOT NULL;
+   CREATE INDEX patterns_legacy_code ON patterns(first_seen_at, pattern_id) WHERE code IS NOT NULL;`,
 ];
 
 /** One version of a file: a pattern in that file's chain. */
@@ -126,10 +155,76 @@ export interface PatternRow {
   byteSize: number;
   code: string | null;
   firstSeenAt: string;
-  /** Why `code` is null: "store_code_off" or "too_large". */
+  /** Why `code` is null: "store_code_off", "too_large" or "pruned". */
   codeOmitted?: string | null;
   /** Secrets replaced in `code`. */
   redactedSecrets?: number;
+}
+
+/**
+ * A pattern to insert, with the pattern it was made from when there is one: the store then keeps
+ * the code as a line patch against that pattern's stored text instead of a full copy.
+ */
+export interface NewPatternRow extends PatternRow {
+  parent?: PatternParent | null;
+}
+
+/** The pattern a new one was made from (its lineage parent), for storing the code as a patch. */
+export interface PatternParent {
+  patternId: string;
+  /**
+   * The parent's content as the payload carried it (any line endings, unredacted), whose pattern
+   * ID is `patternId`; null or absent when unknown. With it the store need not read the parent's
+   * code back (the hook's path); without it, or when the parent's stored text had secrets
+   * redacted, the store reads the parent's stored text itself.
+   */
+  content?: string | null;
+}
+
+/** How one pattern's code is kept, for maintenance and prune. */
+export interface CodeRow {
+  patternId: string;
+  /** Null when no code is kept (`codeOmitted` says why). */
+  stored: StoredCode | null;
+  /** The text sits in the `code` column of a row written before schema v3 (a snapshot). */
+  legacy: boolean;
+  codeOmitted: string | null;
+  redactedSecrets: number;
+  byteSize: number;
+  firstSeenAt: string;
+}
+
+/** What the stored code weighs, for `status` and the benchmarks. */
+export interface CodeStorageStats {
+  /** Patterns that keep their code. */
+  withCode: number;
+  snapshots: number;
+  patches: number;
+  /** Of those, compressed. */
+  compressed: number;
+  /** Rows still in the pre-v3 `code` column. */
+  legacy: number;
+  /** Bytes of stored code (patches, snapshots, compressed or not). */
+  bytes: number;
+  /** Bytes the same code takes as whole texts (the sum of `byte_size`). */
+  textBytes: number;
+}
+
+/** The database file's size. */
+export interface DatabaseSize {
+  /** `patterns.db` plus its write-ahead log. */
+  fileBytes: number;
+  walBytes: number;
+  /** Pages SQLite keeps free inside the file (reused by later writes; VACUUM returns them). */
+  freeBytes: number;
+}
+
+/** Thrown when a pattern's stored code cannot be read back (a damaged or foreign store). */
+export class StoredCodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoredCodeError";
+  }
 }
 
 /** A lineage edge: the child pattern was made from the parent. */
@@ -265,26 +360,48 @@ export class Store {
 
   // ---- patterns, versions, edges -------------------------------------------------------------
 
-  /** Inserts a pattern unless its ID is already stored; returns true when inserted. */
-  insertPattern(p: PatternRow): boolean {
-    return this.#run(
+  /**
+   * Inserts a pattern unless its ID is already stored; returns true when inserted. The code is kept
+   * as a line patch against `parent`'s stored text when that is smaller, else as a snapshot (see
+   * `src/code_storage.ts`). A stored pattern without code (omitted, or pruned) gets this code back.
+   */
+  insertPattern(p: NewPatternRow): boolean {
+    const existing = this.#get(
+      `SELECT p.code IS NOT NULL OR c.pattern_id IS NOT NULL AS has_code
+       FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id WHERE p.pattern_id = ?`,
+      p.patternId,
+    );
+    if (existing && (existing.has_code === 1 || p.code === null)) return false;
+    const stored = p.code === null ? null : this.#encodeNewCode(storableText(p.code), p.parent);
+    if (existing) {
+      // Only a row without code gets here: nothing depends on it, so any base and depth is safe.
+      this.#writeCode(p.patternId, stored, null);
+      this.#run(
+        "UPDATE patterns SET redacted_secrets = ? WHERE pattern_id = ?",
+        p.redactedSecrets ?? 0,
+        p.patternId,
+      );
+      return false;
+    }
+    const inserted = this.#run(
       `INSERT INTO patterns (pattern_id, language, line_count, byte_size, code, first_seen_at, code_omitted, redacted_secrets)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pattern_id) DO NOTHING`,
+       VALUES (?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (pattern_id) DO NOTHING`,
       p.patternId,
       p.language,
       p.lineCount,
       p.byteSize,
-      p.code,
       p.firstSeenAt,
-      p.codeOmitted ?? null,
+      stored === null ? p.codeOmitted ?? null : null,
       p.redactedSecrets ?? 0,
     ) > 0;
+    if (inserted && stored !== null) this.#putCode(p.patternId, stored);
+    return inserted;
   }
 
-  /** A stored pattern, or undefined. */
+  /** A stored pattern with its code read back, or undefined. */
   pattern(patternId: string): PatternRow | undefined {
-    const r = this.#get("SELECT * FROM patterns WHERE pattern_id = ?", patternId);
-    return r && toPattern(r);
+    const r = this.#get(`${PATTERN_WITH_CODE} WHERE p.pattern_id = ?`, patternId);
+    return r && { ...toPattern(r), code: this.#fullText(toCodeRow(r)) };
   }
 
   /** True when the pattern ID is stored. */
@@ -405,9 +522,32 @@ export class Store {
     return rows.map(toExecution);
   }
 
-  /** Every pattern, in ID order (for export). */
+  /** Every pattern with its code, in ID order (for export). Each text is rebuilt once. */
   allPatterns(): PatternRow[] {
-    return this.#all("SELECT * FROM patterns ORDER BY pattern_id").map(toPattern);
+    const rows = this.#all(`${PATTERN_WITH_CODE} ORDER BY p.pattern_id`);
+    const texts = new Map<string, string>();
+    const byId = new Map(rows.map((r) => [String(r.pattern_id), toCodeRow(r)]));
+    const textOf = (row: CodeRow): string | null => {
+      const known = texts.get(row.patternId);
+      if (known !== undefined) return known;
+      const stored = row.stored;
+      let text: string | null;
+      if (stored === null) text = null;
+      else if (isSnapshot(stored.format) || stored.base === null) {
+        text = this.#fullText(row);
+      } else {
+        const base = byId.get(stored.base);
+        // The recursion follows strictly decreasing depths (checked), so it ends within MAX_CHAIN.
+        if (!base?.stored || base.stored.depth >= stored.depth) text = this.#fullText(row);
+        else text = this.#patched(textOf(base) as string, [row]);
+      }
+      if (text !== null) texts.set(row.patternId, text);
+      return text;
+    };
+    return rows.map((r) => {
+      const row = byId.get(String(r.pattern_id)) as CodeRow;
+      return { ...toPattern(r), code: textOf(row) };
+    });
   }
 
   /** Every file version, in the order recorded (for export). */
@@ -659,6 +799,332 @@ export class Store {
     return this.#run("DELETE FROM dead_letters");
   }
 
+  // ---- pattern code: snapshots and line patches (src/code_storage.ts) ---------------------------
+
+  /** Recently read texts, keyed by pattern ID, with the row they were read from. */
+  readonly #texts = new Map<string, { text: string; fingerprint: string }>();
+
+  /** How one pattern's code is kept, or undefined when the pattern is not stored. */
+  codeRow(patternId: string): CodeRow | undefined {
+    const r = this.#get(`${PATTERN_WITH_CODE} WHERE p.pattern_id = ?`, patternId);
+    return r && toCodeRow(r);
+  }
+
+  /**
+   * A pattern's stored text: null when no code is kept, undefined when the pattern is not stored.
+   * Throws {@linkcode StoredCodeError} when the stored code cannot be read back.
+   */
+  code(patternId: string): string | null | undefined {
+    const row = this.codeRow(patternId);
+    return row && this.#fullText(row);
+  }
+
+  /** Rewrites how a pattern's code is kept (its text stays the same): compression, re-snapshots. */
+  setStoredCode(patternId: string, stored: StoredCode): void {
+    this.#writeCode(patternId, stored, null);
+  }
+
+  /** Drops a pattern's code, keeping its hash, sizes and lineage; `reason` becomes `codeOmitted`. */
+  dropCode(patternId: string, reason: string): void {
+    this.#writeCode(patternId, null, reason);
+  }
+
+  /** Patterns whose code is a patch against `patternId`'s stored text. */
+  patchDependents(patternId: string): string[] {
+    return this.#all("SELECT pattern_id FROM pattern_code WHERE base = ?", patternId).map((r) =>
+      String(r.pattern_id)
+    );
+  }
+
+  /**
+   * Patterns the newest version of some file is read through: the newest versions themselves and
+   * the bases of their patches, down to the snapshots. A hook may read these (to patch the next
+   * version against, or to compare), so they stay uncompressed: loading node:zlib would cost the
+   * hook 30–40 ms.
+   */
+  hotCodeIds(): Set<string> {
+    return new Set(
+      this.#all(
+        `WITH RECURSIVE tips(id) AS (
+           SELECT pattern_id FROM file_versions v
+           WHERE version = (SELECT MAX(version) FROM file_versions w WHERE w.file_path = v.file_path)
+         ), chain(id, base) AS (
+           SELECT tips.id, c.base FROM tips LEFT JOIN pattern_code c ON c.pattern_id = tips.id
+           UNION
+           SELECT c.pattern_id, c.base FROM pattern_code c JOIN chain ON c.pattern_id = chain.base
+         ) SELECT id FROM chain`,
+      ).map((r) => String(r.id)),
+    );
+  }
+
+  /**
+   * Texts still in the pre-v3 `code` column, in the order they were first seen, after `after` (a
+   * row's `[firstSeenAt, patternId]`).
+   */
+  legacyCodeRows(after: readonly [string, string] | null, limit: number): CodeRow[] {
+    return this.#all(
+      `${PATTERN_WITH_CODE} WHERE p.code IS NOT NULL AND (p.first_seen_at, p.pattern_id) > (?, ?)
+       ORDER BY p.first_seen_at, p.pattern_id LIMIT ?`,
+      after?.[0] ?? "",
+      after?.[1] ?? "",
+      limit,
+    ).map(toCodeRow);
+  }
+
+  /**
+   * Stored code maintenance may compress, in the order written, after row `afterRowid`: snapshots
+   * of at least `minBytes` and patches of at least `minPatchBytes`, uncompressed.
+   */
+  uncompressedCodeRows(
+    afterRowid: number,
+    limit: number,
+    minBytes: number,
+    minPatchBytes: number,
+  ): { rowid: number; row: CodeRow }[] {
+    return this.#all(
+      `SELECT p.*, c.rowid AS code_rowid, c.format AS code_format, c.base AS code_base, c.depth AS code_depth,
+         c.chain_bytes AS code_chain_bytes, c.data AS code_data
+       FROM pattern_code c JOIN patterns p ON p.pattern_id = c.pattern_id
+       WHERE c.rowid > ? AND ((c.format = 'text' AND length(c.data) >= ?) OR (c.format = 'patch' AND length(c.data) >= ?))
+       ORDER BY c.rowid LIMIT ?`,
+      afterRowid,
+      minBytes,
+      minPatchBytes,
+      limit,
+    ).map((r) => ({ rowid: Number(r.code_rowid), row: toCodeRow(r) }));
+  }
+
+  /** The lineage parent of a pattern's first version (the base maintenance patches it against). */
+  lineageParentOf(patternId: string): string | null {
+    return strOrNull(
+      this.#get(
+        `SELECT parent_pattern_id FROM file_versions WHERE pattern_id = ? AND parent_pattern_id IS NOT NULL
+         ORDER BY id LIMIT 1`,
+        patternId,
+      )?.parent_pattern_id,
+    );
+  }
+
+  /**
+   * Patterns whose code retention may drop: code kept, first seen and every version recorded
+   * before `beforeIso`, and not the newest version of any file (the current content of a file stays
+   * readable, and it is what a hook patches the next version against). Whether they are delivered
+   * is the caller's question ({@linkcode undeliveredPatternIds}).
+   */
+  codeRowsOlderThan(beforeIso: string): CodeRow[] {
+    return this.#all(
+      `${PATTERN_WITH_CODE}
+       WHERE (p.code IS NOT NULL OR c.pattern_id IS NOT NULL) AND p.first_seen_at < ?1
+         AND NOT EXISTS (SELECT 1 FROM file_versions v WHERE v.pattern_id = p.pattern_id AND
+           (v.created_at >= ?1 OR v.version = (SELECT MAX(version) FROM file_versions w WHERE w.file_path = v.file_path)))
+       ORDER BY COALESCE(c.depth, 0) DESC, p.pattern_id`,
+      beforeIso,
+    ).map(toCodeRow);
+  }
+
+  /**
+   * Patterns the Phase 4 server has not acknowledged yet: queued, dead-lettered, or never
+   * delivered at all. Retention keeps their code (a pending event is built from it).
+   */
+  undeliveredPatternIds(): Set<string> {
+    return new Set(
+      this.#all(
+        `SELECT pattern_id FROM outbox UNION SELECT pattern_id FROM dead_letters
+         UNION SELECT pattern_id FROM patterns WHERE pattern_id NOT IN (SELECT pattern_id FROM delivered)`,
+      ).map((r) => String(r.pattern_id)),
+    );
+  }
+
+  /** What the stored code weighs. */
+  codeStorage(): CodeStorageStats {
+    const stored = this.#get(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(c.format IN ('text', 'text+deflate')), 0) AS snapshots,
+         COALESCE(SUM(c.format LIKE '%+deflate'), 0) AS compressed,
+         COALESCE(SUM(length(c.data)), 0) AS bytes, COALESCE(SUM(p.byte_size), 0) AS text_bytes
+       FROM pattern_code c JOIN patterns p ON p.pattern_id = c.pattern_id`,
+    ) ?? {};
+    const legacy = this.#get(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(octet_length(code)), 0) AS bytes,
+         COALESCE(SUM(byte_size), 0) AS text_bytes FROM patterns WHERE code IS NOT NULL`,
+    ) ?? {};
+    const n = (x: unknown) => Number(x ?? 0);
+    return {
+      withCode: n(stored.n) + n(legacy.n),
+      snapshots: n(stored.snapshots) + n(legacy.n),
+      patches: n(stored.n) - n(stored.snapshots),
+      compressed: n(stored.compressed),
+      legacy: n(legacy.n),
+      bytes: n(stored.bytes) + n(legacy.bytes),
+      textBytes: n(stored.text_bytes) + n(legacy.text_bytes),
+    };
+  }
+
+  /** The database file's size, its write-ahead log, and the free pages inside it. */
+  databaseSize(): DatabaseSize {
+    const pragma = (name: string) =>
+      Number(Object.values(this.#get(`PRAGMA ${name}`) ?? {})[0] ?? 0);
+    const pageSize = pragma("page_size");
+    let walBytes = 0;
+    try {
+      walBytes = Deno.statSync(`${this.path}-wal`).size;
+    } catch { /* no log */ }
+    return {
+      fileBytes: pragma("page_count") * pageSize + walBytes,
+      walBytes,
+      freeBytes: pragma("freelist_count") * pageSize,
+    };
+  }
+
+  /**
+   * Rebuilds the database file without its free pages, and from then on lets
+   * {@linkcode releaseFreePages} return pages in small steps (incremental auto-vacuum). Takes the
+   * write lock for as long as it runs: for the CLI, never for a hook.
+   */
+  vacuum(): void {
+    this.#db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+    this.#db.exec("VACUUM");
+    // In WAL mode the rebuilt file first lands in the log: move it into the database file now.
+    this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  /**
+   * Returns up to `pages` free pages to the file system when the store uses incremental
+   * auto-vacuum (after one {@linkcode vacuum}); a short write. Returns whether the store can.
+   */
+  releaseFreePages(pages: number): boolean {
+    if (Number(this.#get("PRAGMA auto_vacuum")?.auto_vacuum ?? 0) !== 2) return false;
+    this.#all(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+    return true;
+  }
+
+  #writeCode(patternId: string, stored: StoredCode | null, omitted: string | null): void {
+    this.#texts.delete(patternId);
+    if (stored === null) this.#run("DELETE FROM pattern_code WHERE pattern_id = ?", patternId);
+    else this.#putCode(patternId, stored);
+    this.#run(
+      `UPDATE patterns SET code = NULL, code_omitted = ?
+       WHERE pattern_id = ? AND (code IS NOT NULL OR code_omitted IS NOT ?)`,
+      omitted,
+      patternId,
+      omitted,
+    );
+  }
+
+  #putCode(patternId: string, stored: StoredCode): void {
+    this.#run(
+      `INSERT INTO pattern_code (pattern_id, format, base, depth, chain_bytes, data) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pattern_id) DO UPDATE SET format = excluded.format, base = excluded.base,
+         depth = excluded.depth, chain_bytes = excluded.chain_bytes, data = excluded.data`,
+      patternId,
+      stored.format,
+      stored.base,
+      stored.depth,
+      stored.chainBytes,
+      stored.data,
+    );
+  }
+
+  /**
+   * How to store a new pattern's text: a patch against the parent's stored text when the parent
+   * keeps code, else a snapshot. The parent's text comes from the payload when it is the stored
+   * text (no secrets were redacted from it; its size agrees), else from the store — but never by
+   * decompressing (that would load node:zlib on the hook's path): then a snapshot is written.
+   */
+  #encodeNewCode(text: string, parent: PatternParent | null | undefined): StoredCode {
+    if (!parent) return snapshotCode(text);
+    const base = this.codeRow(parent.patternId);
+    if (!base?.stored || base.stored.depth >= MAX_CHAIN) return snapshotCode(text);
+    let baseText: string | null | undefined;
+    if (typeof parent.content === "string" && base.redactedSecrets === 0) {
+      const candidate = storableText(normalizeLineEndings(parent.content));
+      if (new TextEncoder().encode(candidate).length === base.byteSize) baseText = candidate;
+    }
+    baseText ??= this.#readCode(base, "uncompressed");
+    if (typeof baseText !== "string") return snapshotCode(text);
+    return encodeCode(text, {
+      patternId: base.patternId,
+      text: baseText,
+      depth: base.stored.depth,
+      chainBytes: base.stored.chainBytes,
+    });
+  }
+
+  /**
+   * Reads a row's text: its snapshot, or its chain of patches applied to the snapshot they start
+   * from. "uncompressed" answers undefined instead of decompressing. Every step must go to a base
+   * that keeps code and has a smaller depth, so the walk ends; otherwise StoredCodeError.
+   */
+  #readCode(row: CodeRow, mode: "any" | "uncompressed"): string | null | undefined {
+    if (row.stored === null) return null;
+    const chain: CodeRow[] = [];
+    let current = row;
+    let text: string | undefined;
+    for (;;) {
+      const stored = current.stored as StoredCode;
+      const cached = this.#texts.get(current.patternId);
+      if (cached && cached.fingerprint === fingerprint(stored)) {
+        text = cached.text;
+        break;
+      }
+      if (mode === "uncompressed" && isCompressed(stored.format)) return undefined;
+      if (isSnapshot(stored.format)) {
+        text = current.legacy
+          ? new TextDecoder().decode(stored.data)
+          : snapshotText(stored.format, stored.data);
+        break;
+      }
+      chain.push(current);
+      const base = stored.base === null ? undefined : this.codeRow(stored.base);
+      if (!base?.stored) {
+        throw new StoredCodeError(
+          `pattern ${current.patternId}'s code is a patch against ${stored.base}, whose code is missing (the store is damaged; "tracker.ts export" keeps what is readable)`,
+        );
+      }
+      if (base.stored.depth >= stored.depth) {
+        throw new StoredCodeError(
+          `pattern ${current.patternId}'s code is a patch against ${base.patternId}, which is not nearer a snapshot (depth ${base.stored.depth} ≥ ${stored.depth}); not following it`,
+        );
+      }
+      current = base;
+    }
+    const result = this.#patched(text, chain.reverse());
+    if (chain.length > 0) this.#remember(row.patternId, row.stored, result);
+    return result;
+  }
+
+  #fullText(row: CodeRow): string | null {
+    return this.#readCode(row, "any") as string | null;
+  }
+
+  /** Applies the patches of `rows` (oldest first) to `text`. */
+  #patched(text: string, rows: readonly CodeRow[]): string {
+    if (rows.length === 0) return text;
+    let lines = splitLines(text);
+    for (const r of rows) {
+      const stored = r.stored as StoredCode;
+      try {
+        lines = applyPatchToLines(lines, patchOf(stored.format, stored.data));
+      } catch (error) {
+        throw new StoredCodeError(
+          `pattern ${r.patternId}'s patch does not apply to its base ${stored.base}: ${
+            (error as Error).message
+          }`,
+        );
+      }
+    }
+    return lines.join("\n");
+  }
+
+  #remember(patternId: string, stored: StoredCode, text: string): void {
+    this.#texts.delete(patternId);
+    this.#texts.set(patternId, { text, fingerprint: fingerprint(stored) });
+    // A few recent texts: reading a file's versions in order then applies one patch each.
+    for (const key of this.#texts.keys()) {
+      if (this.#texts.size <= 16) break;
+      this.#texts.delete(key);
+    }
+  }
+
   // ---- meta ----------------------------------------------------------------------------------
 
   /** Sets a status value (last error, last success, breaker state…). */
@@ -766,6 +1232,12 @@ function migrate(db: DatabaseSync, store: Store): void {
   });
 }
 
+/** A pattern's row with its stored code (columns `code_*`), from `pattern_code` when it has one. */
+const PATTERN_WITH_CODE =
+  `SELECT p.*, c.format AS code_format, c.base AS code_base, c.depth AS code_depth,
+     c.chain_bytes AS code_chain_bytes, c.data AS code_data
+   FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id`;
+
 function strOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
@@ -802,6 +1274,43 @@ function toPattern(r: Row): PatternRow {
     codeOmitted: strOrNull(r.code_omitted),
     redactedSecrets: Number(r.redacted_secrets ?? 0),
   };
+}
+
+function toCodeRow(r: Row): CodeRow {
+  const base = {
+    patternId: String(r.pattern_id),
+    codeOmitted: strOrNull(r.code_omitted),
+    redactedSecrets: Number(r.redacted_secrets ?? 0),
+    byteSize: Number(r.byte_size ?? 0),
+    firstSeenAt: String(r.first_seen_at),
+  };
+  if (r.code_format === null || r.code_format === undefined) {
+    // Written before schema v3: the text, if any, is in `code`.
+    if (r.code === null || r.code === undefined) return { ...base, stored: null, legacy: false };
+    return { ...base, stored: snapshotCode(String(r.code)), legacy: true };
+  }
+  const format: CodeFormat | null = parseCodeFormat(r.code_format);
+  if (format === null) {
+    throw new StoredCodeError(
+      `pattern ${base.patternId}'s code is stored as "${r.code_format}", which this version cannot read (a newer Pattern Tracker wrote it)`,
+    );
+  }
+  return {
+    ...base,
+    legacy: false,
+    stored: {
+      format,
+      data: r.code_data instanceof Uint8Array ? r.code_data : new Uint8Array(),
+      base: strOrNull(r.code_base),
+      depth: Number(r.code_depth ?? 0),
+      chainBytes: Number(r.code_chain_bytes ?? 0),
+    },
+  };
+}
+
+/** Identifies one stored form of a row: a text read from it is reused only while it is unchanged. */
+function fingerprint(stored: StoredCode): string {
+  return `${stored.format}:${stored.base}:${stored.depth}:${stored.data.length}`;
 }
 
 function toExecution(r: Row): ExecutionRow {

@@ -1,0 +1,199 @@
+/**
+ * Keeping the store small after the fact, off the hook's path. Hooks write line patches and
+ * uncompressed snapshots (no `node:zlib`); {@linkcode compactCode} later compresses the snapshots
+ * that no file's newest version reads through, compresses large patches, and turns texts written
+ * before schema v3 into patches or compressed snapshots. {@linkcode maintainStore} is what the
+ * background flusher runs after a flush, at most every {@linkcode MAINTENANCE_INTERVAL_MS}: the
+ * compaction, within a time budget, and retention when `retention_days` is set.
+ *
+ * Each batch is its own short `BEGIN IMMEDIATE` transaction, so a hook waits for one batch at most.
+ *
+ * @module
+ */
+
+import {
+  compressCode,
+  encodeCode,
+  isSnapshot,
+  MAX_CHAIN,
+  type StoredCode,
+} from "./code_storage.ts";
+import type { LogRecord } from "./log.ts";
+import { prune, type PrunePlan, retentionCutoff } from "./retention.ts";
+import type { CodeRow, Store } from "./store.ts";
+
+/** Snapshots smaller than this stay uncompressed (deflate saves little on them). */
+export const MIN_COMPRESS_BYTES = 256;
+/** Patches smaller than this stay uncompressed. */
+export const MIN_COMPRESS_PATCH_BYTES = 1024;
+/** The background flusher maintains the store at most this often. */
+export const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
+/** Time one background maintenance may spend compacting. */
+export const MAINTENANCE_BUDGET_MS = 250;
+/** Patterns one background retention run drops at most (the rest waits for the next run). */
+export const MAINTENANCE_PRUNE_LIMIT = 2000;
+
+/** What a compaction did. */
+export interface CompactReport {
+  /** Rows rewritten. */
+  rows: number;
+  /** Their stored bytes before and after. */
+  bytesBefore: number;
+  bytesAfter: number;
+  /** False when the time budget ended it before every row was looked at. */
+  done: boolean;
+}
+
+/**
+ * Compacts stored code in batches (each a transaction) until every candidate was looked at or
+ * `deadline` (a `now()` value) passed: first the texts from before schema v3, oldest first (so a
+ * parent is converted before its children), then uncompressed rows in the order written, from where
+ * the last run stopped (kept in the store's meta).
+ *
+ * @example
+ * ```ts
+ * import { compactCode } from "./code_maintenance.ts";
+ * // const report = compactCode(store); // report.bytesBefore - report.bytesAfter bytes saved
+ * ```
+ */
+export function compactCode(
+  store: Store,
+  options: { deadline?: number; now?: () => number; batch?: number } = {},
+): CompactReport {
+  const now = options.now ?? performance.now.bind(performance);
+  const batch = options.batch ?? 50;
+  const report: CompactReport = { rows: 0, bytesBefore: 0, bytesAfter: 0, done: false };
+  const late = () => options.deadline !== undefined && now() > options.deadline;
+  const rewrite = (row: CodeRow, hot: Set<string>) => {
+    const smaller = compactRow(store, row, hot);
+    if (smaller === null) return;
+    report.rows++;
+    report.bytesBefore += row.stored?.data.length ?? 0;
+    report.bytesAfter += smaller.data.length;
+    store.setStoredCode(row.patternId, smaller);
+  };
+
+  let legacyAfter: [string, string] | null = null;
+  for (let full = true; full;) {
+    if (late()) return report;
+    full = store.immediate(() => {
+      const hot = store.hotCodeIds();
+      const rows = store.legacyCodeRows(legacyAfter, batch);
+      for (const row of rows) {
+        legacyAfter = [row.firstSeenAt, row.patternId];
+        rewrite(row, hot);
+      }
+      return rows.length === batch;
+    });
+  }
+
+  let rowid = Number(store.meta(COMPACTION_POSITION) ?? 0);
+  for (let full = true; full;) {
+    if (late()) {
+      store.setMeta(COMPACTION_POSITION, String(rowid));
+      return report;
+    }
+    full = store.immediate(() => {
+      const hot = store.hotCodeIds();
+      const rows = store.uncompressedCodeRows(
+        rowid,
+        batch,
+        MIN_COMPRESS_BYTES,
+        MIN_COMPRESS_PATCH_BYTES,
+      );
+      for (const r of rows) {
+        rowid = r.rowid;
+        rewrite(r.row, hot);
+      }
+      return rows.length === batch;
+    });
+  }
+  // The next run starts over: rows skipped as hot may have cooled down since.
+  store.setMeta(COMPACTION_POSITION, "0");
+  report.done = true;
+  return report;
+}
+
+/** Meta key: the `pattern_code` row the last, interrupted, compaction stopped after. */
+const COMPACTION_POSITION = "compaction_rowid";
+
+/** The new form of one row, or null to leave it. */
+function compactRow(store: Store, row: CodeRow, hot: Set<string>): StoredCode | null {
+  const stored = row.stored;
+  // The newest versions read through these: they stay readable without node:zlib.
+  if (stored === null || hot.has(row.patternId)) return null;
+  // A text from before v3 becomes a patch against its lineage parent when the chain rules allow.
+  // Only without dependents: a patch is deeper than a snapshot, and a dependent's depth must stay
+  // greater than its base's.
+  if (row.legacy && store.patchDependents(row.patternId).length === 0) {
+    const parentId = store.lineageParentOf(row.patternId);
+    const parent = parentId === null ? undefined : store.codeRow(parentId);
+    if (parent?.stored && parent.stored.depth < MAX_CHAIN) {
+      const encoded = encodeCode(store.code(row.patternId) as string, {
+        patternId: parent.patternId,
+        text: store.code(parent.patternId) as string,
+        depth: parent.stored.depth,
+        chainBytes: parent.stored.chainBytes,
+      });
+      if (!isSnapshot(encoded.format)) return compressCode(encoded) ?? encoded;
+    }
+  }
+  // A legacy row moves to the new columns even when compression does not pay.
+  return compressCode(stored) ?? (row.legacy ? stored : null);
+}
+
+/** What one background maintenance did. */
+export interface MaintenanceReport {
+  compacted: CompactReport;
+  /** Null when `retention_days` keeps everything. */
+  pruned: PrunePlan | null;
+  /** Free bytes returned to the file system (stores that use incremental auto-vacuum). */
+  released: number;
+}
+
+/**
+ * The background flusher's maintenance after a flush: at most every
+ * {@linkcode MAINTENANCE_INTERVAL_MS} (null when it is not time yet), compaction within
+ * {@linkcode MAINTENANCE_BUDGET_MS}, then retention of `retentionDays` (0 keeps everything), then
+ * free pages back to the file system where the store allows it in small steps (after one
+ * `tracker.ts prune` VACUUM). Never a full VACUUM here: it would hold the write lock, and hooks,
+ * for as long as it copies the file.
+ *
+ * @example
+ * ```ts
+ * import { maintainStore } from "./code_maintenance.ts";
+ * // maintainStore(store, { retentionDays: config.retentionDays }, { log });
+ * ```
+ */
+export function maintainStore(
+  store: Store,
+  settings: { retentionDays: number },
+  options: { now?: () => Date; log?: (record: LogRecord) => void } = {},
+): MaintenanceReport | null {
+  const now = options.now ?? (() => new Date());
+  const last = Number(store.meta("maintenance_at") ?? 0);
+  if (now().getTime() - last < MAINTENANCE_INTERVAL_MS) return null;
+  store.setMeta("maintenance_at", String(now().getTime()));
+  const compacted = compactCode(store, { deadline: performance.now() + MAINTENANCE_BUDGET_MS });
+  const pruned = settings.retentionDays > 0
+    ? prune(store, retentionCutoff(settings.retentionDays, now()), {
+      limit: MAINTENANCE_PRUNE_LIMIT,
+    })
+    : null;
+  const before = store.databaseSize().freeBytes;
+  const released = before > 0 && store.releaseFreePages(1024)
+    ? before - store.databaseSize().freeBytes
+    : 0;
+  const report = { compacted, pruned, released };
+  options.log?.({
+    level: "info",
+    event: "store_maintenance",
+    compacted_rows: compacted.rows,
+    compacted_bytes_saved: compacted.bytesBefore - compacted.bytesAfter,
+    compaction_done: compacted.done,
+    pruned_patterns: pruned?.drop.length ?? 0,
+    pruned_bytes: pruned?.freedBytes ?? 0,
+    released_bytes: released,
+  });
+  return report;
+}
