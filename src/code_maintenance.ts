@@ -155,9 +155,9 @@ export interface MaintenanceReport {
  * The background flusher's maintenance after a flush: at most every
  * {@linkcode MAINTENANCE_INTERVAL_MS} (null when it is not time yet), compaction within
  * {@linkcode MAINTENANCE_BUDGET_MS}, then retention of `retentionDays` (0 keeps everything), then
- * free pages back to the file system where the store allows it in small steps (after one
- * `tracker.ts prune` VACUUM). Never a full VACUUM here: it would hold the write lock, and hooks,
- * for as long as it copies the file.
+ * free pages back to the file system where the store allows it in small steps (stores created
+ * since schema v3). Never a full VACUUM here: it would hold the write lock, and hooks, for as long
+ * as it copies the file.
  *
  * @example
  * ```ts

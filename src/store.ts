@@ -976,24 +976,41 @@ export class Store {
   }
 
   /**
-   * Rebuilds the database file without its free pages, and from then on lets
-   * {@linkcode releaseFreePages} return pages in small steps (incremental auto-vacuum). Takes the
-   * write lock for as long as it runs: for the CLI, never for a hook.
+   * Returns the free pages inside the database file to the file system, and says how: "incremental"
+   * for stores created with incremental auto-vacuum (every store made since schema v3; a short
+   * write, pages moved at the end), else a full "vacuum" (it rebuilds the file, holding the write
+   * lock meanwhile: for the CLI, never a hook), which Deno's node:sqlite allows only under
+   * --allow-all ("unavailable" otherwise, with the reason). A full VACUUM also switches the store to
+   * incremental auto-vacuum, so the next time needs no --allow-all.
    */
-  vacuum(): void {
-    this.#db.exec("PRAGMA auto_vacuum = INCREMENTAL");
-    this.#db.exec("VACUUM");
+  shrink(): { method: "incremental" | "vacuum" | "unavailable"; reason?: string } {
+    if (this.releaseFreePages(0)) {
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return { method: "incremental" };
+    }
+    try {
+      this.#db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+      this.#db.exec("VACUUM");
+    } catch (error) {
+      return { method: "unavailable", reason: (error as Error).message };
+    }
     // In WAL mode the rebuilt file first lands in the log: move it into the database file now.
     this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return { method: "vacuum" };
+  }
+
+  /** True when the store returns free pages in small steps (incremental auto-vacuum). */
+  shrinksIncrementally(): boolean {
+    return Number(this.#get("PRAGMA auto_vacuum")?.auto_vacuum ?? 0) === 2;
   }
 
   /**
-   * Returns up to `pages` free pages to the file system when the store uses incremental
-   * auto-vacuum (after one {@linkcode vacuum}); a short write. Returns whether the store can.
+   * Returns up to `pages` free pages (0: all) to the file system when the store uses incremental
+   * auto-vacuum; a short write. Returns whether the store can.
    */
   releaseFreePages(pages: number): boolean {
-    if (Number(this.#get("PRAGMA auto_vacuum")?.auto_vacuum ?? 0) !== 2) return false;
-    this.#all(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+    if (!this.shrinksIncrementally()) return false;
+    this.#all(`PRAGMA incremental_vacuum(${Math.max(0, Math.floor(pages))})`);
     return true;
   }
 
@@ -1202,6 +1219,10 @@ export function openStore(dataDir: string): Store {
     db.exec("PRAGMA synchronous = NORMAL");
     // WAL lets readers and the one writer work at once. The mode is stored in the file, so it is set
     // once, with the schema, not on every open (that costs a hook a third of a millisecond).
+    // A new store returns free pages in small steps (src/code_maintenance.ts); this must be set
+    // before the first table exists. (VACUUM, the only other way, is refused by node:sqlite in Deno
+    // without --allow-all: it attaches a temporary database.)
+    if (store.schemaVersion() === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     if (store.schemaVersion() < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
     migrate(db, store);
     return store;
