@@ -38,6 +38,8 @@ export interface StoredCode {
   depth: number;
   /** Bytes of patches along the chain from its snapshot, this one included, at most. */
   chainBytes: number;
+  /** Length of the stored text (UTF-16 code units, as JavaScript counts). */
+  textLength: number;
 }
 
 /** The parent's stored text and chain, for writing a patch against it. */
@@ -122,6 +124,7 @@ export function snapshotCode(text: string): StoredCode {
     base: null,
     depth: 0,
     chainBytes: 0,
+    textLength: text.length,
   };
 }
 
@@ -150,6 +153,7 @@ export function encodeCode(text: string, base: PatchBase | null): StoredCode {
         base: base.patternId,
         depth: base.depth + 1,
         chainBytes,
+        textLength: text.length,
       };
     }
   }

@@ -1,27 +1,29 @@
 /**
- * Pure line patches: how to turn one text into another, line by line, compactly. The store keeps a
- * version's code as a patch against its parent's stored text (see `src/code_storage.ts`).
+ * Pure line patches: how to turn one text into another by replacing whole lines, compactly. The
+ * store keeps a version's code as a patch against its parent's stored text (`src/code_storage.ts`).
  *
- * Lines are the pieces between `"\n"` characters (a `"\r"` stays inside its line), so splitting and
- * joining reproduce any string exactly, whatever its line endings.
+ * A line here is a piece of text up to and including its `"\n"` (the last one may have none; a
+ * `"\r"` is an ordinary character), so the pieces of a text concatenate back to exactly that text,
+ * whatever its line endings. Changes are found line by line and stored by character offset, so
+ * applying a patch needs no splitting into lines at all.
  *
  * @module
  */
 
-/** One change: replace `remove` lines of the base, starting at line `at` (0-based), by `insert`. */
+/** One change: replace `remove` characters of the base, from offset `at`, by `insert`. */
 export interface LinePatchOp {
   at: number;
   remove: number;
-  insert: string[];
+  insert: string;
 }
 
 /**
- * A line patch: the base's line count and the target's length (both checked when applied, so a
- * patch applied to the wrong base fails instead of returning wrong text) and the changes, in order
- * and not overlapping.
+ * A line patch: the base's and the target's lengths (both checked when applied, so a patch applied
+ * to the wrong base fails instead of returning wrong text) and the changes, in order and not
+ * overlapping.
  */
 export interface LinePatch {
-  baseLines: number;
+  baseLength: number;
   targetLength: number;
   ops: LinePatchOp[];
 }
@@ -35,52 +37,56 @@ export class LinePatchError extends Error {
 }
 
 /**
- * The lines of a text: the pieces between `"\n"` (a text without one is one line; `""` is one empty
- * line). `splitLines(t).join("\n") === t` for every string.
+ * The lines of a text, each with its `"\n"` (the last may have none); `""` has none.
+ * `splitLines(t).join("") === t` for every string.
  *
  * @example
  * ```ts
  * import { splitLines } from "./line_patch.ts";
- * splitLines("a\r\nb\n"); // ["a\r", "b", ""]
+ * splitLines("a\r\nb\nc"); // ["a\r\n", "b\n", "c"]
  * ```
  */
 export function splitLines(text: string): string[] {
-  return text.split("\n");
+  const pieces = text.split("\n");
+  const last = pieces.length - 1;
+  for (let i = 0; i < last; i++) pieces[i] += "\n";
+  if (pieces[last] === "") pieces.pop();
+  return pieces;
 }
 
 /**
  * The patch that turns `base` into `target`. The common beginning and end are found on the texts
  * themselves (by comparing halves natively, not line by line: this runs on the hook's path, once per
- * process, on files of any size), rounded to whole lines; only the lines in between are split and
+ * process, on files of any size) and rounded to whole lines; only the lines in between are split and
  * matched, by Myers' O(ND) diff up to a bounded edit cost, past which they are replaced whole.
  *
  * @example
  * ```ts
  * import { applyLinePatch, diffLines } from "./line_patch.ts";
  * const patch = diffLines("a\nb\nc\n", "a\nB\nc\n");
- * patch.ops; // [{ at: 1, remove: 1, insert: ["B"] }]
+ * patch.ops; // [{ at: 2, remove: 2, insert: "B\n" }]
  * applyLinePatch("a\nb\nc\n", patch); // "a\nB\nc\n"
  * ```
  */
 export function diffLines(base: string, target: string): LinePatch {
   const shorter = Math.min(base.length, target.length);
   const prefix = commonLength(shorter, (n) => base.slice(0, n) === target.slice(0, n));
-  // The unchanged lines before: up to the last line break inside the common prefix.
-  const middleStart = prefix === 0 ? 0 : base.lastIndexOf("\n", prefix - 1) + 1;
+  // Unchanged lines before: up to the last line break inside the common prefix.
+  const start = prefix === 0 ? 0 : base.lastIndexOf("\n", prefix - 1) + 1;
   const suffix = commonLength(
-    shorter - middleStart,
+    shorter - start,
     (n) => base.slice(base.length - n) === target.slice(target.length - n),
   );
-  // The unchanged lines after: from the first line break inside the common suffix.
+  // Unchanged lines after: from just after the first line break inside the common suffix.
   const breakAt = base.indexOf("\n", base.length - suffix);
-  const middleEndBase = suffix === 0 || breakAt < 0 ? base.length : breakAt;
-  const middleEndTarget = middleEndBase + target.length - base.length;
-  const linesBefore = countBreaks(base, 0, middleStart);
+  const endBase = suffix === 0 || breakAt < 0 ? base.length : breakAt + 1;
+  const endTarget = endBase + target.length - base.length;
   const ops = diffMiddle(
-    splitLines(base.slice(middleStart, middleEndBase)),
-    splitLines(target.slice(middleStart, middleEndTarget)),
-  ).map((op) => ({ ...op, at: op.at + linesBefore }));
-  return { baseLines: countBreaks(base, 0, base.length) + 1, targetLength: target.length, ops };
+    splitLines(base.slice(start, endBase)),
+    splitLines(target.slice(start, endTarget)),
+    start,
+  );
+  return { baseLength: base.length, targetLength: target.length, ops };
 }
 
 /** The largest n in [0, max] for which `equal(n)` holds, given that it holds up to some n only. */
@@ -95,14 +101,6 @@ function commonLength(max: number, equal: (n: number) => boolean): number {
   return low;
 }
 
-function countBreaks(text: string, from: number, to: number): number {
-  let count = 0;
-  for (let at = text.indexOf("\n", from); at >= 0 && at < to; at = text.indexOf("\n", at + 1)) {
-    count++;
-  }
-  return count;
-}
-
 /**
  * Edit cost above which the middle stops looking for common lines and is replaced as a whole (still
  * a correct patch, only larger): it bounds the diff's work to about two million line comparisons.
@@ -110,8 +108,8 @@ function countBreaks(text: string, from: number, to: number): number {
 const MAX_WORK = 2_000_000;
 const MAX_EDIT_COST = 512;
 
-/** The changes between two line arrays (common first and last lines skipped, then Myers). */
-function diffMiddle(a: string[], b: string[]): LinePatchOp[] {
+/** The changes between two line arrays starting at character `offset` of the base. */
+function diffMiddle(a: string[], b: string[], offset: number): LinePatchOp[] {
   let start = 0;
   const shorter = Math.min(a.length, b.length);
   while (start < shorter && a[start] === b[start]) start++;
@@ -121,19 +119,26 @@ function diffMiddle(a: string[], b: string[]): LinePatchOp[] {
     endA--;
     endB--;
   }
-  const ops: LinePatchOp[] = [];
-  if (start === endA && start === endB) return ops;
+  if (start === endA && start === endB) return [];
   const n = endA - start;
   const m = endB - start;
   const maxCost = Math.min(n + m, MAX_EDIT_COST, Math.floor(MAX_WORK / (n + m)));
   const matches = n > 0 && m > 0 ? myersMatches(a, b, start, endA, start, endB, maxCost) : null;
-  // The changes are the gaps between matched runs (a sentinel run closes the range).
+  // The changes are the gaps between matched runs (a sentinel run closes the range); offsets in
+  // characters advance over the lines passed.
+  const ops: LinePatchOp[] = [];
+  let at = offset;
+  for (let i = 0; i < start; i++) at += (a[i] as string).length;
   let ai = start;
   let bi = start;
   for (const run of [...(matches ?? []), { a: endA, b: endB, length: 0 }]) {
     if (run.a > ai || run.b > bi) {
-      ops.push({ at: ai, remove: run.a - ai, insert: b.slice(bi, run.b) });
+      let remove = 0;
+      for (let i = ai; i < run.a; i++) remove += (a[i] as string).length;
+      ops.push({ at, remove, insert: b.slice(bi, run.b).join("") });
+      at += remove;
     }
+    for (let i = run.a; i < run.a + run.length; i++) at += (a[i] as string).length;
     ai = run.a + run.length;
     bi = run.b + run.length;
   }
@@ -218,45 +223,8 @@ function backtrack(trace: Int32Array[], n: number, m: number, a0: number, b0: nu
 }
 
 /**
- * Applies a patch to the base's lines, returning the target's lines. Throws
- * {@linkcode LinePatchError} when the patch does not fit this base or the result does not have the
- * length the patch promised.
- *
- * @example
- * ```ts
- * import { applyPatchToLines } from "./line_patch.ts";
- * applyPatchToLines(["a", "b"], { baseLines: 2, targetLength: 3, ops: [{ at: 1, remove: 1, insert: ["c"] }] }); // ["a", "c"]
- * ```
- */
-export function applyPatchToLines(base: readonly string[], patch: LinePatch): string[] {
-  if (base.length !== patch.baseLines) {
-    throw new LinePatchError(
-      `the patch is for a base of ${patch.baseLines} lines, this base has ${base.length}`,
-    );
-  }
-  const out: string[] = [];
-  let pos = 0;
-  for (const op of patch.ops) {
-    if (op.at < pos || op.at + op.remove > base.length) {
-      throw new LinePatchError(`a change at line ${op.at} does not fit the base`);
-    }
-    for (let i = pos; i < op.at; i++) out.push(base[i] as string);
-    for (const line of op.insert) out.push(line);
-    pos = op.at + op.remove;
-  }
-  for (let i = pos; i < base.length; i++) out.push(base[i] as string);
-  let length = out.length - 1;
-  for (const line of out) length += line.length;
-  if (length !== patch.targetLength) {
-    throw new LinePatchError(
-      `the patched text has ${length} characters, the patch promised ${patch.targetLength}`,
-    );
-  }
-  return out;
-}
-
-/**
- * Applies a patch to a base text. Throws {@linkcode LinePatchError} when the patch does not fit.
+ * Applies a patch to a base text. Throws {@linkcode LinePatchError} when the patch was not made for
+ * a base of this length, or its changes do not fit.
  *
  * @example
  * ```ts
@@ -265,22 +233,42 @@ export function applyPatchToLines(base: readonly string[], patch: LinePatch): st
  * ```
  */
 export function applyLinePatch(base: string, patch: LinePatch): string {
-  return applyPatchToLines(splitLines(base), patch).join("\n");
+  if (base.length !== patch.baseLength) {
+    throw new LinePatchError(
+      `the patch is for a base of ${patch.baseLength} characters, this base has ${base.length}`,
+    );
+  }
+  let text = "";
+  let pos = 0;
+  for (const op of patch.ops) {
+    if (op.at < pos || op.at + op.remove > base.length) {
+      throw new LinePatchError(`a change at offset ${op.at} does not fit the base`);
+    }
+    text += base.slice(pos, op.at) + op.insert;
+    pos = op.at + op.remove;
+  }
+  text += base.slice(pos);
+  if (text.length !== patch.targetLength) {
+    throw new LinePatchError(
+      `the patched text has ${text.length} characters, the patch promised ${patch.targetLength}`,
+    );
+  }
+  return text;
 }
 
 /**
- * The patch as compact JSON: `[baseLines, targetLength, skip, remove, [lines…], skip, remove,
- * [lines…], …]`, where `skip` counts the unchanged lines since the previous change. JSON escapes
- * control characters and lone surrogates, so any string survives.
+ * The patch as compact JSON: `[baseLength, targetLength, skip, remove, insert, skip, remove,
+ * insert, …]`, where `skip` counts the unchanged characters since the previous change. JSON
+ * escapes control characters and lone surrogates, so any string survives.
  *
  * @example
  * ```ts
  * import { encodeLinePatch } from "./line_patch.ts";
- * encodeLinePatch({ baseLines: 3, targetLength: 6, ops: [{ at: 1, remove: 1, insert: ["B"] }] }); // '[3,6,1,1,["B"]]'
+ * encodeLinePatch({ baseLength: 6, targetLength: 6, ops: [{ at: 2, remove: 2, insert: "B\n" }] }); // '[6,6,2,2,"B\\n"]'
  * ```
  */
 export function encodeLinePatch(patch: LinePatch): string {
-  const out: unknown[] = [patch.baseLines, patch.targetLength];
+  const out: unknown[] = [patch.baseLength, patch.targetLength];
   let pos = 0;
   for (const op of patch.ops) {
     out.push(op.at - pos, op.remove, op.insert);
@@ -296,7 +284,7 @@ export function encodeLinePatch(patch: LinePatch): string {
  * @example
  * ```ts
  * import { decodeLinePatch } from "./line_patch.ts";
- * decodeLinePatch('[3,6,1,1,["B"]]').ops; // [{ at: 1, remove: 1, insert: ["B"] }]
+ * decodeLinePatch('[6,6,2,2,"B\\n"]').ops; // [{ at: 2, remove: 2, insert: "B\n" }]
  * ```
  */
 export function decodeLinePatch(json: string): LinePatch {
@@ -309,26 +297,23 @@ export function decodeLinePatch(json: string): LinePatch {
   const count = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 0;
   if (!Array.isArray(raw) || raw.length < 2 || (raw.length - 2) % 3 !== 0) {
     throw new LinePatchError(
-      "a line patch must be [baseLines, targetLength, (skip, remove, lines)*]",
+      "a line patch must be [baseLength, targetLength, (skip, remove, insert)*]",
     );
   }
-  const [baseLines, targetLength] = raw;
-  if (!count(baseLines) || !count(targetLength)) {
-    throw new LinePatchError("a line patch's line count and length must be whole numbers");
+  const [baseLength, targetLength] = raw;
+  if (!count(baseLength) || !count(targetLength)) {
+    throw new LinePatchError("a line patch's lengths must be whole numbers");
   }
   const ops: LinePatchOp[] = [];
   let pos = 0;
   for (let i = 2; i < raw.length; i += 3) {
     const [skip, remove, insert] = [raw[i], raw[i + 1], raw[i + 2]];
-    if (
-      !count(skip) || !count(remove) || !Array.isArray(insert) ||
-      insert.some((l) => typeof l !== "string")
-    ) {
+    if (!count(skip) || !count(remove) || typeof insert !== "string") {
       throw new LinePatchError(`a line patch's change ${(i - 2) / 3} is malformed`);
     }
     const at = pos + (skip as number);
-    ops.push({ at, remove: remove as number, insert: insert as string[] });
+    ops.push({ at, remove: remove as number, insert });
     pos = at + (remove as number);
   }
-  return { baseLines: baseLines as number, targetLength: targetLength as number, ops };
+  return { baseLength: baseLength as number, targetLength: targetLength as number, ops };
 }

@@ -23,7 +23,7 @@ import {
   storableText,
   type StoredCode,
 } from "./code_storage.ts";
-import { applyPatchToLines, splitLines } from "./line_patch.ts";
+import { applyLinePatch } from "./line_patch.ts";
 import { normalizeLineEndings } from "./pattern.ts";
 
 /** File name of the database inside the data directory. */
@@ -125,6 +125,7 @@ export const MIGRATIONS: readonly string[] = [
      base TEXT,
      depth INTEGER NOT NULL,
      chain_bytes INTEGER NOT NULL,
+     length INTEGER NOT NULL,
      data BLOB NOT NULL
    );
    CREATE INDEX pattern_code_base ON pattern_code(base) WHERE base IS NOT NULL;
@@ -883,7 +884,7 @@ export class Store {
   ): { rowid: number; row: CodeRow }[] {
     return this.#all(
       `SELECT p.*, c.rowid AS code_rowid, c.format AS code_format, c.base AS code_base, c.depth AS code_depth,
-         c.chain_bytes AS code_chain_bytes, c.data AS code_data
+         c.chain_bytes AS code_chain_bytes, c.length AS code_length, c.data AS code_data
        FROM pattern_code c JOIN patterns p ON p.pattern_id = c.pattern_id
        WHERE c.rowid > ? AND ((c.format = 'text' AND length(c.data) >= ?) OR (c.format = 'patch' AND length(c.data) >= ?))
        ORDER BY c.rowid LIMIT ?`,
@@ -1029,14 +1030,17 @@ export class Store {
 
   #putCode(patternId: string, stored: StoredCode): void {
     this.#run(
-      `INSERT INTO pattern_code (pattern_id, format, base, depth, chain_bytes, data) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO pattern_code (pattern_id, format, base, depth, chain_bytes, length, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (pattern_id) DO UPDATE SET format = excluded.format, base = excluded.base,
-         depth = excluded.depth, chain_bytes = excluded.chain_bytes, data = excluded.data`,
+         depth = excluded.depth, chain_bytes = excluded.chain_bytes, length = excluded.length,
+         data = excluded.data`,
       patternId,
       stored.format,
       stored.base,
       stored.depth,
       stored.chainBytes,
+      stored.textLength,
       stored.data,
     );
   }
@@ -1049,20 +1053,32 @@ export class Store {
    */
   #encodeNewCode(text: string, parent: PatternParent | null | undefined): StoredCode {
     if (!parent) return snapshotCode(text);
-    const base = this.codeRow(parent.patternId);
-    if (!base?.stored || base.stored.depth >= MAX_CHAIN) return snapshotCode(text);
+    // The parent's chain, without its data (a snapshot may be large).
+    const meta = this.#get(
+      `SELECT p.redacted_secrets, p.byte_size, p.code IS NOT NULL AS legacy, c.depth, c.chain_bytes, c.length
+       FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id WHERE p.pattern_id = ?`,
+      parent.patternId,
+    );
+    const legacy = meta?.legacy === 1;
+    if (!meta || (!legacy && meta.depth === null)) return snapshotCode(text); // no code kept
+    const depth = Number(meta.depth ?? 0);
+    if (depth >= MAX_CHAIN) return snapshotCode(text);
     let baseText: string | null | undefined;
-    if (typeof parent.content === "string" && base.redactedSecrets === 0) {
+    if (typeof parent.content === "string" && Number(meta.redacted_secrets) === 0) {
       const candidate = storableText(normalizeLineEndings(parent.content));
-      if (new TextEncoder().encode(candidate).length === base.byteSize) baseText = candidate;
+      // The stored text is the content as the recording core stores it; its length confirms it.
+      const fits = legacy
+        ? new TextEncoder().encode(candidate).length === Number(meta.byte_size)
+        : candidate.length === Number(meta.length);
+      if (fits) baseText = candidate;
     }
-    baseText ??= this.#readCode(base, "uncompressed");
+    baseText ??= this.#readCode(this.codeRow(parent.patternId) as CodeRow, "uncompressed");
     if (typeof baseText !== "string") return snapshotCode(text);
     return encodeCode(text, {
-      patternId: base.patternId,
+      patternId: parent.patternId,
       text: baseText,
-      depth: base.stored.depth,
-      chainBytes: base.stored.chainBytes,
+      depth,
+      chainBytes: Number(meta.chain_bytes ?? 0),
     });
   }
 
@@ -1115,12 +1131,11 @@ export class Store {
 
   /** Applies the patches of `rows` (oldest first) to `text`. */
   #patched(text: string, rows: readonly CodeRow[]): string {
-    if (rows.length === 0) return text;
-    let lines = splitLines(text);
+    let result = text;
     for (const r of rows) {
       const stored = r.stored as StoredCode;
       try {
-        lines = applyPatchToLines(lines, patchOf(stored.format, stored.data));
+        result = applyLinePatch(result, patchOf(stored.format, stored.data));
       } catch (error) {
         throw new StoredCodeError(
           `pattern ${r.patternId}'s patch does not apply to its base ${stored.base}: ${
@@ -1129,7 +1144,7 @@ export class Store {
         );
       }
     }
-    return lines.join("\n");
+    return result;
   }
 
   #remember(patternId: string, stored: StoredCode, text: string): void {
@@ -1256,7 +1271,7 @@ function migrate(db: DatabaseSync, store: Store): void {
 /** A pattern's row with its stored code (columns `code_*`), from `pattern_code` when it has one. */
 const PATTERN_WITH_CODE =
   `SELECT p.*, c.format AS code_format, c.base AS code_base, c.depth AS code_depth,
-     c.chain_bytes AS code_chain_bytes, c.data AS code_data
+     c.chain_bytes AS code_chain_bytes, c.length AS code_length, c.data AS code_data
    FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id`;
 
 function strOrNull(v: unknown): string | null {
@@ -1325,6 +1340,7 @@ function toCodeRow(r: Row): CodeRow {
       base: strOrNull(r.code_base),
       depth: Number(r.code_depth ?? 0),
       chainBytes: Number(r.code_chain_bytes ?? 0),
+      textLength: Number(r.code_length ?? 0),
     },
   };
 }

@@ -285,8 +285,8 @@ Deno.test("a damaged chain is reported, never followed in a loop or read wrong",
     assert.throws(() => openStore(dir).pattern(iz), error(/missing/));
     // A patch that does not fit its base.
     db.prepare(
-      "INSERT INTO pattern_code (pattern_id, format, base, depth, chain_bytes, data) VALUES (?, 'patch', ?, 1, 9, ?)",
-    ).run(iy, ix, new TextEncoder().encode('[3,5,0,1,["zz"]]'));
+      "INSERT INTO pattern_code (pattern_id, format, base, depth, chain_bytes, length, data) VALUES (?, 'patch', ?, 1, 9, 5, ?)",
+    ).run(iy, ix, new TextEncoder().encode('[3,5,0,1,"zz"]'));
     assert.throws(() => openStore(dir).pattern(iy), error(/does not apply/));
     // A format from the future.
     db.prepare("UPDATE pattern_code SET format = 'zstd' WHERE pattern_id = ?").run(ix);
