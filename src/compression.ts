@@ -1,19 +1,21 @@
 /**
- * Synchronous raw-deflate compression for stored code, from the runtime's built-in `node:zlib`,
- * loaded on first use only.
+ * Synchronous raw-deflate compression for stored code: compression by the runtime's built-in
+ * `node:zlib`, loaded on first use only; decompression by our own decoder (`src/inflate.ts`).
  *
  * Why not `CompressionStream`: reading a pattern is synchronous (it happens inside the store's
- * transactions), and the streams are asynchronous. Why lazily: loading `node:zlib` costs a fresh
- * Deno process 30–40 ms (measured), twice a hook's whole budget, so the hooks never compress or
- * decompress — they write uncompressed snapshots and patches, and the background flusher and the
- * CLI compress later (see `src/code_storage.ts`).
+ * transactions), and the streams are asynchronous. Why lazily, and why not zlib for reading:
+ * loading `node:zlib` costs a fresh Deno process 30–40 ms (measured), twice a hook's whole budget.
+ * So hooks never compress — they write uncompressed snapshots and patches, and the background
+ * flusher and the CLI compress later (see `src/code_storage.ts`) — and any process reads
+ * compressed code for the cost of decoding it.
  *
  * @module
  */
 
+import { inflate } from "./inflate.ts";
+
 interface Zlib {
   deflateRawSync(data: Uint8Array, options?: { level?: number }): Uint8Array;
-  inflateRawSync(data: Uint8Array): Uint8Array;
 }
 
 let zlib: Zlib | undefined;
@@ -25,9 +27,9 @@ function loadZlib(): Zlib {
   const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
     .process;
   const loaded = process?.getBuiltinModule?.("node:zlib") as Zlib | undefined;
-  if (!loaded || typeof loaded.inflateRawSync !== "function") {
+  if (!loaded || typeof loaded.deflateRawSync !== "function") {
     throw new Error(
-      "cannot load node:zlib (process.getBuiltinModule is missing): this runtime cannot read compressed code; use Deno 2.9 or later",
+      "cannot load node:zlib (process.getBuiltinModule is missing): this runtime cannot compress stored code; use Deno 2.9 or later",
     );
   }
   zlib = loaded;
@@ -52,7 +54,7 @@ export function deflateRaw(data: Uint8Array): Uint8Array {
 }
 
 /**
- * Decompresses raw deflate.
+ * Decompresses raw deflate (without loading `node:zlib`).
  *
  * @example
  * ```ts
@@ -61,16 +63,17 @@ export function deflateRaw(data: Uint8Array): Uint8Array {
  * ```
  */
 export function inflateRaw(data: Uint8Array): Uint8Array {
-  return plain(loadZlib().inflateRawSync(data));
+  return inflate(data);
 }
 
 /**
- * True once this process has loaded `node:zlib` (tests check that recording a change does not).
+ * True once this process has loaded `node:zlib` (tests check that recording a change and reading
+ * compressed code do not).
  *
  * @example
  * ```ts
  * import { compressionLoaded } from "./compression.ts";
- * compressionLoaded(); // false until something compressed or decompressed
+ * compressionLoaded(); // false until something was compressed
  * ```
  */
 export function compressionLoaded(): boolean {

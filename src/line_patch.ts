@@ -30,9 +30,12 @@ export interface LinePatch {
 
 /** Why a patch could not be decoded or applied. */
 export class LinePatchError extends Error {
-  constructor(message: string) {
+  /** Which patch of a chain failed ({@linkcode applyLinePatches}); 0 otherwise. */
+  readonly patchIndex: number;
+  constructor(message: string, patchIndex = 0) {
     super(message);
     this.name = "LinePatchError";
+    this.patchIndex = patchIndex;
   }
 }
 
@@ -254,6 +257,70 @@ export function applyLinePatch(base: string, patch: LinePatch): string {
     );
   }
   return text;
+}
+
+/**
+ * Applies a chain of patches, each to the result of the one before, without building the
+ * intermediate texts: the text is kept as a list of pieces (slices of the base and inserted
+ * strings), each change splits and replaces pieces, and the result is joined once. Reading a version
+ * through dozens of small patches of a large file then costs one copy of it, not one per patch.
+ * Throws {@linkcode LinePatchError} (with `patchIndex`) as {@linkcode applyLinePatch} does.
+ *
+ * @example
+ * ```ts
+ * import { applyLinePatches, diffLines } from "./line_patch.ts";
+ * applyLinePatches("a\n", [diffLines("a\n", "a\nb\n"), diffLines("a\nb\n", "b\n")]); // "b\n"
+ * ```
+ */
+export function applyLinePatches(base: string, patches: readonly LinePatch[]): string {
+  const pieces: string[] = base === "" ? [] : [base];
+  let length = base.length;
+  // A piece boundary at offset `at` (0 ≤ at ≤ length): the index of the piece that starts there.
+  const cut = (at: number): number => {
+    let start = 0;
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i] as string;
+      if (at === start) return i;
+      if (at < start + piece.length) {
+        pieces.splice(i, 1, piece.slice(0, at - start), piece.slice(at - start));
+        return i + 1;
+      }
+      start += piece.length;
+    }
+    return pieces.length;
+  };
+  for (const [index, patch] of patches.entries()) {
+    if (length !== patch.baseLength) {
+      throw new LinePatchError(
+        `the patch is for a base of ${patch.baseLength} characters, this base has ${length}`,
+        index,
+      );
+    }
+    let pos = 0;
+    for (const op of patch.ops) {
+      if (op.at < pos || op.at + op.remove > length) {
+        throw new LinePatchError(`a change at offset ${op.at} does not fit the base`, index);
+      }
+      pos = op.at + op.remove;
+    }
+    // Last change first: the offsets of the earlier ones stay valid.
+    for (let i = patch.ops.length - 1; i >= 0; i--) {
+      const op = patch.ops[i] as LinePatchOp;
+      // The start first: cutting at the end then splits only pieces at or after it.
+      const start = cut(op.at);
+      const end = cut(op.at + op.remove);
+      if (op.insert === "") pieces.splice(start, end - start);
+      else pieces.splice(start, end - start, op.insert);
+      length += op.insert.length - op.remove;
+    }
+    if (length !== patch.targetLength) {
+      throw new LinePatchError(
+        `the patched text has ${length} characters, the patch promised ${patch.targetLength}`,
+        index,
+      );
+    }
+  }
+  return pieces.join("");
 }
 
 /**

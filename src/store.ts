@@ -23,7 +23,7 @@ import {
   storableText,
   type StoredCode,
 } from "./code_storage.ts";
-import { applyLinePatch } from "./line_patch.ts";
+import { applyLinePatches, type LinePatchError } from "./line_patch.ts";
 import { normalizeLineEndings } from "./pattern.ts";
 
 /** File name of the database inside the data directory. */
@@ -1101,9 +1101,20 @@ export class Store {
       }
       if (mode === "uncompressed" && isCompressed(stored.format)) return undefined;
       if (isSnapshot(stored.format)) {
-        text = current.legacy
-          ? new TextDecoder().decode(stored.data)
-          : snapshotText(stored.format, stored.data);
+        try {
+          text = current.legacy
+            ? new TextDecoder().decode(stored.data)
+            : snapshotText(stored.format, stored.data);
+        } catch (error) {
+          throw new StoredCodeError(
+            `pattern ${current.patternId}'s snapshot cannot be read: ${(error as Error).message}`,
+          );
+        }
+        if (!current.legacy && text.length !== stored.textLength) {
+          throw new StoredCodeError(
+            `pattern ${current.patternId}'s snapshot reads back as ${text.length} characters, not ${stored.textLength} (the store is damaged)`,
+          );
+        }
         break;
       }
       chain.push(current);
@@ -1131,20 +1142,27 @@ export class Store {
 
   /** Applies the patches of `rows` (oldest first) to `text`. */
   #patched(text: string, rows: readonly CodeRow[]): string {
-    let result = text;
+    const patches = [];
     for (const r of rows) {
       const stored = r.stored as StoredCode;
       try {
-        result = applyLinePatch(result, patchOf(stored.format, stored.data));
+        patches.push(patchOf(stored.format, stored.data));
       } catch (error) {
         throw new StoredCodeError(
-          `pattern ${r.patternId}'s patch does not apply to its base ${stored.base}: ${
-            (error as Error).message
-          }`,
+          `pattern ${r.patternId}'s patch cannot be read: ${(error as Error).message}`,
         );
       }
     }
-    return result;
+    try {
+      return applyLinePatches(text, patches);
+    } catch (error) {
+      const r = rows[(error as LinePatchError).patchIndex ?? 0] as CodeRow;
+      throw new StoredCodeError(
+        `pattern ${r.patternId}'s patch does not apply to its base ${r.stored?.base}: ${
+          (error as Error).message
+        }`,
+      );
+    }
   }
 
   #remember(patternId: string, stored: StoredCode, text: string): void {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   applyLinePatch,
+  applyLinePatches,
   decodeLinePatch,
   diffLines,
   encodeLinePatch,
@@ -165,4 +166,20 @@ Deno.test("a patch refuses a base it was not made for, and malformed JSON", () =
   for (const bad of ["", "{}", "[1]", "[1,2,3]", "[1,2,0,1,[1]]", '[1,2,-1,0,""]', "[1,2,0,0,3]"]) {
     assert.throws(() => decodeLinePatch(bad), LinePatchError, bad);
   }
+});
+
+Deno.test("a chain of patches applied at once equals applying them one by one", () => {
+  const { next } = seeded(64);
+  for (let t = 0; t < 300; t++) {
+    const texts = [randomText(next)];
+    for (let k = 0; k < 1 + next(70); k++) texts.push(mutate(texts.at(-1) as string, next));
+    const patches = texts.slice(1).map((text, i) => diffLines(texts[i] as string, text));
+    assert.equal(applyLinePatches(texts[0] as string, patches), texts.at(-1));
+    assert.equal(applyLinePatches(texts[0] as string, []), texts[0]);
+  }
+  const patches = [diffLines("a\n", "a\nb\n"), diffLines("x\n", "y\n")];
+  assert.throws(
+    () => applyLinePatches("a\n", patches),
+    (e) => e instanceof LinePatchError && e.patchIndex === 1,
+  );
 });

@@ -298,13 +298,15 @@ Deno.test("a damaged chain is reported, never followed in a loop or read wrong",
   }
 });
 
-Deno.test("recording a change never loads node:zlib, even with compressed history in the store", async () => {
+Deno.test("recording a change and reading compressed history never load node:zlib", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "pt-code-" });
   const store = openStore(dir);
   let text = Array.from({ length: 300 }, (_, i) => `line ${i} ${"y".repeat(40)}`).join("\n");
   let parent: string | null = null;
+  let first = "";
   for (let k = 0; k < 150; k++) {
     const next = text.replace(`line ${k} `, `line ${k}! `);
+    if (k === 0) first = next;
     const id = await insert(store, next, parent);
     store.insertVersion({
       filePath: "/p/long.txt",
@@ -339,9 +341,12 @@ Deno.test("recording a change never loads node:zlib, even with compressed histor
           code: parentText + "\\nmore " + i, firstSeenAt: "t", parent: { patternId: parent, content } });
       }
     });
-    console.log(JSON.stringify({ zlib: compressionLoaded(), format: store.codeRow("f".repeat(15) + 2).stored.format }));`;
+    const format = store.codeRow("f".repeat(15) + 2).stored.format;
+    const oldest = store.codeRow(Deno.args[3]).stored.format;
+    const read = store.pattern(Deno.args[3]).code === Deno.args[4];
+    console.log(JSON.stringify({ zlib: compressionLoaded(), format, oldest, read }));`;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", script, dir, await patternId(text), text],
+    args: ["eval", script, dir, await patternId(text), text, await patternId(first), first],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -349,6 +354,8 @@ Deno.test("recording a change never loads node:zlib, even with compressed histor
   assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
     zlib: false,
     format: "patch",
+    oldest: "text+deflate",
+    read: true,
   });
   Deno.removeSync(dir, { recursive: true });
 });
