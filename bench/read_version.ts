@@ -1,6 +1,6 @@
 /**
  * Times one pattern read in a fresh process, as a CLI command pays it: opening the store and the
- * first `Store.pattern` (loading node:zlib included when the version's chain is compressed).
+ * first `Store.pattern` (decompression included when the version is read through a compressed row).
  * Prints `{"ms": …, "bytes": …}`. Usage: `deno run --allow-read=DIR --allow-write=DIR
  * bench/read_version.ts DIR PATTERN_ID`.
  *

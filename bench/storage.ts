@@ -401,7 +401,7 @@ export interface ReadResult {
   /** A new process's first read (opening the store included), over several processes. */
   processNewest: Summary;
   processOldest: Summary;
-  /** In-process reads on a freshly opened store (no cached text; node:zlib already loaded). */
+  /** In-process reads on a freshly opened store (no cached text; the code already compiled). */
   newest: Summary;
   oldest: Summary;
   /** `Store.fileHistory` plus rendering, in-process. */

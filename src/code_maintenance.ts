@@ -2,7 +2,7 @@
  * Keeping the store small after the fact, off the hook's path. Hooks write line patches and
  * uncompressed snapshots (no `node:zlib`); {@linkcode compactCode} later compresses the snapshots
  * that no file's newest version reads through, compresses large patches, and turns texts written
- * before schema v3 into patches or compressed snapshots. {@linkcode maintainStore} is what the
+ * before schema v3 (or imported) into patches or compressed snapshots. {@linkcode maintainStore} is what the
  * background flusher runs after a flush, at most every {@linkcode MAINTENANCE_INTERVAL_MS}: the
  * compaction, within a time budget, and retention when `retention_days` is set.
  *
@@ -47,7 +47,7 @@ export interface CompactReport {
 /**
  * Compacts stored code in batches (each a transaction) until every candidate was looked at or
  * `deadline` (a `now()` value) passed: first the texts from before schema v3, oldest first (so a
- * parent is converted before its children), then uncompressed rows in the order written, from where
+ * parent is converted before its children), then uncompressed rows in the same order, from where
  * the last run stopped (kept in the store's meta).
  *
  * @example
@@ -87,45 +87,41 @@ export function compactCode(
     });
   }
 
-  let rowid = Number(store.meta(COMPACTION_POSITION) ?? 0);
-  for (let full = true; full;) {
+  // Where the last, interrupted, run stopped; the candidates are listed once per run.
+  const saved = store.meta(COMPACTION_POSITION);
+  const position = saved ? JSON.parse(saved) as [string, string] : null;
+  const ids = store.uncompressedCodeIds(position, MIN_COMPRESS_BYTES, MIN_COMPRESS_PATCH_BYTES);
+  for (let i = 0; i < ids.length; i += batch) {
     if (late()) {
-      store.setMeta(COMPACTION_POSITION, String(rowid));
+      store.setMeta(COMPACTION_POSITION, JSON.stringify(ids[i - 1] ?? position));
       return report;
     }
-    full = store.immediate(() => {
+    store.immediate(() => {
       const hot = store.hotCodeIds();
-      const rows = store.uncompressedCodeRows(
-        rowid,
-        batch,
-        MIN_COMPRESS_BYTES,
-        MIN_COMPRESS_PATCH_BYTES,
-      );
-      for (const r of rows) {
-        rowid = r.rowid;
-        rewrite(r.row, hot);
+      for (const [, id] of ids.slice(i, i + batch)) {
+        const row = store.codeRow(id);
+        if (row) rewrite(row, hot);
       }
-      return rows.length === batch;
     });
   }
   // The next run starts over: rows skipped as hot may have cooled down since.
-  store.setMeta(COMPACTION_POSITION, "0");
+  store.setMeta(COMPACTION_POSITION, "");
   report.done = true;
   return report;
 }
 
-/** Meta key: the `pattern_code` row the last, interrupted, compaction stopped after. */
-const COMPACTION_POSITION = "compaction_rowid";
+/** Meta key: the `[firstSeenAt, patternId]` the last, interrupted, compaction stopped after. */
+const COMPACTION_POSITION = "compaction_position";
 
 /** The new form of one row, or null to leave it. */
 function compactRow(store: Store, row: CodeRow, hot: Set<string>): StoredCode | null {
   const stored = row.stored;
   // The newest versions read through these: they stay readable without node:zlib.
   if (stored === null || hot.has(row.patternId)) return null;
-  // A text from before v3 becomes a patch against its lineage parent when the chain rules allow.
-  // Only without dependents: a patch is deeper than a snapshot, and a dependent's depth must stay
-  // greater than its base's.
-  if (row.legacy && store.patchDependents(row.patternId).length === 0) {
+  // An uncompressed snapshot (a text from before v3, an imported one) becomes a patch against its
+  // lineage parent when the chain rules allow. Only without dependents: a patch is deeper than a
+  // snapshot, and a dependent's depth must stay greater than its base's.
+  if (stored.format === "text" && store.patchDependents(row.patternId).length === 0) {
     const parentId = store.lineageParentOf(row.patternId);
     const parent = parentId === null ? undefined : store.codeRow(parentId);
     if (parent?.stored && parent.stored.depth < MAX_CHAIN) {

@@ -873,26 +873,25 @@ export class Store {
   }
 
   /**
-   * Stored code maintenance may compress, in the order written, after row `afterRowid`: snapshots
-   * of at least `minBytes` and patches of at least `minPatchBytes`, uncompressed.
+   * Patterns whose stored code maintenance may make smaller, in the order first seen (so a parent
+   * comes before its children), after `after` (a `[firstSeenAt, patternId]`): uncompressed
+   * snapshots of at least `minBytes` and patches of at least `minPatchBytes`.
    */
-  uncompressedCodeRows(
-    afterRowid: number,
-    limit: number,
+  uncompressedCodeIds(
+    after: readonly [string, string] | null,
     minBytes: number,
     minPatchBytes: number,
-  ): { rowid: number; row: CodeRow }[] {
+  ): [string, string][] {
     return this.#all(
-      `SELECT p.*, c.rowid AS code_rowid, c.format AS code_format, c.base AS code_base, c.depth AS code_depth,
-         c.chain_bytes AS code_chain_bytes, c.length AS code_length, c.data AS code_data
-       FROM pattern_code c JOIN patterns p ON p.pattern_id = c.pattern_id
-       WHERE c.rowid > ? AND ((c.format = 'text' AND length(c.data) >= ?) OR (c.format = 'patch' AND length(c.data) >= ?))
-       ORDER BY c.rowid LIMIT ?`,
-      afterRowid,
+      `SELECT p.first_seen_at, p.pattern_id FROM pattern_code c JOIN patterns p ON p.pattern_id = c.pattern_id
+       WHERE ((c.format = 'text' AND length(c.data) >= ?) OR (c.format = 'patch' AND length(c.data) >= ?))
+         AND (p.first_seen_at, p.pattern_id) > (?, ?)
+       ORDER BY p.first_seen_at, p.pattern_id`,
       minBytes,
       minPatchBytes,
-      limit,
-    ).map((r) => ({ rowid: Number(r.code_rowid), row: toCodeRow(r) }));
+      after?.[0] ?? "",
+      after?.[1] ?? "",
+    ).map((r) => [String(r.first_seen_at), String(r.pattern_id)]);
   }
 
   /** The lineage parent of a pattern's first version (the base maintenance patches it against). */

@@ -431,3 +431,31 @@ Deno.test("parseAgeLimit reads days, weeks and hours", () => {
     assert.equal(parseAgeLimit(bad).ok, false, bad);
   }
 });
+
+Deno.test("compaction turns imported snapshots into patches against their lineage parents", async () => {
+  const source = openStore(Deno.makeTempDirSync({ prefix: "pt-prune-" }));
+  const target = openStore(Deno.makeTempDirSync({ prefix: "pt-prune-" }));
+  try {
+    const a = await history(
+      source,
+      "/p/a.ts",
+      edits(8, 40, "a"),
+      (i) => 100 - i,
+      () => "delivered",
+    );
+    const { exportRecords, importRecords } = await import("../src/export.ts");
+    importRecords(target, [...exportRecords(source)].map((r) => JSON.stringify(r)));
+    assert.equal(target.codeStorage().patches, 0, "an import stores whole texts");
+    compactCode(target);
+    const after = target.codeStorage();
+    assert.ok(after.patches >= 38, `${after.patches} patches`);
+    assertReadable(target);
+    for (const v of a) assert.equal(target.pattern(v.id)?.code, v.text);
+  } finally {
+    for (const s of [source, target]) {
+      const dir = s.path.replace(/\/[^/]+$/, "");
+      s.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  }
+});
