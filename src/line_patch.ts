@@ -126,7 +126,11 @@ function diffMiddle(a: string[], b: string[], offset: number): LinePatchOp[] {
   const n = endA - start;
   const m = endB - start;
   const maxCost = Math.min(n + m, MAX_EDIT_COST, Math.floor(MAX_WORK / (n + m)));
-  const matches = n > 0 && m > 0 ? myersMatches(a, b, start, endA, start, endB, maxCost) : null;
+  const matches = n === 0 || m === 0
+    ? null
+    : n === 1 || m === 1
+    ? singleLineMatch(a, b, start, endA, endB) // the common case of an Edit: no Myers machinery
+    : myersMatches(a, b, start, endA, start, endB, maxCost);
   // The changes are the gaps between matched runs (a sentinel run closes the range); offsets in
   // characters advance over the lines passed.
   const ops: LinePatchOp[] = [];
@@ -152,6 +156,22 @@ interface MatchRun {
   a: number;
   b: number;
   length: number;
+}
+
+/** When one side is a single line, the longest common subsequence is that line, if the other has it. */
+function singleLineMatch(
+  a: string[],
+  b: string[],
+  start: number,
+  endA: number,
+  endB: number,
+): MatchRun[] {
+  if (endA - start === 1) {
+    const at = b.indexOf(a[start] as string, start);
+    return at >= 0 && at < endB ? [{ a: start, b: at, length: 1 }] : [];
+  }
+  const at = a.indexOf(b[start] as string, start);
+  return at >= 0 && at < endA ? [{ a: at, b: start, length: 1 }] : [];
 }
 
 /**
