@@ -7,6 +7,10 @@ import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { planPrune, prune, PRUNED, retentionCutoff } from "../src/retention.ts";
 import { DB_FILE, openStore, type Store } from "../src/store.ts";
 import { parseAgeLimit } from "../src/cli/prune.ts";
+import { runBackgroundFlusher } from "../src/flush.ts";
+import { parseHookPayload, type ToolChange } from "../src/payload.ts";
+import { recordChange } from "../src/record.ts";
+import { startPhase4Server } from "./phase4_server.ts";
 import { denoDirEnv, runCli, seeded } from "./support.ts";
 
 const DAY = 86_400_000;
@@ -457,5 +461,69 @@ Deno.test("compaction turns imported snapshots into patches against their lineag
       s.close();
       Deno.removeSync(dir, { recursive: true });
     }
+  }
+});
+
+Deno.test("the background flusher delivers, then compacts the store and applies retention_days", async () => {
+  const server = await startPhase4Server();
+  const dataDir = Deno.makeTempDirSync({ prefix: "pt-prune-flusher-" });
+  try {
+    const store = openStore(dataDir);
+    const template = JSON.parse(
+      Deno.readTextFileSync(new URL("./fixtures/04-post-edit.json", import.meta.url)),
+    );
+    let before = Array.from({ length: 40 }, (_, i) =>
+      `value_${i} = compute(${i})  # ${"c".repeat(30)}`)
+      .join("\n") + "\n";
+    const texts: string[] = [];
+    for (let k = 0; k < 80; k++) {
+      const oldString = `value_${k % 40} = `;
+      const newString = `value_${k % 40} = ${k} + `;
+      const parsed = parseHookPayload(JSON.stringify({
+        ...template,
+        tool_use_id: `toolu_f${k}`,
+        tool_input: { file_path: "/p/m.py", old_string: oldString, new_string: newString },
+        tool_response: {
+          ...template.tool_response,
+          filePath: "/p/m.py",
+          originalFile: before,
+          oldString,
+          newString,
+        },
+      })) as ToolChange;
+      assert.equal(parsed.kind, "change");
+      await recordChange(store, parsed, { storeCode: true });
+      before = parsed.after;
+      texts.push(parsed.after);
+    }
+    assert.equal(store.codeStorage().compressed, 0);
+    store.close();
+    const { config } = resolveConfig({
+      env: {
+        PATTERN_TRACKER_DATA_DIR: dataDir,
+        PATTERN_TRACKER_INTELLIGENCE_URL: server.url,
+        PATTERN_TRACKER_RETENTION_DAYS: "1",
+      },
+      file: null,
+      filePath: "",
+      home: dataDir,
+    });
+    const logs: Record<string, unknown>[] = [];
+    await runBackgroundFlusher(config, { log: (r) => logs.push(r), lingerMs: 0, pollMs: 10 });
+    const maintenance = logs.find((r) => r.event === "store_maintenance");
+    assert.ok(maintenance, JSON.stringify(logs));
+    assert.ok((maintenance.compacted_rows as number) > 0);
+    const after = openStore(dataDir);
+    assert.equal(after.counts().outbox, 0, "delivered first");
+    assert.ok(after.codeStorage().compressed > 0, "the old snapshot was compressed");
+    // Everything is younger than a day: retention dropped nothing.
+    assert.equal(maintenance.pruned_patterns, 0);
+    for (const [k, text] of texts.entries()) {
+      assert.equal(after.pattern(await patternId(text))?.code, text, `version ${k + 2}`);
+    }
+    after.close();
+  } finally {
+    await server.close();
+    Deno.removeSync(dataDir, { recursive: true });
   }
 });
