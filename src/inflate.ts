@@ -206,7 +206,10 @@ function fixedTables(): { literal: Table; distance: Table } {
 /**
  * Decodes a raw DEFLATE stream (no zlib or gzip header), as `node:zlib`'s `deflateRawSync` and
  * `CompressionStream("deflate-raw")` make it. Throws {@linkcode InflateError} on a damaged or
- * truncated stream; never loops on one (every step consumes input or ends).
+ * truncated stream; never loops on one (every step consumes input, and input ends).
+ *
+ * One function with its state in locals, the Huffman lookups inlined: this loop runs once per
+ * symbol, often in a process that has not compiled it yet.
  *
  * @example
  * ```ts
@@ -216,52 +219,48 @@ function fixedTables(): { literal: Table; distance: Table } {
  * ```
  */
 export function inflate(data: Uint8Array, sizeHint = data.length * 4): Uint8Array {
+  const end = data.length;
   let out = new Uint8Array(Math.max(64, sizeHint));
   let size = 0;
   let pos = 0;
   let bitBuffer = 0;
   let bitCount = 0;
+  // Past the end, zero bits stand in so that a short last code can be looked up; a stream that
+  // would consume them is cut short (checked at every refill and at the end).
+  const truncated = () => new InflateError("the stream ends in the middle of a block");
 
-  const ensure = (more: number) => {
-    if (size + more <= out.length) return;
-    let capacity = out.length * 2;
-    while (capacity < size + more) capacity *= 2;
-    const bigger = new Uint8Array(capacity);
-    bigger.set(out.subarray(0, size));
-    out = bigger;
-  };
-  // Past the end, zero bits stand in so that a short last code can be looked up; consuming them
-  // is caught by `consumed`.
-  const fill = (n: number) => {
+  const bits = (n: number): number => {
     while (bitCount < n) {
-      bitBuffer |= (pos < data.length ? data[pos] as number : 0) << bitCount;
+      if (pos >= end + 4) throw truncated();
+      bitBuffer |= (pos < end ? data[pos] as number : 0) << bitCount;
       pos++;
       bitCount += 8;
     }
-  };
-  const consumed = () => {
-    if (pos * 8 - bitCount > data.length * 8) {
-      throw new InflateError("the stream ends in the middle of a block");
-    }
-  };
-  const bits = (n: number): number => {
-    if (n === 0) return 0;
-    fill(n);
     const value = bitBuffer & ((1 << n) - 1);
     bitBuffer >>>= n;
     bitCount -= n;
-    consumed();
     return value;
   };
   const decode = (table: Table): number => {
-    fill(table.bits);
+    while (bitCount < table.bits) {
+      if (pos >= end + 4) throw truncated();
+      bitBuffer |= (pos < end ? data[pos] as number : 0) << bitCount;
+      pos++;
+      bitCount += 8;
+    }
     const entry = table.entries[bitBuffer & ((1 << table.bits) - 1)] as number;
     const length = entry & 15;
     if (length === 0) throw new InflateError("an invalid Huffman code");
     bitBuffer >>>= length;
     bitCount -= length;
-    consumed();
     return entry >> 4;
+  };
+  const grow = (needed: number) => {
+    let capacity = out.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const bigger = new Uint8Array(capacity);
+    bigger.set(out.subarray(0, size));
+    out = bigger;
   };
 
   for (let last = 0; !last;) {
@@ -274,11 +273,11 @@ export function inflate(data: Uint8Array, sizeHint = data.length * 4): Uint8Arra
       if ((bits(16) ^ 0xffff) !== length) {
         throw new InflateError("a stored block's length is damaged");
       }
-      ensure(length);
+      if (size + length > out.length) grow(size + length);
       let copied = 0;
       for (; copied < length && bitCount >= 8; copied++) out[size++] = bits(8);
       const rest = length - copied;
-      if (pos + rest > data.length) throw new InflateError("a stored block is cut short");
+      if (pos + rest > end) throw new InflateError("a stored block is cut short");
       out.set(data.subarray(pos, pos + rest), size);
       size += rest;
       pos += rest;
@@ -287,43 +286,27 @@ export function inflate(data: Uint8Array, sizeHint = data.length * 4): Uint8Arra
     let literal: Table;
     let distance: Table;
     if (type === 1) ({ literal, distance } = fixedTables());
-    else if (type === 2) {
-      const literals = bits(5) + 257;
-      const distances = bits(5) + 1;
-      const codeLengthCodes = bits(4) + 4;
-      const codeLengthLengths = new Uint8Array(19);
-      for (let i = 0; i < codeLengthCodes; i++) {
-        codeLengthLengths[CODE_LENGTH_ORDER[i] as number] = bits(3);
-      }
-      const codeLengths = buildTable(codeLengthLengths);
-      const lengths = new Uint8Array(literals + distances);
-      for (let i = 0; i < lengths.length;) {
-        const symbol = decode(codeLengths);
-        if (symbol < 16) {
-          lengths[i++] = symbol;
-          continue;
-        }
-        let repeat: number;
-        let value = 0;
-        if (symbol === 16) {
-          if (i === 0) throw new InflateError("a length repeat with no length before it");
-          value = lengths[i - 1] as number;
-          repeat = 3 + bits(2);
-        } else if (symbol === 17) repeat = 3 + bits(3);
-        else repeat = 11 + bits(7);
-        if (i + repeat > lengths.length) throw new InflateError("too many code lengths");
-        lengths.fill(value, i, i + repeat);
-        i += repeat;
-      }
-      if (lengths[256] === 0) throw new InflateError("a block without an end-of-block code");
-      literal = buildTable(lengths.subarray(0, literals));
-      distance = buildTable(lengths.subarray(literals));
-    } else throw new InflateError("a block of the reserved type 3");
+    else if (type === 2) ({ literal, distance } = dynamicTables(bits, decode));
+    else throw new InflateError("a block of the reserved type 3");
 
+    const literalBits = literal.bits;
+    const literalMask = (1 << literalBits) - 1;
+    const literals = literal.entries;
     for (;;) {
-      const symbol = decode(literal);
+      while (bitCount < literalBits) {
+        if (pos >= end + 4) throw truncated();
+        bitBuffer |= (pos < end ? data[pos] as number : 0) << bitCount;
+        pos++;
+        bitCount += 8;
+      }
+      const entry = literals[bitBuffer & literalMask] as number;
+      const codeLength = entry & 15;
+      if (codeLength === 0) throw new InflateError("an invalid Huffman code");
+      bitBuffer >>>= codeLength;
+      bitCount -= codeLength;
+      const symbol = entry >> 4;
       if (symbol < 256) {
-        ensure(1);
+        if (size === out.length) grow(size + 1);
         out[size++] = symbol;
         continue;
       }
@@ -335,10 +318,51 @@ export function inflate(data: Uint8Array, sizeHint = data.length * 4): Uint8Arra
       if (d >= 30) throw new InflateError("an invalid distance code");
       const back = (DISTANCE_BASE[d] as number) + bits(DISTANCE_EXTRA[d] as number);
       if (back > size) throw new InflateError("a distance reaches before the start");
-      ensure(length);
-      // Byte by byte: a copy may overlap what it writes (a run).
-      for (let i = 0; i < length; i++, size++) out[size] = out[size - back] as number;
+      if (size + length > out.length) grow(size + length);
+      if (back >= length) out.copyWithin(size, size - back, size - back + length);
+      else for (let i = 0; i < length; i++) out[size + i] = out[size + i - back] as number;
+      size += length;
     }
+    if (pos * 8 - bitCount > end * 8) throw truncated();
   }
   return out.subarray(0, size);
+}
+
+/** Reads a dynamic block's code lengths and builds its two tables. */
+function dynamicTables(
+  bits: (n: number) => number,
+  decode: (table: Table) => number,
+): { literal: Table; distance: Table } {
+  const literals = bits(5) + 257;
+  const distances = bits(5) + 1;
+  const codeLengthCodes = bits(4) + 4;
+  const codeLengthLengths = new Uint8Array(19);
+  for (let i = 0; i < codeLengthCodes; i++) {
+    codeLengthLengths[CODE_LENGTH_ORDER[i] as number] = bits(3);
+  }
+  const codeLengths = buildTable(codeLengthLengths);
+  const lengths = new Uint8Array(literals + distances);
+  for (let i = 0; i < lengths.length;) {
+    const symbol = decode(codeLengths);
+    if (symbol < 16) {
+      lengths[i++] = symbol;
+      continue;
+    }
+    let repeat: number;
+    let value = 0;
+    if (symbol === 16) {
+      if (i === 0) throw new InflateError("a length repeat with no length before it");
+      value = lengths[i - 1] as number;
+      repeat = 3 + bits(2);
+    } else if (symbol === 17) repeat = 3 + bits(3);
+    else repeat = 11 + bits(7);
+    if (i + repeat > lengths.length) throw new InflateError("too many code lengths");
+    lengths.fill(value, i, i + repeat);
+    i += repeat;
+  }
+  if (lengths[256] === 0) throw new InflateError("a block without an end-of-block code");
+  return {
+    literal: buildTable(lengths.subarray(0, literals)),
+    distance: buildTable(lengths.subarray(literals)),
+  };
 }

@@ -216,7 +216,7 @@ export interface DatabaseSize {
   /** `patterns.db` plus its write-ahead log. */
   fileBytes: number;
   walBytes: number;
-  /** Pages SQLite keeps free inside the file (reused by later writes; VACUUM returns them). */
+  /** Pages SQLite keeps free inside the file (reused by later writes; `shrink` returns them). */
   freeBytes: number;
 }
 
