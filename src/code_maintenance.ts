@@ -2,9 +2,10 @@
  * Keeping the store small after the fact, off the hook's path. Hooks write line patches and
  * uncompressed snapshots (no `node:zlib`); {@linkcode compactCode} later compresses the snapshots
  * that no file's newest version reads through, compresses large patches, and turns texts written
- * before schema v3 (or imported) into patches or compressed snapshots. {@linkcode maintainStore} is what the
- * background flusher runs after a flush, at most every {@linkcode MAINTENANCE_INTERVAL_MS}: the
- * compaction, within a time budget, and retention when `retention_days` is set.
+ * before schema v3, imported or small (see `MIN_PATCH_TEXT`) into patches or compressed snapshots.
+ * {@linkcode maintainStore} is what the background flusher runs after a flush, at most every
+ * {@linkcode MAINTENANCE_INTERVAL_MS}: the compaction, within a time budget, and retention when
+ * `retention_days` is set.
  *
  * Each batch is its own short `BEGIN IMMEDIATE` transaction, so a hook waits for one batch at most.
  *
@@ -46,9 +47,10 @@ export interface CompactReport {
 
 /**
  * Compacts stored code in batches (each a transaction) until every candidate was looked at or
- * `deadline` (a `now()` value) passed: first the texts from before schema v3, oldest first (so a
- * parent is converted before its children), then uncompressed rows in the same order, from where
- * the last run stopped (kept in the store's meta).
+ * `deadline` (a `now()` value) passed. Candidates come in the order their first versions were
+ * recorded, so a parent is converted before its children (a child converted first would give the
+ * parent a dependent, and keep it a snapshot); a run interrupted by its deadline is resumed by the
+ * next one from where it stopped (kept in the store's meta).
  *
  * @example
  * ```ts
@@ -63,44 +65,28 @@ export function compactCode(
   const now = options.now ?? performance.now.bind(performance);
   const batch = options.batch ?? 50;
   const report: CompactReport = { rows: 0, bytesBefore: 0, bytesAfter: 0, done: false };
-  const late = () => options.deadline !== undefined && now() > options.deadline;
-  const rewrite = (row: CodeRow, hot: Set<string>) => {
-    const smaller = compactRow(store, row, hot);
-    if (smaller === null) return;
-    report.rows++;
-    report.bytesBefore += row.stored?.data.length ?? 0;
-    report.bytesAfter += smaller.data.length;
-    store.setStoredCode(row.patternId, smaller);
-  };
-
-  let legacyAfter: [string, string] | null = null;
-  for (let full = true; full;) {
-    if (late()) return report;
-    full = store.immediate(() => {
-      const hot = store.hotCodeIds();
-      const rows = store.legacyCodeRows(legacyAfter, batch);
-      for (const row of rows) {
-        legacyAfter = [row.firstSeenAt, row.patternId];
-        rewrite(row, hot);
-      }
-      return rows.length === batch;
-    });
-  }
-
-  // Where the last, interrupted, run stopped; the candidates are listed once per run.
   const saved = store.meta(COMPACTION_POSITION);
-  const position = saved ? JSON.parse(saved) as [string, string] : null;
-  const ids = store.uncompressedCodeIds(position, MIN_COMPRESS_BYTES, MIN_COMPRESS_PATCH_BYTES);
-  for (let i = 0; i < ids.length; i += batch) {
-    if (late()) {
-      store.setMeta(COMPACTION_POSITION, JSON.stringify(ids[i - 1] ?? position));
+  const position = saved ? JSON.parse(saved) as [number, string] : null;
+  const candidates = store.compactionCandidates(
+    position,
+    MIN_COMPRESS_BYTES,
+    MIN_COMPRESS_PATCH_BYTES,
+  );
+  for (let i = 0; i < candidates.length; i += batch) {
+    if (options.deadline !== undefined && now() > options.deadline) {
+      store.setMeta(COMPACTION_POSITION, JSON.stringify(candidates[i - 1] ?? position));
       return report;
     }
     store.immediate(() => {
       const hot = store.hotCodeIds();
-      for (const [, id] of ids.slice(i, i + batch)) {
+      for (const [, id] of candidates.slice(i, i + batch)) {
         const row = store.codeRow(id);
-        if (row) rewrite(row, hot);
+        const smaller = row ? compactRow(store, row, hot) : null;
+        if (!row || smaller === null) continue;
+        report.rows++;
+        report.bytesBefore += row.stored?.data.length ?? 0;
+        report.bytesAfter += smaller.data.length;
+        store.setStoredCode(row.patternId, smaller);
       }
     });
   }
@@ -110,7 +96,7 @@ export function compactCode(
   return report;
 }
 
-/** Meta key: the `[firstSeenAt, patternId]` the last, interrupted, compaction stopped after. */
+/** Meta key: the candidate the last, interrupted, compaction stopped after. */
 const COMPACTION_POSITION = "compaction_position";
 
 /** The new form of one row, or null to leave it. */

@@ -16,6 +16,7 @@ import {
   isCompressed,
   isSnapshot,
   MAX_CHAIN,
+  MIN_PATCH_TEXT,
   parseCodeFormat,
   patchOf,
   snapshotCode,
@@ -128,8 +129,7 @@ export const MIGRATIONS: readonly string[] = [
      length INTEGER NOT NULL,
      data BLOB NOT NULL
    );
-   CREATE INDEX pattern_code_base ON pattern_code(base) WHERE base IS NOT NULL;
-   CREATE INDEX patterns_legacy_code ON patterns(first_seen_at, pattern_id) WHERE code IS NOT NULL;`,
+   CREATE INDEX pattern_code_base ON pattern_code(base) WHERE base IS NOT NULL;`,
 ];
 
 /** One version of a file: a pattern in that file's chain. */
@@ -367,23 +367,7 @@ export class Store {
    * `src/code_storage.ts`). A stored pattern without code (omitted, or pruned) gets this code back.
    */
   insertPattern(p: NewPatternRow): boolean {
-    const existing = this.#get(
-      `SELECT p.code IS NOT NULL OR c.pattern_id IS NOT NULL AS has_code
-       FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id WHERE p.pattern_id = ?`,
-      p.patternId,
-    );
-    if (existing && (existing.has_code === 1 || p.code === null)) return false;
-    const stored = p.code === null ? null : this.#encodeNewCode(storableText(p.code), p.parent);
-    if (existing) {
-      // Only a row without code gets here: nothing depends on it, so any base and depth is safe.
-      this.#writeCode(p.patternId, stored, null);
-      this.#run(
-        "UPDATE patterns SET redacted_secrets = ? WHERE pattern_id = ?",
-        p.redactedSecrets ?? 0,
-        p.patternId,
-      );
-      return false;
-    }
+    // Insert first: a new pattern (the hook's common case) then costs no lookup.
     const inserted = this.#run(
       `INSERT INTO patterns (pattern_id, language, line_count, byte_size, code, first_seen_at, code_omitted, redacted_secrets)
        VALUES (?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (pattern_id) DO NOTHING`,
@@ -392,11 +376,29 @@ export class Store {
       p.lineCount,
       p.byteSize,
       p.firstSeenAt,
-      stored === null ? p.codeOmitted ?? null : null,
+      p.code === null ? p.codeOmitted ?? null : null,
       p.redactedSecrets ?? 0,
     ) > 0;
-    if (inserted && stored !== null) this.#putCode(p.patternId, stored);
-    return inserted;
+    if (p.code === null) return inserted;
+    if (inserted) {
+      this.#putCode(p.patternId, this.#encodeNewCode(storableText(p.code), p.parent));
+      return true;
+    }
+    const existing = this.#get(
+      `SELECT p.code IS NOT NULL OR c.pattern_id IS NOT NULL AS has_code
+       FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id WHERE p.pattern_id = ?`,
+      p.patternId,
+    );
+    if (existing?.has_code !== 0) return false;
+    // A stored pattern without code (omitted, or pruned): nothing depends on it, so any base and
+    // depth is safe.
+    this.#writeCode(p.patternId, this.#encodeNewCode(storableText(p.code), p.parent), null);
+    this.#run(
+      "UPDATE patterns SET redacted_secrets = ? WHERE pattern_id = ?",
+      p.redactedSecrets ?? 0,
+      p.patternId,
+    );
+    return false;
   }
 
   /** A stored pattern with its code read back, or undefined. */
@@ -859,39 +861,29 @@ export class Store {
   }
 
   /**
-   * Texts still in the pre-v3 `code` column, in the order they were first seen, after `after` (a
-   * row's `[firstSeenAt, patternId]`).
+   * Patterns whose stored code maintenance may make smaller — texts in the pre-v3 `code` column,
+   * uncompressed snapshots of at least `minBytes`, patches of at least `minPatchBytes` — in the
+   * order their first versions were recorded (a parent before its children; patterns of no
+   * version last), after `after` (a `[order, patternId]` this returned).
    */
-  legacyCodeRows(after: readonly [string, string] | null, limit: number): CodeRow[] {
-    return this.#all(
-      `${PATTERN_WITH_CODE} WHERE p.code IS NOT NULL AND (p.first_seen_at, p.pattern_id) > (?, ?)
-       ORDER BY p.first_seen_at, p.pattern_id LIMIT ?`,
-      after?.[0] ?? "",
-      after?.[1] ?? "",
-      limit,
-    ).map(toCodeRow);
-  }
-
-  /**
-   * Patterns whose stored code maintenance may make smaller, in the order first seen (so a parent
-   * comes before its children), after `after` (a `[firstSeenAt, patternId]`): uncompressed
-   * snapshots of at least `minBytes` and patches of at least `minPatchBytes`.
-   */
-  uncompressedCodeIds(
-    after: readonly [string, string] | null,
+  compactionCandidates(
+    after: readonly [number, string] | null,
     minBytes: number,
     minPatchBytes: number,
-  ): [string, string][] {
+  ): [number, string][] {
     return this.#all(
-      `SELECT p.first_seen_at, p.pattern_id FROM pattern_code c JOIN patterns p ON p.pattern_id = c.pattern_id
-       WHERE ((c.format = 'text' AND length(c.data) >= ?) OR (c.format = 'patch' AND length(c.data) >= ?))
-         AND (p.first_seen_at, p.pattern_id) > (?, ?)
-       ORDER BY p.first_seen_at, p.pattern_id`,
+      `SELECT k, pattern_id FROM (
+         SELECT COALESCE((SELECT MIN(v.id) FROM file_versions v WHERE v.pattern_id = p.pattern_id), ${Number.MAX_SAFE_INTEGER}) AS k,
+           p.pattern_id
+         FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id
+         WHERE p.code IS NOT NULL OR (c.format = 'text' AND length(c.data) >= ?)
+           OR (c.format = 'patch' AND length(c.data) >= ?)
+       ) WHERE (k, pattern_id) > (?, ?) ORDER BY k, pattern_id`,
       minBytes,
       minPatchBytes,
-      after?.[0] ?? "",
+      after?.[0] ?? -1,
       after?.[1] ?? "",
-    ).map((r) => [String(r.first_seen_at), String(r.pattern_id)]);
+    ).map((r) => [Number(r.k), String(r.pattern_id)]);
   }
 
   /** The lineage parent of a pattern's first version (the base maintenance patches it against). */
@@ -1046,12 +1038,12 @@ export class Store {
 
   /**
    * How to store a new pattern's text: a patch against the parent's stored text when the parent
-   * keeps code, else a snapshot. The parent's text comes from the payload when it is the stored
+   * keeps code and the text is not small (MIN_PATCH_TEXT), else a snapshot. The parent's text comes from the payload when it is the stored
    * text (no secrets were redacted from it; its size agrees), else from the store — but never by
    * decompressing (that would load node:zlib on the hook's path): then a snapshot is written.
    */
   #encodeNewCode(text: string, parent: PatternParent | null | undefined): StoredCode {
-    if (!parent) return snapshotCode(text);
+    if (!parent || text.length < MIN_PATCH_TEXT) return snapshotCode(text);
     // The parent's chain, without its data (a snapshot may be large).
     const meta = this.#get(
       `SELECT p.redacted_secrets, p.byte_size, p.code IS NOT NULL AS legacy, c.depth, c.chain_bytes, c.length
@@ -1254,8 +1246,9 @@ export function openStore(dataDir: string): Store {
     // A new store returns free pages in small steps (src/code_maintenance.ts); this must be set
     // before the first table exists. (VACUUM, the only other way, is refused by node:sqlite in Deno
     // without --allow-all: it attaches a temporary database.)
-    if (store.schemaVersion() === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
-    if (store.schemaVersion() < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
+    const version = store.schemaVersion();
+    if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+    if (version < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
     migrate(db, store);
     return store;
   } catch (error) {

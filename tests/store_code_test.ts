@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { compactCode } from "../src/code_maintenance.ts";
-import { MAX_CHAIN, storableText } from "../src/code_storage.ts";
+import { MAX_CHAIN, MIN_PATCH_TEXT, storableText } from "../src/code_storage.ts";
 import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 import { recordChange } from "../src/record.ts";
@@ -68,7 +68,11 @@ Deno.test("every version of long random histories reads back exactly; the ID rec
       const file = files[next(files.length)]!;
       let raw: string;
       if (file.text === null) {
-        raw = Array.from({ length: 30 + next(200) }, () => pick(LINES)).join("\n");
+        // 8–16 KB: texts this large are patched on the hook's path (MIN_PATCH_TEXT).
+        raw = Array.from(
+          { length: 300 + next(200) },
+          (_, i) => `${pick(LINES)} // ${i} ${"-".repeat(12)}`,
+        ).join("\n");
       } else if (next(10) === 0 && file.history.length > 2) raw = pick(file.history); // a revert
       else if (next(15) === 0) raw = (pick(files).text ?? "") + "\n"; // another file's content
       else {
@@ -148,7 +152,7 @@ Deno.test("reverts X → Y → X add no row and no loop; a wholesale rewrite bec
   const dir = Deno.makeTempDirSync({ prefix: "pt-code-" });
   const store = openStore(dir);
   try {
-    const x = "a\nb\nc\n".repeat(20);
+    const x = "a line of code\nb\nc\n".repeat(500);
     const y = x.replace("b", "B");
     const ix = await insert(store, x, null);
     const iy = await insert(store, y, x);
@@ -157,7 +161,7 @@ Deno.test("reverts X → Y → X add no row and no loop; a wholesale rewrite bec
     assert.equal(store.codeRow(iy)?.stored?.base, ix);
     assert.equal(store.pattern(ix)?.code, x);
     assert.equal(store.pattern(iy)?.code, y);
-    const other = "completely different\n".repeat(30);
+    const other = "completely different\n".repeat(600);
     const io = await insert(store, other, y);
     assert.equal(
       store.codeRow(io)?.stored?.format,
@@ -178,7 +182,7 @@ Deno.test("the recording core's versions read back redacted and exact; a redacte
       Deno.readTextFileSync(new URL("./fixtures/04-post-edit.json", import.meta.url)),
     );
     let before = 'import os\r\npassword = "hunter2hunter2hunter2"\r\nx = 1\r\n' +
-      "y = '\ud800\0'\r\n".repeat(30);
+      "y = '\ud800\0'\r\n".repeat(1200);
     const stored: [string, string][] = [];
     for (let k = 0; k < 80; k++) {
       const oldString = `x = ${k + 1}`;
@@ -220,7 +224,7 @@ Deno.test("a parent content that is not the parent's stored text is not trusted"
   const dir = Deno.makeTempDirSync({ prefix: "pt-code-" });
   const store = openStore(dir);
   try {
-    const x = "one\ntwo\nthree\n".repeat(10);
+    const x = "one\ntwo\nthree\n".repeat(700);
     const y = x.replace("two", "2");
     const ix = await insert(store, x, null);
     const iy = await patternId(y);
@@ -270,7 +274,7 @@ Deno.test("a damaged chain is reported, never followed in a loop or read wrong",
   const dir = Deno.makeTempDirSync({ prefix: "pt-code-" });
   const store = openStore(dir);
   try {
-    const x = "a\nb\n".repeat(40);
+    const x = "a\nb\n".repeat(2500);
     const ix = await insert(store, x, null);
     const iy = await insert(store, x.replace("b", "c"), x);
     const iz = await insert(store, x.replace("b", "d"), x.replace("b", "c"));
@@ -358,4 +362,47 @@ Deno.test("recording a change and reading compressed history never load node:zli
     read: true,
   });
   Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("small texts are stored whole by the hook, and made patches by compaction", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "pt-code-" });
+  const store = openStore(dir);
+  try {
+    let text = Array.from({ length: 60 }, (_, i) => `line ${i} of a small module`).join("\n");
+    assert.ok(text.length < MIN_PATCH_TEXT);
+    let parent: string | null = null;
+    const versions: [string, string][] = [];
+    for (let k = 0; k < 20; k++) {
+      const next = text.replace(`line ${k} `, `line ${k}+ `);
+      const id = await insert(store, next, parent);
+      // Compaction patches a version against its lineage parent: the file's previous version.
+      store.insertVersion({
+        filePath: "/p/small.txt",
+        version: k + 1,
+        patternId: id,
+        parentPatternId: versions.at(-1)?.[0] ?? null,
+        eventType: k === 0 ? "pattern_created" : "pattern_modified",
+        transformationType: null,
+        toolName: "Edit",
+        toolUseId: null,
+        sessionId: null,
+        correlationId: "c",
+        reason: null,
+        createdAt: NOW,
+      });
+      versions.push([id, next]);
+      parent = next;
+      text = next;
+    }
+    assert.ok(versions.every(([id]) => store.codeRow(id)?.stored?.format === "text"));
+    compactCode(store);
+    const formats = versions.map(([id]) => store.codeRow(id)?.stored?.format);
+    // All but the first and the newest (a hook may read the newest: it stays as it was).
+    assert.equal(formats.filter((f) => f === "patch").length, 18, formats.join());
+    assertChainInvariants(store);
+    for (const [id, text] of versions) assert.equal(store.pattern(id)?.code, text);
+  } finally {
+    store.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
