@@ -1008,8 +1008,12 @@ export class Store {
 
   #writeCode(patternId: string, stored: StoredCode | null, omitted: string | null): void {
     this.#texts.delete(patternId);
-    if (stored === null) this.#run("DELETE FROM pattern_code WHERE pattern_id = ?", patternId);
-    else this.#putCode(patternId, stored);
+    // Delete and insert anew rather than update in place: the new row goes to the end of the
+    // table, and the pages the old rows leave behind empty out and become free pages, which
+    // incremental vacuum returns to the file system. Updated in place, a row made smaller leaves
+    // its page mostly empty, and only a full VACUUM (not allowed here) would reclaim that.
+    this.#run("DELETE FROM pattern_code WHERE pattern_id = ?", patternId);
+    if (stored !== null) this.#putCode(patternId, stored);
     this.#run(
       `UPDATE patterns SET code = NULL, code_omitted = ?
        WHERE pattern_id = ? AND (code IS NOT NULL OR code_omitted IS NOT ?)`,
