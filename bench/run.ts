@@ -17,7 +17,10 @@
  *    packages are here; `bench/real_server.ts`) next to the stand-in;
  * 4. a store of 100,000 patterns: hook latency against the empty store, `lineage` of a file with
  *    1,000 versions, database size per pattern with `store_code` on and off;
- * 5. where the hooks' time goes: import-only scripts and a phase-timed copy of the hook.
+ * 5. where the hooks' time goes: import-only scripts and a phase-timed copy of the hook;
+ * 6. store size (`bench/storage.ts`): bytes per version of a 163 KB file edited 300 times and of a
+ *    small-file session, before and after delivery; the post hook on the 163 KB file; reading the
+ *    newest and the oldest of 1,000 versions, and their `lineage`.
  *
  * `--quick` runs fewer iterations and a 20,000-pattern store (a smoke test); `--json FILE` writes
  * every result as JSON.
@@ -38,6 +41,16 @@ import { recordChange } from "../src/record.ts";
 import { openStore, type Store } from "../src/store.ts";
 import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
 import { measureHistoryDelivery, renderHistoryDelivery } from "./real_server.ts";
+import {
+  type HistorySize,
+  largeFileHistory,
+  largeFileHook,
+  type LargeHookResult,
+  measureHistory,
+  type ReadResult,
+  readVersions,
+  smallFileSession,
+} from "./storage.ts";
 import {
   type Arm,
   DENO_DIR,
@@ -498,6 +511,8 @@ function fillStore(dataDir: string, n: number, withCode: boolean): void {
       for (let i = start; i < Math.min(n, start + chunk); i++) {
         const id = idOf(i);
         const code = `def f_${i}(x):\n    return x * ${i}\n${"# filler line of code\n".repeat(20)}`;
+        const inChain = i < 1000;
+        const parent = inChain && i > 0 ? idOf(i - 1) : null;
         store.insertPattern({
           patternId: id,
           language: "python",
@@ -505,9 +520,14 @@ function fillStore(dataDir: string, n: number, withCode: boolean): void {
           byteSize: code.length,
           code: withCode ? code : null,
           firstSeenAt: now,
+          // As the hook stores a modification: a patch against the parent's text.
+          parent: parent === null ? null : {
+            patternId: parent,
+            content: `def f_${i - 1}(x):\n    return x * ${i - 1}\n${
+              "# filler line of code\n".repeat(20)
+            }`,
+          },
         });
-        const inChain = i < 1000;
-        const parent = inChain && i > 0 ? idOf(i - 1) : null;
         store.insertVersion({
           filePath: inChain ? LONG_FILE : `/bench/gen/f${i}.py`,
           version: inChain ? i + 1 : 1,
@@ -1176,6 +1196,13 @@ async function main(options: BenchOptions): Promise<void> {
   );
   out();
 
+  // 6. Store size.
+  const storage = await storageSection(rounds, server, options.quick);
+  out("## 6. Store size: versions kept as line patches");
+  out();
+  for (const line of renderStorage(storage)) out(line);
+  out();
+
   // Let lingering flushers finish before their servers and directories go away.
   for (const d of temps) await waitForFlushers(d, 15_000);
   await server.close();
@@ -1200,6 +1227,7 @@ async function main(options: BenchOptions): Promise<void> {
           history,
           scale,
           profile: prof,
+          storage,
           markdown: lines.join("\n"),
         },
         null,
@@ -1207,6 +1235,124 @@ async function main(options: BenchOptions): Promise<void> {
       ) + "\n",
     );
   }
+}
+
+/** Results of the store-size section. */
+export interface StorageResult {
+  largeFile: { bytes: number; lines: number; edits: number };
+  large: HistorySize;
+  small: HistorySize;
+  hook: LargeHookResult;
+  reads: ReadResult;
+}
+
+const BIG_FILE = "/bench/big_module.ts";
+
+/**
+ * Section 6: the large file's and a small-file session's sizes, the post hook on the large file,
+ * and reading 1,000 versions.
+ *
+ * @example
+ * ```ts
+ * import { renderStorage, storageSection } from "./run.ts";
+ * // console.log(renderStorage(await storageSection(8, server, true)).join("\n"));
+ * ```
+ */
+export async function storageSection(
+  rounds: number,
+  server: Phase4Server,
+  quick: boolean,
+): Promise<StorageResult> {
+  const edits = 300;
+  const history = largeFileHistory(BIG_FILE, edits);
+  const first = history.texts[0] as string;
+  const largeDir = tempDir("size-large");
+  const large = await measureHistory(largeDir, history.payloads, server);
+  const small = await measureHistory(tempDir("size-small"), smallFileSession(), server);
+  // The post hook on the store that holds the large file's history (delivered and compacted).
+  const inst = install(largeDir, SHIPPED_CONFIG, server.url, {}, HOOKS);
+  const hook = await largeFileHook(inst, BIG_FILE, history.texts.at(-1) as string, rounds);
+  await waitForFlushers(largeDir, 20_000);
+  const reads = await readVersions(tempDir("reads"), BIG_FILE, quick ? 5 : 15);
+  return {
+    largeFile: {
+      bytes: new TextEncoder().encode(first).length,
+      lines: first.split("\n").length - 1,
+      edits,
+    },
+    large,
+    small,
+    hook,
+    reads,
+  };
+}
+
+/**
+ * Section 6 as Markdown lines.
+ *
+ * @example
+ * ```ts
+ * import { renderStorage } from "./run.ts";
+ * // renderStorage(result).join("\n")
+ * ```
+ */
+export function renderStorage(r: StorageResult): string[] {
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+  const mb = (n: number) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)} MB` : kb(n);
+  const row = (label: string, f: (h: HistorySize) => number) => [
+    label,
+    mb(f(r.large)),
+    `${Math.round(f(r.large) / r.large.versions).toLocaleString("en")}`,
+    mb(f(r.small)),
+    `${Math.round(f(r.small) / r.small.versions).toLocaleString("en")}`,
+  ];
+  const h = r.hook;
+  const x = (a: Summary) => ratio(a.median, h.floor.median);
+  const reads = r.reads;
+  return [
+    `Large file: a ${r.largeFile.lines.toLocaleString("en")}-line TypeScript module of ${
+      kb(r.largeFile.bytes)
+    } (the project's own code), written, then edited ${r.largeFile.edits} times, one line each time (${r.large.versions} versions). Small-file session: 12 files of 1–6 KB, each written, then edited 9 times (${r.small.versions} versions). Both recorded by the real \`recordChange\` (the post hook's write path), delivered to the stand-in, then compacted as the background flusher does (\`compactCode\`, free pages returned).`,
+    "",
+    ...table(
+      ["database", "large file", "bytes/version", "small files", "bytes/version"],
+      ["l", "r", "r", "r", "r"],
+      [
+        row("before delivery: file and log", (x) => x.queued.fileBytes),
+        row("— code (`patterns`, `pattern_code`)", (x) => x.queued.codeBytes),
+        row("— outbox (request bodies, copies of the code)", (x) => x.queued.outboxBytes),
+        row("— the rest (versions, edges, executions, indexes)", (x) => x.queued.otherBytes),
+        row("before delivery, outbox holding references (estimate)", (x) => x.withReferences),
+        row("after delivery and compaction: pages in use", (x) => x.delivered.pagesInUse),
+        row("— code", (x) => x.delivered.codeBytes),
+        row("the versions as whole files (what the code took before)", (x) => x.textBytes),
+      ],
+    ),
+    "",
+    `Post hook, whole process, on the store holding that history: a one-line Edit of the large file median ${
+      fmt(h.largeEdit.median)
+    } ms (p95 ${fmt(h.largeEdit.p95)}) = ${x(h.largeEdit)} the floor (${
+      fmt(h.floor.median)
+    } ms, interleaved); a small file's Edit in the same store ${fmt(h.smallEdit.median)} ms = ${
+      x(h.smallEdit)
+    }.`,
+    "",
+    `${
+      reads.versions.toLocaleString("en")
+    } versions of the large file stored as the hook stores them, compacted (code ${
+      mb(reads.codeBytes)
+    }; ${
+      mb(reads.textBytes)
+    } as whole files). Reading the newest version: a new process (open + read) median ${
+      fmt(reads.processNewest.median)
+    } ms, in-process ${fmt(reads.newest.median)} ms; the oldest: ${
+      fmt(reads.processOldest.median)
+    } ms (decompression included), in-process ${
+      fmt(reads.oldest.median)
+    } ms (target < 50 ms). \`lineage\` (fileHistory and rendering) ${
+      fmt(reads.lineage.median)
+    } ms.`,
+  ];
 }
 
 function removeTemps(): void {

@@ -36,6 +36,11 @@ export interface TrackerConfig {
   excludePaths: string[];
   /** Larger patterns keep hash, size and lineage, but not their code. */
   maxPatternBytes: number;
+  /**
+   * Drop the code of delivered versions older than this many days (hashes, sizes, lineage and
+   * metrics stay); 0 keeps everything. Applied by the background flusher and `tracker.ts prune`.
+   */
+  retentionDays: number;
 }
 
 /** A value that could not be used, and why. */
@@ -51,7 +56,17 @@ export interface ResolvedConfig {
   problems: ConfigProblem[];
 }
 
-type Kind = "url" | "boolean" | "seconds" | "count" | "batch" | "path" | "dir" | "globs" | "bytes";
+type Kind =
+  | "url"
+  | "boolean"
+  | "seconds"
+  | "count"
+  | "batch"
+  | "path"
+  | "dir"
+  | "globs"
+  | "bytes"
+  | "days";
 
 /** Every setting: its YAML key, its environment variable and its kind. */
 export const SETTINGS: ReadonlyArray<
@@ -100,6 +115,12 @@ export const SETTINGS: ReadonlyArray<
     env: "PATTERN_TRACKER_MAX_PATTERN_BYTES",
     kind: "bytes",
   },
+  {
+    key: "retentionDays",
+    yaml: "retention_days",
+    env: "PATTERN_TRACKER_RETENTION_DAYS",
+    kind: "days",
+  },
 ];
 
 /** Environment variable naming the config file. */
@@ -129,6 +150,7 @@ export function defaultConfig(home: string): TrackerConfig {
     includePaths: [],
     excludePaths: [...DEFAULT_EXCLUDES],
     maxPatternBytes: 1024 * 1024,
+    retentionDays: 0,
   };
 }
 
@@ -308,6 +330,18 @@ function parseValue(kind: Kind, raw: unknown, home: string): Parsed {
         return {
           ok: false,
           reason: `${JSON.stringify(raw)} is not a whole number of bytes in [1, 268435456]`,
+        };
+      }
+      return { ok: true, value: n };
+    }
+    case "days": {
+      const n = Number(text);
+      if (typeof text === "boolean" || !Number.isInteger(n) || n < 0 || n > 36500) {
+        return {
+          ok: false,
+          reason: `${
+            JSON.stringify(raw)
+          } is not a whole number of days in [0, 36500] (0 keeps everything)`,
         };
       }
       return { ok: true, value: n };

@@ -39,6 +39,7 @@ import type { LogRecord } from "./log.ts";
 import { classifyFailure, type EventVerdict } from "./phase4_answers.ts";
 import { type DeadLetter, openStore, type QueuedVersion, type Store } from "./store.ts";
 import { tryFlusherLock } from "./flusher.ts";
+import { maintainStore } from "./code_maintenance.ts";
 
 /** How many queued versions one planning round looks at. */
 export const DELIVERY_WINDOW = 20_000;
@@ -669,11 +670,28 @@ export async function runBackgroundFlusher(
         if (Date.now() - idleSince >= lingerMs) break;
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
+      runMaintenance(store, config, deps.log);
     } finally {
       lock.close();
     }
     const arrived = !stopped && store.maxOutboxId() !== seen;
     store.close();
     if (!arrived) return;
+  }
+}
+
+/**
+ * Compaction and retention (src/code_maintenance.ts), while the flusher holds the lock: never on a
+ * hook's path, at most every ten minutes. A failure is logged; delivery is not affected.
+ */
+function runMaintenance(
+  store: Store,
+  config: TrackerConfig,
+  log: (record: LogRecord) => void,
+): void {
+  try {
+    maintainStore(store, config, { log });
+  } catch (error) {
+    log({ level: "error", event: "store_maintenance_failed", error: (error as Error).message });
   }
 }

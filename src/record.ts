@@ -213,6 +213,9 @@ export async function recordChange(
         firstSeenAt: timestamp,
         codeOmitted,
         redactedSecrets,
+        // The store keeps the code as a patch against the parent's; the payload's content before
+        // spares it reading the parent back.
+        parent: v.parentId === null ? null : { patternId: v.parentId, content: v.parentCode },
       });
       const version: FileVersion = {
         filePath: change.filePath,

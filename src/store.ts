@@ -10,6 +10,22 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import {
+  type CodeFormat,
+  encodeCode,
+  isCompressed,
+  isSnapshot,
+  MAX_CHAIN,
+  MIN_PATCH_TEXT,
+  parseCodeFormat,
+  patchOf,
+  snapshotCode,
+  snapshotText,
+  storableText,
+  type StoredCode,
+} from "./code_storage.ts";
+import { applyLinePatches, type LinePatchError } from "./line_patch.ts";
+import { normalizeLineEndings } from "./pattern.ts";
 
 /** File name of the database inside the data directory. */
 export const DB_FILE = "patterns.db";
@@ -195,6 +211,20 @@ export const MIGRATIONS: readonly string[] = [
    DROP TABLE outbox_v2;
    DROP TABLE dead_letters_v2;
    DROP TABLE delivered_v2;`,
+  // 4: a pattern's code as a snapshot or a line patch against another pattern's stored
+  // text (src/code_storage.ts), in a rowid table (a WITHOUT ROWID table spills any row over ~1 KB
+  // to overflow pages, wasting most of a page per version). Rows written before keep their text in
+  // `patterns.code`, read as snapshots; maintenance converts them later (src/code_maintenance.ts).
+  `CREATE TABLE pattern_code (
+     pattern_id TEXT NOT NULL UNIQUE,
+     format TEXT NOT NULL,
+     base TEXT,
+     depth INTEGER NOT NULL,
+     chain_bytes INTEGER NOT NULL,
+     length INTEGER NOT NULL,
+     data BLOB NOT NULL
+   );
+   CREATE INDEX pattern_code_base ON pattern_code(base) WHERE base IS NOT NULL;`,
 ];
 
 /** One version of a file: a pattern in that file's chain. */
@@ -227,10 +257,76 @@ export interface PatternRow {
   byteSize: number;
   code: string | null;
   firstSeenAt: string;
-  /** Why `code` is null: "store_code_off" or "too_large". */
+  /** Why `code` is null: "store_code_off", "too_large" or "pruned". */
   codeOmitted?: string | null;
   /** Secrets replaced in `code`. */
   redactedSecrets?: number;
+}
+
+/**
+ * A pattern to insert, with the pattern it was made from when there is one: the store then keeps
+ * the code as a line patch against that pattern's stored text instead of a full copy.
+ */
+export interface NewPatternRow extends PatternRow {
+  parent?: PatternParent | null;
+}
+
+/** The pattern a new one was made from (its lineage parent), for storing the code as a patch. */
+export interface PatternParent {
+  patternId: string;
+  /**
+   * The parent's content as the payload carried it (any line endings, unredacted), whose pattern
+   * ID is `patternId`; null or absent when unknown. With it the store need not read the parent's
+   * code back (the hook's path); without it, or when the parent's stored text had secrets
+   * redacted, the store reads the parent's stored text itself.
+   */
+  content?: string | null;
+}
+
+/** How one pattern's code is kept, for maintenance and prune. */
+export interface CodeRow {
+  patternId: string;
+  /** Null when no code is kept (`codeOmitted` says why). */
+  stored: StoredCode | null;
+  /** The text sits in the `code` column of a row written before schema v3 (a snapshot). */
+  legacy: boolean;
+  codeOmitted: string | null;
+  redactedSecrets: number;
+  byteSize: number;
+  firstSeenAt: string;
+}
+
+/** What the stored code weighs, for `status` and the benchmarks. */
+export interface CodeStorageStats {
+  /** Patterns that keep their code. */
+  withCode: number;
+  snapshots: number;
+  patches: number;
+  /** Of those, compressed. */
+  compressed: number;
+  /** Rows still in the pre-v3 `code` column. */
+  legacy: number;
+  /** Bytes of stored code (patches, snapshots, compressed or not). */
+  bytes: number;
+  /** Bytes the same code takes as whole texts (the sum of `byte_size`). */
+  textBytes: number;
+}
+
+/** The database file's size. */
+export interface DatabaseSize {
+  /** `patterns.db` plus its write-ahead log. */
+  fileBytes: number;
+  walBytes: number;
+  /** Pages SQLite keeps free inside the file (reused by later writes; `shrink` returns them). */
+  freeBytes: number;
+}
+
+/** Thrown when a pattern's stored code cannot be read back (a damaged or foreign store). */
+export class StoredCodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoredCodeError";
+  }
 }
 
 /** A lineage edge: the child pattern was made from the parent. */
@@ -418,26 +514,50 @@ export class Store {
 
   // ---- patterns, versions, edges -------------------------------------------------------------
 
-  /** Inserts a pattern unless its ID is already stored; returns true when inserted. */
-  insertPattern(p: PatternRow): boolean {
-    return this.#run(
+  /**
+   * Inserts a pattern unless its ID is already stored; returns true when inserted. The code is kept
+   * as a line patch against `parent`'s stored text when that is smaller, else as a snapshot (see
+   * `src/code_storage.ts`). A stored pattern without code (omitted, or pruned) gets this code back.
+   */
+  insertPattern(p: NewPatternRow): boolean {
+    // Insert first: a new pattern (the hook's common case) then costs no lookup.
+    const inserted = this.#run(
       `INSERT INTO patterns (pattern_id, language, line_count, byte_size, code, first_seen_at, code_omitted, redacted_secrets)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pattern_id) DO NOTHING`,
+       VALUES (?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (pattern_id) DO NOTHING`,
       p.patternId,
       p.language,
       p.lineCount,
       p.byteSize,
-      p.code,
       p.firstSeenAt,
-      p.codeOmitted ?? null,
+      p.code === null ? p.codeOmitted ?? null : null,
       p.redactedSecrets ?? 0,
     ) > 0;
+    if (p.code === null) return inserted;
+    if (inserted) {
+      this.#putCode(p.patternId, this.#encodeNewCode(storableText(p.code), p.parent));
+      return true;
+    }
+    const existing = this.#get(
+      `SELECT p.code IS NOT NULL OR c.pattern_id IS NOT NULL AS has_code
+       FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id WHERE p.pattern_id = ?`,
+      p.patternId,
+    );
+    if (existing?.has_code !== 0) return false;
+    // A stored pattern without code (omitted, or pruned): nothing depends on it, so any base and
+    // depth is safe.
+    this.#writeCode(p.patternId, this.#encodeNewCode(storableText(p.code), p.parent), null);
+    this.#run(
+      "UPDATE patterns SET redacted_secrets = ? WHERE pattern_id = ?",
+      p.redactedSecrets ?? 0,
+      p.patternId,
+    );
+    return false;
   }
 
-  /** A stored pattern, or undefined. */
+  /** A stored pattern with its code read back, or undefined. */
   pattern(patternId: string): PatternRow | undefined {
-    const r = this.#get("SELECT * FROM patterns WHERE pattern_id = ?", patternId);
-    return r && toPattern(r);
+    const r = this.#get(`${PATTERN_WITH_CODE} WHERE p.pattern_id = ?`, patternId);
+    return r && { ...toPattern(r), code: this.#fullText(toCodeRow(r)) };
   }
 
   /** True when the pattern ID is stored. */
@@ -567,9 +687,32 @@ export class Store {
     return rows.map(toExecution);
   }
 
-  /** Every pattern, in ID order (for export). */
+  /** Every pattern with its code, in ID order (for export). Each text is rebuilt once. */
   allPatterns(): PatternRow[] {
-    return this.#all("SELECT * FROM patterns ORDER BY pattern_id").map(toPattern);
+    const rows = this.#all(`${PATTERN_WITH_CODE} ORDER BY p.pattern_id`);
+    const texts = new Map<string, string>();
+    const byId = new Map(rows.map((r) => [String(r.pattern_id), toCodeRow(r)]));
+    const textOf = (row: CodeRow): string | null => {
+      const known = texts.get(row.patternId);
+      if (known !== undefined) return known;
+      const stored = row.stored;
+      let text: string | null;
+      if (stored === null) text = null;
+      else if (isSnapshot(stored.format) || stored.base === null) {
+        text = this.#fullText(row);
+      } else {
+        const base = byId.get(stored.base);
+        // The recursion follows strictly decreasing depths (checked), so it ends within MAX_CHAIN.
+        if (!base?.stored || base.stored.depth >= stored.depth) text = this.#fullText(row);
+        else text = this.#patched(textOf(base) as string, [row]);
+      }
+      if (text !== null) texts.set(row.patternId, text);
+      return text;
+    };
+    return rows.map((r) => {
+      const row = byId.get(String(r.pattern_id)) as CodeRow;
+      return { ...toPattern(r), code: textOf(row) };
+    });
   }
 
   /** Every file version, in the order recorded (for export). */
@@ -995,6 +1138,377 @@ export class Store {
     return Number(this.#get("SELECT COUNT(*) AS n FROM legacy_events")?.n ?? 0);
   }
 
+  // ---- pattern code: snapshots and line patches (src/code_storage.ts) ---------------------------
+
+  /** Recently read texts, keyed by pattern ID, with the row they were read from. */
+  readonly #texts = new Map<string, { text: string; fingerprint: string }>();
+
+  /** How one pattern's code is kept, or undefined when the pattern is not stored. */
+  codeRow(patternId: string): CodeRow | undefined {
+    const r = this.#get(`${PATTERN_WITH_CODE} WHERE p.pattern_id = ?`, patternId);
+    return r && toCodeRow(r);
+  }
+
+  /**
+   * A pattern's stored text: null when no code is kept, undefined when the pattern is not stored.
+   * Throws {@linkcode StoredCodeError} when the stored code cannot be read back.
+   */
+  code(patternId: string): string | null | undefined {
+    const row = this.codeRow(patternId);
+    return row && this.#fullText(row);
+  }
+
+  /** Rewrites how a pattern's code is kept (its text stays the same): compression, re-snapshots. */
+  setStoredCode(patternId: string, stored: StoredCode): void {
+    this.#writeCode(patternId, stored, null);
+  }
+
+  /** Drops a pattern's code, keeping its hash, sizes and lineage; `reason` becomes `codeOmitted`. */
+  dropCode(patternId: string, reason: string): void {
+    this.#writeCode(patternId, null, reason);
+  }
+
+  /** Patterns whose code is a patch against `patternId`'s stored text. */
+  patchDependents(patternId: string): string[] {
+    return this.#all("SELECT pattern_id FROM pattern_code WHERE base = ?", patternId).map((r) =>
+      String(r.pattern_id)
+    );
+  }
+
+  /**
+   * Patterns the newest version of some file is read through: the newest versions themselves and
+   * the bases of their patches, down to the snapshots. A hook may read these (to patch the next
+   * version against, or to compare), so they stay uncompressed: loading node:zlib would cost the
+   * hook 30–40 ms.
+   */
+  hotCodeIds(): Set<string> {
+    return new Set(
+      this.#all(
+        `WITH RECURSIVE tips(id) AS (
+           SELECT pattern_id FROM file_versions v
+           WHERE version = (SELECT MAX(version) FROM file_versions w WHERE w.file_path = v.file_path)
+         ), chain(id, base) AS (
+           SELECT tips.id, c.base FROM tips LEFT JOIN pattern_code c ON c.pattern_id = tips.id
+           UNION
+           SELECT c.pattern_id, c.base FROM pattern_code c JOIN chain ON c.pattern_id = chain.base
+         ) SELECT id FROM chain`,
+      ).map((r) => String(r.id)),
+    );
+  }
+
+  /**
+   * Patterns whose stored code maintenance may make smaller — texts in the pre-v3 `code` column,
+   * uncompressed snapshots of at least `minBytes`, patches of at least `minPatchBytes` — in the
+   * order their first versions were recorded (a parent before its children; patterns of no
+   * version last), after `after` (a `[order, patternId]` this returned).
+   */
+  compactionCandidates(
+    after: readonly [number, string] | null,
+    minBytes: number,
+    minPatchBytes: number,
+  ): [number, string][] {
+    return this.#all(
+      `SELECT k, pattern_id FROM (
+         SELECT COALESCE((SELECT MIN(v.id) FROM file_versions v WHERE v.pattern_id = p.pattern_id), ${Number.MAX_SAFE_INTEGER}) AS k,
+           p.pattern_id
+         FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id
+         WHERE p.code IS NOT NULL OR (c.format = 'text' AND length(c.data) >= ?)
+           OR (c.format = 'patch' AND length(c.data) >= ?)
+       ) WHERE (k, pattern_id) > (?, ?) ORDER BY k, pattern_id`,
+      minBytes,
+      minPatchBytes,
+      after?.[0] ?? -1,
+      after?.[1] ?? "",
+    ).map((r) => [Number(r.k), String(r.pattern_id)]);
+  }
+
+  /** The lineage parent of a pattern's first version (the base maintenance patches it against). */
+  lineageParentOf(patternId: string): string | null {
+    return strOrNull(
+      this.#get(
+        `SELECT parent_pattern_id FROM file_versions WHERE pattern_id = ? AND parent_pattern_id IS NOT NULL
+         ORDER BY id LIMIT 1`,
+        patternId,
+      )?.parent_pattern_id,
+    );
+  }
+
+  /**
+   * Patterns whose code retention may drop: code kept, first seen and every version recorded
+   * before `beforeIso`, and not the newest version of any file (the current content of a file stays
+   * readable, and it is what a hook patches the next version against). Whether they are delivered
+   * is the caller's question ({@linkcode undeliveredPatternIds}).
+   */
+  codeRowsOlderThan(beforeIso: string): CodeRow[] {
+    return this.#all(
+      `${PATTERN_WITH_CODE}
+       WHERE (p.code IS NOT NULL OR c.pattern_id IS NOT NULL) AND p.first_seen_at < ?1
+         AND NOT EXISTS (SELECT 1 FROM file_versions v WHERE v.pattern_id = p.pattern_id AND
+           (v.created_at >= ?1 OR v.version = (SELECT MAX(version) FROM file_versions w WHERE w.file_path = v.file_path)))
+       ORDER BY COALESCE(c.depth, 0) DESC, p.pattern_id`,
+      beforeIso,
+    ).map(toCodeRow);
+  }
+
+  /**
+   * Patterns the Phase 4 server has not acknowledged yet: queued, dead-lettered, or never
+   * delivered at all. Retention keeps their code (a pending event is built from it).
+   */
+  undeliveredPatternIds(): Set<string> {
+    return new Set(
+      this.#all(
+        `SELECT v.pattern_id FROM file_versions v
+         WHERE v.id IN (SELECT version_id FROM outbox) OR v.id IN (SELECT version_id FROM dead_letters)
+           OR v.id NOT IN (SELECT version_id FROM delivered)
+         UNION SELECT p.pattern_id FROM patterns p
+         WHERE NOT EXISTS (SELECT 1 FROM file_versions v WHERE v.pattern_id = p.pattern_id)`,
+      ).map((r) => String(r.pattern_id)),
+    );
+  }
+
+  /** What the stored code weighs. */
+  codeStorage(): CodeStorageStats {
+    const stored = this.#get(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(c.format IN ('text', 'text+deflate')), 0) AS snapshots,
+         COALESCE(SUM(c.format LIKE '%+deflate'), 0) AS compressed,
+         COALESCE(SUM(length(c.data)), 0) AS bytes, COALESCE(SUM(p.byte_size), 0) AS text_bytes
+       FROM pattern_code c JOIN patterns p ON p.pattern_id = c.pattern_id`,
+    ) ?? {};
+    const legacy = this.#get(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(octet_length(code)), 0) AS bytes,
+         COALESCE(SUM(byte_size), 0) AS text_bytes FROM patterns WHERE code IS NOT NULL`,
+    ) ?? {};
+    const n = (x: unknown) => Number(x ?? 0);
+    return {
+      withCode: n(stored.n) + n(legacy.n),
+      snapshots: n(stored.snapshots) + n(legacy.n),
+      patches: n(stored.n) - n(stored.snapshots),
+      compressed: n(stored.compressed),
+      legacy: n(legacy.n),
+      bytes: n(stored.bytes) + n(legacy.bytes),
+      textBytes: n(stored.text_bytes) + n(legacy.text_bytes),
+    };
+  }
+
+  /** The database file's size, its write-ahead log, and the free pages inside it. */
+  databaseSize(): DatabaseSize {
+    const pragma = (name: string) =>
+      Number(Object.values(this.#get(`PRAGMA ${name}`) ?? {})[0] ?? 0);
+    const pageSize = pragma("page_size");
+    let walBytes = 0;
+    try {
+      walBytes = Deno.statSync(`${this.path}-wal`).size;
+    } catch { /* no log */ }
+    return {
+      fileBytes: pragma("page_count") * pageSize + walBytes,
+      walBytes,
+      freeBytes: pragma("freelist_count") * pageSize,
+    };
+  }
+
+  /**
+   * Returns the free pages inside the database file to the file system, and says how: "incremental"
+   * for stores created with incremental auto-vacuum (every store made since schema v3; a short
+   * write, pages moved at the end), else a full "vacuum" (it rebuilds the file, holding the write
+   * lock meanwhile: for the CLI, never a hook), which Deno's node:sqlite allows only under
+   * --allow-all ("unavailable" otherwise, with the reason). A full VACUUM also switches the store to
+   * incremental auto-vacuum, so the next time needs no --allow-all.
+   */
+  shrink(): { method: "incremental" | "vacuum" | "unavailable"; reason?: string } {
+    if (this.releaseFreePages(0)) {
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return { method: "incremental" };
+    }
+    try {
+      this.#db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+      this.#db.exec("VACUUM");
+    } catch (error) {
+      return { method: "unavailable", reason: (error as Error).message };
+    }
+    // In WAL mode the rebuilt file first lands in the log: move it into the database file now.
+    this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return { method: "vacuum" };
+  }
+
+  /** True when the store returns free pages in small steps (incremental auto-vacuum). */
+  shrinksIncrementally(): boolean {
+    return Number(this.#get("PRAGMA auto_vacuum")?.auto_vacuum ?? 0) === 2;
+  }
+
+  /**
+   * Returns up to `pages` free pages (0: all) to the file system when the store uses incremental
+   * auto-vacuum; a short write. Returns whether the store can.
+   */
+  releaseFreePages(pages: number): boolean {
+    if (!this.shrinksIncrementally()) return false;
+    this.#all(`PRAGMA incremental_vacuum(${Math.max(0, Math.floor(pages))})`);
+    return true;
+  }
+
+  #writeCode(patternId: string, stored: StoredCode | null, omitted: string | null): void {
+    this.#texts.delete(patternId);
+    // Delete and insert anew rather than update in place: the new row goes to the end of the
+    // table, and the pages the old rows leave behind empty out and become free pages, which
+    // incremental vacuum returns to the file system. Updated in place, a row made smaller leaves
+    // its page mostly empty, and only a full VACUUM (not allowed here) would reclaim that.
+    this.#run("DELETE FROM pattern_code WHERE pattern_id = ?", patternId);
+    if (stored !== null) this.#putCode(patternId, stored);
+    this.#run(
+      `UPDATE patterns SET code = NULL, code_omitted = ?
+       WHERE pattern_id = ? AND (code IS NOT NULL OR code_omitted IS NOT ?)`,
+      omitted,
+      patternId,
+      omitted,
+    );
+  }
+
+  #putCode(patternId: string, stored: StoredCode): void {
+    this.#run(
+      `INSERT INTO pattern_code (pattern_id, format, base, depth, chain_bytes, length, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pattern_id) DO UPDATE SET format = excluded.format, base = excluded.base,
+         depth = excluded.depth, chain_bytes = excluded.chain_bytes, length = excluded.length,
+         data = excluded.data`,
+      patternId,
+      stored.format,
+      stored.base,
+      stored.depth,
+      stored.chainBytes,
+      stored.textLength,
+      stored.data,
+    );
+  }
+
+  /**
+   * How to store a new pattern's text: a patch against the parent's stored text when the parent
+   * keeps code and the text is not small (MIN_PATCH_TEXT), else a snapshot. The parent's text comes from the payload when it is the stored
+   * text (no secrets were redacted from it; its size agrees), else from the store — but never by
+   * decompressing (that would load node:zlib on the hook's path): then a snapshot is written.
+   */
+  #encodeNewCode(text: string, parent: PatternParent | null | undefined): StoredCode {
+    if (!parent || text.length < MIN_PATCH_TEXT) return snapshotCode(text);
+    // The parent's chain, without its data (a snapshot may be large).
+    const meta = this.#get(
+      `SELECT p.redacted_secrets, p.byte_size, p.code IS NOT NULL AS legacy, c.depth, c.chain_bytes, c.length
+       FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id WHERE p.pattern_id = ?`,
+      parent.patternId,
+    );
+    const legacy = meta?.legacy === 1;
+    if (!meta || (!legacy && meta.depth === null)) return snapshotCode(text); // no code kept
+    const depth = Number(meta.depth ?? 0);
+    if (depth >= MAX_CHAIN) return snapshotCode(text);
+    let baseText: string | null | undefined;
+    if (typeof parent.content === "string" && Number(meta.redacted_secrets) === 0) {
+      const candidate = storableText(normalizeLineEndings(parent.content));
+      // The stored text is the content as the recording core stores it; its length confirms it.
+      const fits = legacy
+        ? new TextEncoder().encode(candidate).length === Number(meta.byte_size)
+        : candidate.length === Number(meta.length);
+      if (fits) baseText = candidate;
+    }
+    baseText ??= this.#readCode(this.codeRow(parent.patternId) as CodeRow, "uncompressed");
+    if (typeof baseText !== "string") return snapshotCode(text);
+    return encodeCode(text, {
+      patternId: parent.patternId,
+      text: baseText,
+      depth,
+      chainBytes: Number(meta.chain_bytes ?? 0),
+    });
+  }
+
+  /**
+   * Reads a row's text: its snapshot, or its chain of patches applied to the snapshot they start
+   * from. "uncompressed" answers undefined instead of decompressing. Every step must go to a base
+   * that keeps code and has a smaller depth, so the walk ends; otherwise StoredCodeError.
+   */
+  #readCode(row: CodeRow, mode: "any" | "uncompressed"): string | null | undefined {
+    if (row.stored === null) return null;
+    const chain: CodeRow[] = [];
+    let current = row;
+    let text: string | undefined;
+    for (;;) {
+      const stored = current.stored as StoredCode;
+      const cached = this.#texts.get(current.patternId);
+      if (cached && cached.fingerprint === fingerprint(stored)) {
+        text = cached.text;
+        break;
+      }
+      if (mode === "uncompressed" && isCompressed(stored.format)) return undefined;
+      if (isSnapshot(stored.format)) {
+        try {
+          text = current.legacy
+            ? new TextDecoder().decode(stored.data)
+            : snapshotText(stored.format, stored.data);
+        } catch (error) {
+          throw new StoredCodeError(
+            `pattern ${current.patternId}'s snapshot cannot be read: ${(error as Error).message}`,
+          );
+        }
+        if (!current.legacy && text.length !== stored.textLength) {
+          throw new StoredCodeError(
+            `pattern ${current.patternId}'s snapshot reads back as ${text.length} characters, not ${stored.textLength} (the store is damaged)`,
+          );
+        }
+        break;
+      }
+      chain.push(current);
+      const base = stored.base === null ? undefined : this.codeRow(stored.base);
+      if (!base?.stored) {
+        throw new StoredCodeError(
+          `pattern ${current.patternId}'s code is a patch against ${stored.base}, whose code is missing (the store is damaged; "tracker.ts export" keeps what is readable)`,
+        );
+      }
+      if (base.stored.depth >= stored.depth) {
+        throw new StoredCodeError(
+          `pattern ${current.patternId}'s code is a patch against ${base.patternId}, which is not nearer a snapshot (depth ${base.stored.depth} ≥ ${stored.depth}); not following it`,
+        );
+      }
+      current = base;
+    }
+    const result = this.#patched(text, chain.reverse());
+    if (chain.length > 0) this.#remember(row.patternId, row.stored, result);
+    return result;
+  }
+
+  #fullText(row: CodeRow): string | null {
+    return this.#readCode(row, "any") as string | null;
+  }
+
+  /** Applies the patches of `rows` (oldest first) to `text`. */
+  #patched(text: string, rows: readonly CodeRow[]): string {
+    const patches = [];
+    for (const r of rows) {
+      const stored = r.stored as StoredCode;
+      try {
+        patches.push(patchOf(stored.format, stored.data));
+      } catch (error) {
+        throw new StoredCodeError(
+          `pattern ${r.patternId}'s patch cannot be read: ${(error as Error).message}`,
+        );
+      }
+    }
+    try {
+      return applyLinePatches(text, patches);
+    } catch (error) {
+      const r = rows[(error as LinePatchError).patchIndex ?? 0] as CodeRow;
+      throw new StoredCodeError(
+        `pattern ${r.patternId}'s patch does not apply to its base ${r.stored?.base}: ${
+          (error as Error).message
+        }`,
+      );
+    }
+  }
+
+  #remember(patternId: string, stored: StoredCode, text: string): void {
+    this.#texts.delete(patternId);
+    this.#texts.set(patternId, { text, fingerprint: fingerprint(stored) });
+    // A few recent texts: reading a file's versions in order then applies one patch each.
+    for (const key of this.#texts.keys()) {
+      if (this.#texts.size <= 16) break;
+      this.#texts.delete(key);
+    }
+  }
+
   // ---- meta ----------------------------------------------------------------------------------
 
   /** Sets a status value (last error, last success, breaker state…). */
@@ -1072,7 +1586,12 @@ export function openStore(dataDir: string): Store {
     db.exec("PRAGMA synchronous = NORMAL");
     // WAL lets readers and the one writer work at once. The mode is stored in the file, so it is set
     // once, with the schema, not on every open (that costs a hook a third of a millisecond).
-    if (store.schemaVersion() < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
+    // A new store returns free pages in small steps (src/code_maintenance.ts); this must be set
+    // before the first table exists. (VACUUM, the only other way, is refused by node:sqlite in Deno
+    // without --allow-all: it attaches a temporary database.)
+    const version = store.schemaVersion();
+    if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+    if (version < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
     migrate(db, store);
     return store;
   } catch (error) {
@@ -1101,6 +1620,12 @@ function migrate(db: DatabaseSync, store: Store): void {
     }
   });
 }
+
+/** A pattern's row with its stored code (columns `code_*`), from `pattern_code` when it has one. */
+const PATTERN_WITH_CODE =
+  `SELECT p.*, c.format AS code_format, c.base AS code_base, c.depth AS code_depth,
+     c.chain_bytes AS code_chain_bytes, c.length AS code_length, c.data AS code_data
+   FROM patterns p LEFT JOIN pattern_code c ON c.pattern_id = p.pattern_id`;
 
 function strOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
@@ -1141,6 +1666,44 @@ function toPattern(r: Row): PatternRow {
     codeOmitted: strOrNull(r.code_omitted),
     redactedSecrets: Number(r.redacted_secrets ?? 0),
   };
+}
+
+function toCodeRow(r: Row): CodeRow {
+  const base = {
+    patternId: String(r.pattern_id),
+    codeOmitted: strOrNull(r.code_omitted),
+    redactedSecrets: Number(r.redacted_secrets ?? 0),
+    byteSize: Number(r.byte_size ?? 0),
+    firstSeenAt: String(r.first_seen_at),
+  };
+  if (r.code_format === null || r.code_format === undefined) {
+    // Written before schema v3: the text, if any, is in `code`.
+    if (r.code === null || r.code === undefined) return { ...base, stored: null, legacy: false };
+    return { ...base, stored: snapshotCode(String(r.code)), legacy: true };
+  }
+  const format: CodeFormat | null = parseCodeFormat(r.code_format);
+  if (format === null) {
+    throw new StoredCodeError(
+      `pattern ${base.patternId}'s code is stored as "${r.code_format}", which this version cannot read (a newer Pattern Tracker wrote it)`,
+    );
+  }
+  return {
+    ...base,
+    legacy: false,
+    stored: {
+      format,
+      data: r.code_data instanceof Uint8Array ? r.code_data : new Uint8Array(),
+      base: strOrNull(r.code_base),
+      depth: Number(r.code_depth ?? 0),
+      chainBytes: Number(r.code_chain_bytes ?? 0),
+      textLength: Number(r.code_length ?? 0),
+    },
+  };
+}
+
+/** Identifies one stored form of a row: a text read from it is reused only while it is unchanged. */
+function fingerprint(stored: StoredCode): string {
+  return `${stored.format}:${stored.base}:${stored.depth}:${stored.data.length}`;
 }
 
 function toExecution(r: Row): ExecutionRow {

@@ -361,6 +361,7 @@ Deno.test("config: env > file > defaults for every key", () => {
     include_paths: [["*.py"], "*.ts,*.js"],
     exclude_paths: [["x/"], "y/"],
     max_pattern_bytes: [100, "200"],
+    retention_days: [30, "90"],
   };
   assert.deepEqual(
     new Set(Object.keys(samples)),

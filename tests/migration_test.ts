@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { compactCode } from "../src/code_maintenance.ts";
+import { patternId } from "../src/pattern.ts";
 import { DB_FILE, MIGRATIONS, openStore } from "../src/store.ts";
 
 Deno.test("a schema v1 store migrates forward on open without losing data", () => {
@@ -53,6 +55,134 @@ Deno.test("parallel first opens of a new store migrate exactly once", async () =
   for (const r of runs) {
     assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
     assert.equal(new TextDecoder().decode(r.stdout).trim(), String(MIGRATIONS.length));
+  }
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("a schema v2 store with real history migrates in place: every text reads back, then compacts", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "pt-migrate-" });
+  const db = new DatabaseSync(`${dir}/${DB_FILE}`);
+  db.exec(MIGRATIONS[0] as string);
+  db.exec(MIGRATIONS[1] as string);
+  db.exec("PRAGMA user_version = 2");
+  // A module edited 120 times the way the v2 hooks stored it (the whole text per version, a queued
+  // or delivered event each), a revert, and a second file sharing one version's content.
+  const source = Deno.readTextFileSync(new URL("../src/store.ts", import.meta.url)).split("\n");
+  const texts: string[] = [];
+  let lines = source.slice(0, 400);
+  for (let k = 0; k < 120; k++) {
+    lines = [...lines];
+    lines[(k * 53) % lines.length] = `// edit ${k}: ${lines[(k * 53) % lines.length]}`;
+    if (k % 10 === 0) lines.splice(k, 0, `const added${k} = ${k};`);
+    texts.push(lines.join("\n") + "\n");
+  }
+  texts.push(texts[50] as string); // a revert: the same pattern again
+  const ids: string[] = [];
+  const insertPattern = db.prepare(
+    `INSERT INTO patterns (pattern_id, language, line_count, byte_size, code, first_seen_at, code_omitted, redacted_secrets)
+     VALUES (?, 'typescript', ?, ?, ?, ?, NULL, 0) ON CONFLICT DO NOTHING`,
+  );
+  const insertVersion = db.prepare(
+    `INSERT INTO file_versions (file_path, version, pattern_id, parent_pattern_id, event_type, tool_name, correlation_id, created_at)
+     VALUES (?, ?, ?, ?, ?, 'Edit', 'c', ?)`,
+  );
+  const insertEvent = db.prepare(
+    `INSERT INTO outbox (pattern_id, pattern_version, parent_pattern_ids, body, created_at) VALUES (?, ?, ?, ?, ?)`,
+  );
+  const hashes = await Promise.all(texts.map(patternId));
+  db.exec("BEGIN");
+  for (const [i, text] of texts.entries()) {
+    const id = hashes[i] as string;
+    const at = new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString();
+    const parent = ids.at(-1) ?? null;
+    insertPattern.run(id, text.split("\n").length, new TextEncoder().encode(text).length, text, at);
+    insertVersion.run(
+      "/p/mod.ts",
+      i + 1,
+      id,
+      parent,
+      parent ? "pattern_modified" : "pattern_created",
+      at,
+    );
+    insertEvent.run(
+      id,
+      `1.0.${i + 1}`,
+      JSON.stringify(parent ? [parent] : []),
+      JSON.stringify({ code: text }),
+      at,
+    );
+    ids.push(id);
+  }
+  insertVersion.run(
+    "/p/copy.ts",
+    1,
+    ids[30] as string,
+    null,
+    "pattern_created",
+    "2026-01-02T00:00:00.000Z",
+  );
+  db.exec("COMMIT");
+  const count = (table: string) =>
+    Number((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n);
+  const before = Object.fromEntries(
+    ["patterns", "file_versions", "outbox"].map((t) => [t, count(t)]),
+  );
+  db.close();
+
+  const store = openStore(dir);
+  try {
+    assert.equal(store.schemaVersion(), MIGRATIONS.length);
+    const c = store.counts();
+    assert.deepEqual(
+      { patterns: c.patterns, file_versions: c.versions, outbox: c.outbox },
+      before,
+      "no row lost",
+    );
+    const readAll = () => {
+      for (const [i, text] of texts.entries()) {
+        const code = store.pattern(ids[i] as string)?.code;
+        assert.equal(code, text, `version ${i + 1} reads back`);
+      }
+    };
+    readAll();
+    assert.equal(store.codeStorage().legacy, 120);
+    // The first version after the upgrade is a patch against the tip written by v2.
+    const next = texts.at(-1)!.replace("edit 0", "edit zero");
+    const nextId = await patternId(next);
+    store.insertPattern({
+      patternId: nextId,
+      language: "typescript",
+      lineCount: 0,
+      byteSize: new TextEncoder().encode(next).length,
+      code: next,
+      firstSeenAt: "2026-02-01T00:00:00.000Z",
+      parent: { patternId: ids.at(-1)!, content: texts.at(-1)! },
+    });
+    assert.equal(store.codeRow(nextId)?.stored?.format, "patch");
+    assert.equal(store.codeRow(nextId)?.stored?.base, ids.at(-1));
+    // Maintenance moves the old texts into patches and compressed snapshots.
+    const bytes = store.codeStorage().bytes;
+    const report = compactCode(store);
+    assert.ok(report.done && report.rows > 100);
+    const after = store.codeStorage();
+    assert.ok(after.patches > 90, `${after.patches} patches`);
+    assert.ok(after.bytes < bytes / 10, `${bytes} → ${after.bytes} bytes`);
+    // Still legacy: the texts the newest versions read through (the tips and the new patch's base).
+    assert.ok(after.legacy <= 2, `${after.legacy} legacy rows left`);
+    readAll();
+    assert.equal(store.pattern(nextId)?.code, next);
+    // A store created before v3 has no incremental vacuum: only a full VACUUM returns its free
+    // pages, which node:sqlite refuses in Deno without --allow-all (`deno task test` runs without).
+    assert.equal(store.shrinksIncrementally(), false);
+    const shrink = store.shrink();
+    if (shrink.method === "unavailable") assert.match(shrink.reason ?? "", /attached databases/);
+    else {
+      assert.equal(shrink.method, "vacuum");
+      assert.equal(store.shrinksIncrementally(), true, "a VACUUM switches the store over");
+    }
+    readAll();
+  } finally {
+    store.close();
   }
   Deno.removeSync(dir, { recursive: true });
 });

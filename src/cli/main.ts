@@ -26,6 +26,7 @@ import {
   readLogTail,
   renderStatus,
   type StatusReport,
+  storageFields,
 } from "./status.ts";
 import { homeDir } from "../config.ts";
 import { flushOutbox, type FlushReport, runBackgroundFlusher, serverKey } from "../flush.ts";
@@ -62,6 +63,9 @@ Commands:
   compile [--out DIR]           Build pattern-tracker-pre, pattern-tracker-post, pattern-tracker with deno compile
   uninstall [--settings PATH]   Remove only our hook entries
   flush [--retry-dead] [--json] Deliver the outbox to the Phase 4 API now; report sent, skipped, left
+  prune [--older-than 90d] [--dry-run] [--json]
+                                Drop the code of delivered versions older than that (default: retention_days),
+                                keeping hashes, sizes, lineage and metrics; compact and VACUUM the store
   selftest                      Check configuration, IDs, store and service, one line each
   help                          This text
 
@@ -123,6 +127,8 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       return await (await import("./views.ts")).exportCommand(rest);
     case "import":
       return await (await import("./views.ts")).importCommand(rest);
+    case "prune":
+      return await (await import("./prune.ts")).pruneCommand(rest);
     default:
       throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
   }
@@ -202,6 +208,7 @@ async function status(args: string[]): Promise<number> {
       breaker: describeBreaker(parseBreaker(store.meta("breaker"))),
       delivery: deliveryStatus(store, config.intelligenceUrl, config.batchSize),
       hooks_bundle: await bundleState(ROOT),
+      ...storageFields(store, config.retentionDays, new Date()),
     };
     console.log(values.json ? JSON.stringify(report, null, 2) : renderStatus(report));
     return 0;

@@ -5,7 +5,14 @@
  */
 
 import type { TrackerConfig } from "../config.ts";
-import type { ServerDeliveryCounts, StoreCounts } from "../store.ts";
+import { planPrune, retentionCutoff } from "../retention.ts";
+import type {
+  CodeStorageStats,
+  DatabaseSize,
+  ServerDeliveryCounts,
+  Store,
+  StoreCounts,
+} from "../store.ts";
 
 /** Delivery as `status` shows it: the outbox, and what each server acknowledged or refused. */
 export interface DeliveryStatus {
@@ -39,6 +46,68 @@ export interface StatusReport {
   delivery: DeliveryStatus;
   /** The hook bundle in the checkout (`install` makes it): fresh, stale or absent. */
   hooks_bundle: "fresh" | "stale" | "absent";
+  /** The database on disk and the code in it. */
+  storage: { database: DatabaseSize; code: CodeStorageStats };
+  /** What `prune` would free now: with `retention_days`, or with 90 days when that keeps all. */
+  prune: {
+    older_than_days: number;
+    from_retention_days: boolean;
+    patterns: number;
+    freed_code_bytes: number;
+    undelivered_kept: number;
+  };
+}
+
+/** The age `status` shows prune's effect for when `retention_days` keeps everything. */
+export const EXAMPLE_PRUNE_DAYS = 90;
+
+/**
+ * The storage fields of a status report: the database's size, the stored code, and what prune
+ * would free (a dry run).
+ *
+ * @example
+ * ```ts
+ * import { storageFields } from "./status.ts";
+ * // const fields = storageFields(store, config.retentionDays, new Date());
+ * ```
+ */
+export function storageFields(
+  store: Store,
+  retentionDays: number,
+  now: Date,
+): Pick<StatusReport, "storage" | "prune"> {
+  const days = retentionDays > 0 ? retentionDays : EXAMPLE_PRUNE_DAYS;
+  const plan = planPrune(store, retentionCutoff(days, now));
+  return {
+    storage: { database: store.databaseSize(), code: store.codeStorage() },
+    prune: {
+      older_than_days: days,
+      from_retention_days: retentionDays > 0,
+      patterns: plan.drop.length,
+      freed_code_bytes: plan.freedBytes,
+      undelivered_kept: plan.undelivered,
+    },
+  };
+}
+
+/**
+ * Bytes for people: "512 B", "1.5 KB", "12.3 MB" (powers of 1024).
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./status.ts";
+ * formatBytes(1536); // "1.5 KB"
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const sign = bytes < 0 ? "-" : "";
+  let n = Math.abs(bytes);
+  if (n < 1024) return `${sign}${n} B`;
+  for (const unit of ["KB", "MB", "GB"]) {
+    n /= 1024;
+    if (n < 1024 || unit === "GB") return `${sign}${n < 10 ? n.toFixed(1) : Math.round(n)} ${unit}`;
+  }
+  return `${sign}${n} GB`;
 }
 
 /**
@@ -152,6 +221,7 @@ export function renderStatus(r: StatusReport): string {
     `  last success   ${r.last_success ?? "never"}`,
     `  last error     ${r.last_error ?? "none"}`,
     `  breaker        ${r.breaker}`,
+    ...storageLines(r),
     `  hook bundle    ${
       r.hooks_bundle === "fresh"
         ? "fresh (build/ matches the sources)"
@@ -174,6 +244,30 @@ function renderServers(d: DeliveryStatus, versions: number): string[] {
       s.server || "(a server before per-server records)"
     }${s.current ? " (current)" : ""}${s.deadLetters ? `, ${s.deadLetters} dead letter(s)` : ""}`
   );
+}
+
+function storageLines(r: StatusReport): string[] {
+  const { database: db, code } = r.storage;
+  const p = r.prune;
+  return [
+    `  store size     ${formatBytes(db.fileBytes)} on disk (write-ahead log ${
+      formatBytes(db.walBytes)
+    }; ${formatBytes(db.freeBytes)} free inside${
+      db.freeBytes > 0 ? ", reused by later writes; tracker.ts prune returns them" : ""
+    })`,
+    `  code           ${
+      formatBytes(code.bytes)
+    } for ${code.withCode} pattern(s) (${code.snapshots} snapshots, ${code.patches} patches, ${code.compressed} compressed${
+      code.legacy ? `, ${code.legacy} not yet compacted` : ""
+    }); ${formatBytes(code.textBytes)} as whole files`,
+    `  prune          ${
+      p.from_retention_days
+        ? `retention_days ${p.older_than_days}`
+        : `--older-than ${p.older_than_days}d`
+    } would free ${formatBytes(p.freed_code_bytes)} (code of ${p.patterns} delivered pattern(s))${
+      p.undelivered_kept ? `; ${p.undelivered_kept} old one(s) wait for delivery` : ""
+    }${p.from_retention_days ? "" : "; retention_days keeps everything"}`,
+  ];
 }
 
 /**
