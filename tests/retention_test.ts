@@ -13,6 +13,9 @@ import { recordChange } from "../src/record.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { denoDirEnv, runCli, seeded } from "./support.ts";
 
+/** The server the delivery states below are recorded for. */
+const SERVER = "http://127.0.0.1:8053";
+
 const DAY = 86_400_000;
 const NOW = new Date("2026-06-01T00:00:00.000Z");
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY).toISOString();
@@ -47,7 +50,7 @@ async function history(
         firstSeenAt: at,
         parent: parent && { patternId: parent.id, content: parent.text },
       });
-      store.insertVersion({
+      const versionId = store.insertVersion({
         filePath: file,
         version: start + i,
         patternId: id,
@@ -73,16 +76,17 @@ async function history(
       }
       const state = delivery(i);
       if (state !== "never") {
-        store.enqueue({
-          patternId: id,
-          patternVersion: `1.0.${start + i}`,
-          parentPatternIds: parent ? [parent.id] : [],
-          body: "{}",
-          createdAt: at,
-        });
-        const row = store.pendingEvents(1_000_000).at(-1)!;
-        if (state === "delivered") store.markDelivered([row.id], at);
-        if (state === "dead") store.moveToDeadLetter(row.id, 422, "refused", at);
+        store.enqueueVersion(versionId, at);
+        const row = store.queuedVersions(SERVER, 1_000_000).at(-1)!;
+        if (state === "delivered") store.markDelivered(SERVER, [row.queueId], at);
+        if (state === "dead") {
+          store.moveToDeadLetter(
+            SERVER,
+            row.queueId,
+            { status: 422, message: "refused", verdict: "rejected" },
+            at,
+          );
+        }
       }
     });
     out.push({ id, text });
