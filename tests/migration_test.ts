@@ -104,11 +104,12 @@ Deno.test("a schema v2 store with real history migrates in place: every text rea
       parent ? "pattern_modified" : "pattern_created",
       at,
     );
+    // As the v2 hook queued it: version "<n>.0.0", the file path and the code in the body.
     insertEvent.run(
       id,
-      `1.0.${i + 1}`,
+      `${i + 1}.0.0`,
       JSON.stringify(parent ? [parent] : []),
-      JSON.stringify({ code: text }),
+      JSON.stringify({ file_path: "/p/mod.ts", pattern_data: { code: text } }),
       at,
     );
     ids.push(id);

@@ -18,6 +18,7 @@ const SECRET_SAMPLES = new Set([
   "tests/secrets_test.ts",
   "tests/secrets_corpus_test.ts",
   "tests/privacy_test.ts",
+  "tests/store_code_test.ts",
   "bench/redaction.ts",
 ]);
 
