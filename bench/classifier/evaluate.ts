@@ -1,0 +1,188 @@
+/**
+ * Evaluates the shipped classifier on the held-out repositories of `repos.json` against the
+ * baselines, prints a Markdown report, and (with `--write-fixture`) freezes a sample of held-out
+ * examples as features for the regression test.
+ *
+ *   deno run --allow-read --allow-write bench/classifier/evaluate.ts [--data DIR] [--write-fixture]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { guessTransformation } from "../../src/lineage.ts";
+import { lineDeltaBetween } from "../../src/pattern.ts";
+import {
+  decodeWeights,
+  explainFeatures,
+  FEATURES_VERSION,
+  isIntentFeature,
+  transformationFeatures,
+} from "../../src/transformation.ts";
+import { WEIGHTS } from "../../src/transformation_weights.ts";
+import { LABELS } from "./conventional.ts";
+import { type Example, fnv1a, loadDataset } from "./dataset.ts";
+import { keywordLabel } from "./keywords.ts";
+import { score, type Scores } from "./metrics.ts";
+
+/** Where the frozen evaluation sample lives. */
+export const FIXTURE_FILE = new URL(
+  "../../tests/fixtures/transformation_eval.json.gz",
+  import.meta.url,
+);
+/** Examples per held-out repository in the frozen sample. */
+const FIXTURE_PER_REPO = 40;
+
+/** One frozen held-out example: its features (with intent) and the answers at freezing time. */
+export interface FrozenExample {
+  repo: string;
+  commit: string;
+  path: string;
+  label: string;
+  features: string[];
+  /** The classifier's answers when frozen: code only, with intent. */
+  answers: [string, string];
+}
+
+/** The frozen sample. */
+export interface Fixture {
+  featuresVersion: number;
+  examples: FrozenExample[];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function systemRow(name: string, s: Scores): string {
+  const cells = LABELS.map((c) => {
+    const p = s.perClass[c]!;
+    return `${pct(p.precision)} / ${pct(p.recall)}`;
+  });
+  return `| ${name} | ${pct(s.accuracy)} | ${s.macroF1.toFixed(3)} | ${cells.join(" | ")} |`;
+}
+
+function balanceRow(name: string, examples: readonly Example[]): string {
+  const cells = LABELS.map((c) => {
+    const n = examples.filter((e) => e.label === c).length;
+    return `${n} (${pct(n / Math.max(1, examples.length))})`;
+  });
+  return `| ${name} | ${examples.length} | ${cells.join(" | ")} |`;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      data: { type: "string", default: ".cache/classifier/dataset" },
+      "write-fixture": { type: "boolean" },
+    },
+  });
+  const { train, test, report, repos } = await loadDataset(values.data);
+  const model = decodeWeights(WEIGHTS);
+  const labels = test.map((e) => e.label);
+  const counts = LABELS.map((c) => train.filter((e) => e.label === c).length);
+  const majority = LABELS[counts.indexOf(Math.max(...counts))]!;
+
+  const features = test.map((e) =>
+    transformationFeatures({ before: e.before, after: e.after, intent: e.intent })
+  );
+  const codeOnly = features.map((f) => f.filter((x) => !isIntentFeature(x)));
+  const answer = (f: readonly string[]) => explainFeatures(model, f).transformationType;
+  const systems: [string, string[]][] = [
+    [`majority label (\`${majority}\`)`, test.map(() => majority)],
+    [
+      "`guessTransformation` (today's hooks)",
+      test.map((e) =>
+        guessTransformation({
+          before: e.before,
+          after: e.after,
+          delta: lineDeltaBetween(e.before, e.after),
+          replaceAll: false,
+        })
+      ),
+    ],
+    ["keyword rule, words only", test.map((e) => keywordLabel(e.intent))],
+    ["classifier, code only", codeOnly.map(answer)],
+    [
+      "classifier, words only (intent model)",
+      features.map((f) => answer(f.filter((x) => isIntentFeature(x) || x === "bias"))),
+    ],
+    ["classifier, code + words", features.map(answer)],
+  ];
+  const out: string[] = [];
+  out.push(
+    `Held-out repositories: ${
+      repos.filter((r) => r.split === "test").map((r) => `${r.repo} (${r.language})`).join(", ")
+    }. Training: ${repos.filter((r) => r.split === "train").map((r) => r.repo).join(", ")}.`,
+    "",
+    `Taken out before use: ${report.duplicateChanges} duplicate changes, ${report.duplicateCommits} commits present in two repositories, ${report.trainLeaks} training changes also in a held-out repository, ${report.messageArtefacts} changes that write the commit message into the code.`,
+    "",
+    "Class balance:",
+    "",
+    `| split | examples | ${LABELS.join(" | ")} |`,
+    `| --- | ---: | ${LABELS.map(() => "---:").join(" | ")} |`,
+    balanceRow("training", train),
+    balanceRow("held out", test),
+    "",
+    `On the ${test.length} held-out changes (precision / recall per class):`,
+    "",
+    `| system | accuracy | macro-F1 | ${LABELS.join(" | ")} |`,
+    `| --- | ---: | ---: | ${LABELS.map(() => "---:").join(" | ")} |`,
+  );
+  for (const [name, answers] of systems) out.push(systemRow(name, score(answers, labels, LABELS)));
+
+  const codeAnswers = systems[3]![1];
+  const bothAnswers = systems[5]![1];
+  out.push(
+    "",
+    "Per held-out repository (accuracy, classifier code only / code + words; keyword rule):",
+    "",
+  );
+  out.push("| repository | changes | code only | code + words | keyword rule |");
+  out.push("| --- | ---: | ---: | ---: | ---: |");
+  const groups: [string, (e: Example) => boolean][] = [
+    ...repos.filter((r) => r.split === "test").map((
+      r,
+    ): [string, (e: Example) => boolean] => [r.repo, (e) => e.repo === r.repo]),
+    ["new files (empty before)", (e) => e.before === ""],
+    ["modified files", (e) => e.before !== ""],
+    ["test files", (e) => e.test],
+    ["other files", (e) => !e.test],
+  ];
+  for (const [name, member] of groups) {
+    const idx = test.flatMap((e, i) => member(e) ? [i] : []);
+    const acc = (answers: string[]) =>
+      pct(idx.filter((i) => answers[i] === labels[i]).length / Math.max(1, idx.length));
+    out.push(
+      `| ${name} | ${idx.length} | ${acc(codeAnswers)} | ${acc(bothAnswers)} | ${
+        acc(systems[2]![1])
+      } |`,
+    );
+  }
+  console.log(out.join("\n"));
+
+  if (values["write-fixture"]) {
+    const examples: FrozenExample[] = [];
+    for (const r of repos.filter((r) => r.split === "test")) {
+      const picked = test
+        .map((e, i) => ({ e, i }))
+        .filter(({ e }) => e.repo === r.repo)
+        .sort((a, b) => fnv1a(a.e.commit + a.e.path) - fnv1a(b.e.commit + b.e.path))
+        .slice(0, FIXTURE_PER_REPO);
+      for (const { e, i } of picked) {
+        examples.push({
+          repo: e.repo,
+          commit: e.commit,
+          path: e.path,
+          label: e.label,
+          features: features[i]!,
+          answers: [codeAnswers[i]!, bothAnswers[i]!],
+        });
+      }
+    }
+    const fixture: Fixture = { featuresVersion: FEATURES_VERSION, examples };
+    const gz = new Response(
+      new Blob([JSON.stringify(fixture)]).stream().pipeThrough(new CompressionStream("gzip")),
+    );
+    await Deno.writeFile(FIXTURE_FILE, new Uint8Array(await gz.arrayBuffer()));
+    console.error(`wrote ${FIXTURE_FILE.pathname}: ${examples.length} examples`);
+  }
+}

@@ -1,0 +1,518 @@
+/**
+ * Pure classifier of a change's Phase 4 transformation type, from the code before and after and,
+ * when known, the words of the request that asked for it.
+ *
+ * A linear model over hashed features: the shape of the line diff (how many lines added and
+ * removed, where, a new file, renames), the words of the added and removed lines (identifiers
+ * split into their parts, keywords, null-guard operators), and the words of the intent. It was
+ * trained on conventional-commit histories of public repositories (`bench/classifier/`); its
+ * weights are in `transformation_weights.ts`. It answers one of the four types such histories
+ * label — `bugfix` (fix), `enhancement` (feat), `refactor` (refactor), `optimization` (perf) —
+ * never `merge` or `simplification`, which no history labels.
+ *
+ * Any text is accepted: an empty `before` is a new file; CRLF is read as LF; very long inputs are
+ * read up to fixed bounds, so the cost of a call has a ceiling.
+ *
+ * @module
+ */
+
+import type { TransformationType } from "./lineage.ts";
+import { WEIGHTS } from "./transformation_weights.ts";
+
+/** The classes of the model, in the order of its weights. */
+export const CLASSIFIER_LABELS = ["bugfix", "enhancement", "refactor", "optimization"] as const;
+/** One of {@linkcode CLASSIFIER_LABELS}: the types the classifier can answer. */
+export type ClassifierLabel = typeof CLASSIFIER_LABELS[number];
+
+/** What the classifier reads. */
+export interface TransformationInput {
+  /** The content before the change; empty for a new file. */
+  before: string;
+  /** The content after the change. */
+  after: string;
+  /** The words of the request that asked for the change, if known. */
+  intent?: string | null;
+}
+
+/** One hashed weight table, as `transformation_weights.ts` stores it. */
+export interface PackedTable {
+  /** Number of hash buckets (a power of two). */
+  buckets: number;
+  /** One intercept per class, in {@linkcode CLASSIFIER_LABELS} order. */
+  bias: number[];
+  /** Multiplier of the stored 8-bit weights, per class. */
+  scale: number[];
+  /** Base64 of the used buckets: unsigned LEB128 gaps between ascending bucket numbers. */
+  index: string;
+  /** Base64 of signed 8-bit weights, one per class for each used bucket. */
+  values: string;
+}
+
+/**
+ * The weights of the model: a code model and an intent model, each a linear model over its own
+ * hashed features. Without intent the code model decides; with intent the scores add up, the
+ * code's times `codeShare`.
+ */
+export interface TransformationWeights {
+  code: PackedTable;
+  intent: PackedTable;
+  codeShare: number;
+}
+
+/** Version of {@linkcode transformationFeatures}: change it with the features (trainer caches). */
+export const FEATURES_VERSION = 2;
+
+/** Bounds that cap the cost of one call whatever the input's size. */
+const MAX_TEXT_CHARS = 4 * 1024 * 1024;
+const MAX_LINES_READ = 400;
+const MAX_LINE_CHARS = 300;
+const MAX_INTENT_CHARS = 2000;
+
+/**
+ * 32-bit FNV-1a hash of a string's UTF-16 code units: the feature hash of the classifier.
+ *
+ * @example
+ * ```ts
+ * import { fnv1a } from "./transformation.ts";
+ * fnv1a("a"); // 3826002220
+ * ```
+ */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+function splitLines(text: string): string[] {
+  const bounded = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
+  const lf = bounded.includes("\r") ? bounded.replace(/\r\n?/g, "\n") : bounded;
+  if (lf === "") return [];
+  const lines = lf.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/** The changed lines of a line diff: common prefix and suffix trimmed, moved lines cancelled. */
+interface LineChange {
+  beforeLines: number;
+  afterLines: number;
+  /** Lines of the changed region of `after` that are not in the changed region of `before`. */
+  added: string[];
+  /** Lines of the changed region of `before` that are not in the changed region of `after`. */
+  removed: string[];
+  /** Lines in both changed regions (moved or re-ordered). */
+  kept: number;
+  /** Runs of consecutive added lines in the changed region: about the number of hunks. */
+  addedRuns: number;
+}
+
+function diffLines(before: string[], after: string[]): LineChange {
+  let start = 0;
+  const shortest = Math.min(before.length, after.length);
+  while (start < shortest && before[start] === after[start]) start++;
+  let endB = before.length;
+  let endA = after.length;
+  while (endB > start && endA > start && before[endB - 1] === after[endA - 1]) {
+    endB--;
+    endA--;
+  }
+  const remaining = new Map<string, number>();
+  for (let i = start; i < endB; i++) {
+    const line = before[i]!;
+    remaining.set(line, (remaining.get(line) ?? 0) + 1);
+  }
+  const added: string[] = [];
+  let kept = 0;
+  let addedRuns = 0;
+  let inRun = false;
+  for (let i = start; i < endA; i++) {
+    const line = after[i]!;
+    const left = remaining.get(line) ?? 0;
+    if (left > 0) {
+      remaining.set(line, left - 1);
+      kept++;
+      inRun = false;
+    } else {
+      added.push(line);
+      if (!inRun) addedRuns++;
+      inRun = true;
+    }
+  }
+  const removed: string[] = [];
+  for (let i = start; i < endB; i++) {
+    const line = before[i]!;
+    const left = remaining.get(line) ?? 0;
+    if (left > 0) {
+      remaining.set(line, left - 1);
+      removed.push(line);
+    }
+  }
+  return {
+    beforeLines: before.length,
+    afterLines: after.length,
+    added,
+    removed,
+    kept,
+    addedRuns,
+  };
+}
+
+function bucket(n: number): string {
+  if (n <= 0) return "0";
+  if (n === 1) return "1";
+  if (n <= 3) return "2-3";
+  if (n <= 7) return "4-7";
+  if (n <= 15) return "8-15";
+  if (n <= 40) return "16-40";
+  if (n <= 100) return "41-100";
+  return "100+";
+}
+
+function ratioBucket(x: number): string {
+  return x <= 0 ? "0" : x < 0.1 ? "<.1" : x < 0.3 ? "<.3" : x < 0.6 ? "<.6" : x < 0.9 ? "<.9" : "1";
+}
+
+const TOKEN = /[A-Za-z_$][A-Za-z0-9_$]*|\?\.|\?\?|!==?|===?|&&|\|\||=>|::|->|:=|[{}()[\];]/g;
+const PART = /[A-Z]{2,}(?=[A-Z][a-z]|\b|[0-9_])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+/g;
+
+/** Adds the words of some lines to `into`, each once: identifiers by their lower-cased parts. */
+function lineWords(lines: readonly string[], into: Set<string>, idents?: Set<string>): void {
+  const count = Math.min(lines.length, MAX_LINES_READ);
+  for (let i = 0; i < count; i++) {
+    let line = lines[i]!;
+    if (line.length > MAX_LINE_CHARS) line = line.slice(0, MAX_LINE_CHARS);
+    for (const token of line.match(TOKEN) ?? []) {
+      const first = token.charCodeAt(0);
+      const isWord = (first >= 65 && first <= 90) || (first >= 97 && first <= 122) ||
+        first === 95 || first === 36;
+      if (!isWord) {
+        into.add(token);
+        continue;
+      }
+      idents?.add(token);
+      const parts = token.match(PART);
+      if (!parts || parts.length === 1) {
+        into.add(token.toLowerCase());
+        continue;
+      }
+      for (const part of parts) if (part.length > 1) into.add(part.toLowerCase());
+    }
+  }
+}
+
+const IDENT = /[A-Za-z_$][A-Za-z0-9_$]*/g;
+const MAX_IDENT_SCAN_CHARS = 256 * 1024;
+
+/** The identifiers of a text (its first 256 KB). */
+function identifiersOf(text: string): Set<string> {
+  const bounded = text.length > MAX_IDENT_SCAN_CHARS ? text.slice(0, MAX_IDENT_SCAN_CHARS) : text;
+  return new Set(bounded.match(IDENT));
+}
+
+function isCommentLine(line: string): boolean {
+  return /^\s*(?:\/\/|#(?!\[|include|define|if|!)|\/\*|\*|--|<!--)/.test(line);
+}
+
+const INTENT_WORD = /[a-z][a-z0-9']*/g;
+
+/** Lower-cased words of an intent, lightly stemmed so "removes", "removed", "remove" agree. */
+function intentWords(intent: string): string[] {
+  const words = intent.slice(0, MAX_INTENT_CHARS).toLowerCase().match(INTENT_WORD) ?? [];
+  return words.map(stem);
+}
+
+function stem(word: string): string {
+  let w = word;
+  if (w.length > 5 && w.endsWith("ing")) w = w.slice(0, -3);
+  else if (w.length > 4 && w.endsWith("ed")) w = w.slice(0, -2);
+  else if (w.length > 4 && w.endsWith("es")) w = w.slice(0, -2);
+  else if (w.length > 3 && w.endsWith("s") && !w.endsWith("ss")) w = w.slice(0, -1);
+  if (w.length > 3 && w.endsWith("e")) w = w.slice(0, -1);
+  return w;
+}
+
+/**
+ * The features the model reads from a change, as strings (the model hashes them). Exported for
+ * the trainer and for explanations; the same input always gives the same list.
+ *
+ * @example
+ * ```ts
+ * import { transformationFeatures } from "./transformation.ts";
+ * transformationFeatures({ before: "a\n", after: "a\nb\n", intent: "add b" }).includes("i:add"); // true
+ * ```
+ */
+export function transformationFeatures(input: TransformationInput): string[] {
+  const before = typeof input.before === "string" ? input.before : "";
+  const after = typeof input.after === "string" ? input.after : "";
+  const features: string[] = ["bias"];
+  const beforeLines = splitLines(before);
+  const afterLines = splitLines(after);
+  const change = diffLines(beforeLines, afterLines);
+  const isNew = before.trim() === "";
+  const added = change.added.length;
+  const removed = change.removed.length;
+  if (isNew) features.push("new");
+  else {
+    features.push(`a:${bucket(added)}`, `r:${bucket(removed)}`);
+    features.push(`ar:${bucket(added)}|${bucket(removed)}`);
+    features.push(`net:${added > removed ? "+" : added < removed ? "-" : "="}`);
+    features.push(`runs:${bucket(change.addedRuns)}`);
+    features.push(`kept:${bucket(change.kept)}`);
+    features.push(
+      `share:${
+        ratioBucket((added + removed) / Math.max(1, beforeLines.length + afterLines.length))
+      }`,
+    );
+    features.push(`size:${bucket(Math.round(change.afterLines / 10))}`);
+    if (added === 0 && removed === 0) features.push("reorder-only");
+    const trimmedAdded = change.added.map((l) => l.trim()).filter((l) => l !== "");
+    const trimmedRemoved = new Set(change.removed.map((l) => l.trim()));
+    if (trimmedAdded.length > 0 && trimmedAdded.every((l) => trimmedRemoved.has(l))) {
+      features.push("whitespace-only");
+    }
+    const commentAdded = change.added.filter(isCommentLine).length;
+    if (added > 0) features.push(`comment-share:${ratioBucket(commentAdded / added)}`);
+  }
+
+  const plus = new Set<string>();
+  const minus = new Set<string>();
+  const plusIdents = new Set<string>();
+  const minusIdents = new Set<string>();
+  lineWords(change.added, plus, plusIdents);
+  lineWords(change.removed, minus, minusIdents);
+  for (const w of plus) features.push(minus.has(w) ? `=w:${w}` : `+w:${w}`);
+  for (const w of minus) if (!plus.has(w)) features.push(`-w:${w}`);
+  if (!isNew && plusIdents.size > 0) {
+    // Names the change brings that the file did not have: new things, or renames.
+    const beforeIdents = identifiersOf(before);
+    let novel = 0;
+    for (const id of plusIdents) if (!beforeIdents.has(id)) novel++;
+    features.push(`novel:${ratioBucket(novel / plusIdents.size)}`);
+    if (minusIdents.size > 0) {
+      const afterIdents = identifiersOf(after);
+      let gone = 0;
+      for (const id of minusIdents) if (!afterIdents.has(id)) gone++;
+      features.push(`gone:${ratioBucket(gone / minusIdents.size)}`);
+    }
+  }
+
+  const intent = typeof input.intent === "string" ? input.intent : "";
+  const words = intentWords(intent);
+  if (words.length > 0) {
+    features.push("intent");
+    features.push(`i0:${words[0]}`);
+    if (words.length > 1) features.push(`i01:${words[0]}_${words[1]}`);
+    const seen = new Set<string>();
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (!seen.has(w)) features.push(`i:${w}`);
+      seen.add(w);
+      if (i + 1 < words.length) features.push(`i2:${w}_${words[i + 1]}`);
+    }
+  }
+  return features;
+}
+
+/** A decoded table: `dense[bucket * classes + class]`. */
+export interface DenseTable {
+  mask: number;
+  bias: number[];
+  dense: Float32Array;
+}
+
+/** Decoded weights of both models. */
+export interface DecodedWeights {
+  code: DenseTable;
+  intent: DenseTable;
+  codeShare: number;
+}
+
+let decoded: DecodedWeights | null = null;
+
+function base64Bytes(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Expands one stored table into a dense one.
+ *
+ * @example
+ * ```ts
+ * import { decodeTable } from "./transformation.ts";
+ * import { WEIGHTS } from "./transformation_weights.ts";
+ * decodeTable(WEIGHTS.code).dense.length; // WEIGHTS.code.buckets * 4
+ * ```
+ */
+export function decodeTable(table: PackedTable): DenseTable {
+  const classes = CLASSIFIER_LABELS.length;
+  const dense = new Float32Array(table.buckets * classes);
+  const gaps = base64Bytes(table.index);
+  const values = new Int8Array(base64Bytes(table.values).buffer);
+  let bucketNo = -1;
+  let slot = 0;
+  for (let at = 0; at < gaps.length;) {
+    let gap = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = gaps[at++]!;
+      gap |= (byte & 0x7f) << shift;
+      shift += 7;
+      if (byte < 0x80) break;
+    }
+    bucketNo += gap;
+    for (let c = 0; c < classes; c++) {
+      dense[bucketNo * classes + c] = values[slot * classes + c]! * table.scale[c]!;
+    }
+    slot++;
+  }
+  return { mask: table.buckets - 1, bias: table.bias, dense };
+}
+
+/**
+ * Expands stored weights (once per process for the shipped weights).
+ *
+ * @example
+ * ```ts
+ * import { decodeWeights } from "./transformation.ts";
+ * import { WEIGHTS } from "./transformation_weights.ts";
+ * decodeWeights(WEIGHTS).codeShare; // WEIGHTS.codeShare
+ * ```
+ */
+export function decodeWeights(weights: TransformationWeights): DecodedWeights {
+  return {
+    code: decodeTable(weights.code),
+    intent: decodeTable(weights.intent),
+    codeShare: weights.codeShare,
+  };
+}
+
+/** Whether a feature is read from the intent (the intent model's) rather than the code. */
+export function isIntentFeature(feature: string): boolean {
+  return feature === "intent" || /^i(?:0|01|2)?:/.test(feature);
+}
+
+/** The answer of the classifier with what led to it. */
+export interface TransformationExplanation {
+  transformationType: ClassifierLabel;
+  /** Probability of each class (softmax of the scores). */
+  probabilities: Record<ClassifierLabel, number>;
+  /** Whether intent words were read. */
+  usedIntent: boolean;
+  /** The features that pushed most towards the answer, strongest first. */
+  strongest: { feature: string; weight: number }[];
+}
+
+/**
+ * Scores a change with given weights (the trainer passes its own; callers use the shipped ones
+ * through {@linkcode classifyTransformation}).
+ *
+ * @example
+ * ```ts
+ * import { decodeWeights, explainWith } from "./transformation.ts";
+ * import { WEIGHTS } from "./transformation_weights.ts";
+ * explainWith(decodeWeights(WEIGHTS), { before: "", after: "x\n" }).transformationType;
+ * ```
+ */
+export function explainWith(
+  model: DecodedWeights,
+  input: TransformationInput,
+): TransformationExplanation {
+  return explainFeatures(model, transformationFeatures(input));
+}
+
+/**
+ * Scores a list of features (as {@linkcode transformationFeatures} gives them).
+ *
+ * @example
+ * ```ts
+ * import { decodeWeights, explainFeatures } from "./transformation.ts";
+ * import { WEIGHTS } from "./transformation_weights.ts";
+ * explainFeatures(decodeWeights(WEIGHTS), ["bias", "new"]).transformationType;
+ * ```
+ */
+export function explainFeatures(
+  model: DecodedWeights,
+  features: readonly string[],
+): TransformationExplanation {
+  const classes = CLASSIFIER_LABELS.length;
+  const usedIntent = features.includes("intent");
+  const share = usedIntent ? model.codeShare : 1;
+  const scores = model.code.bias.map((b, c) =>
+    share * b + (usedIntent ? model.intent.bias[c]! : 0)
+  );
+  const contributions: { feature: string; weights: number[] }[] = [];
+  const used = new Set<number>();
+  for (const feature of features) {
+    const intentFeature = isIntentFeature(feature);
+    const table = intentFeature ? model.intent : model.code;
+    const b = fnv1a(feature) & table.mask;
+    const key = intentFeature ? -1 - b : b;
+    if (used.has(key)) continue; // a hash collision within one change counts once
+    used.add(key);
+    const factor = intentFeature ? 1 : share;
+    const weights: number[] = [];
+    for (let c = 0; c < classes; c++) {
+      const w = factor * table.dense[b * classes + c]!;
+      scores[c]! += w;
+      weights.push(w);
+    }
+    contributions.push({ feature, weights });
+  }
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
+  const top = Math.max(...scores);
+  const exps = scores.map((s) => Math.exp(s - top));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const probabilities = Object.fromEntries(
+    CLASSIFIER_LABELS.map((label, c) => [label, exps[c]! / total]),
+  ) as Record<ClassifierLabel, number>;
+  const strongest = contributions
+    .map(({ feature, weights }) => ({ feature, weight: weights[best]! }))
+    .filter((c) => c.weight > 0)
+    .sort((x, y) => y.weight - x.weight)
+    .slice(0, 8);
+  return {
+    transformationType: CLASSIFIER_LABELS[best]!,
+    probabilities,
+    usedIntent,
+    strongest,
+  };
+}
+
+/**
+ * The transformation type of a change, with the probabilities and the features behind it.
+ *
+ * @example
+ * ```ts
+ * import { explainTransformation } from "./transformation.ts";
+ * explainTransformation({ before: "a\n", after: "a\nb\n", intent: "fix a crash" }).transformationType; // "bugfix"
+ * ```
+ */
+export function explainTransformation(input: TransformationInput): TransformationExplanation {
+  decoded ??= decodeWeights(WEIGHTS);
+  return explainWith(decoded, input);
+}
+
+/**
+ * The Phase 4 transformation type of a change: one of `bugfix`, `enhancement`, `refactor`,
+ * `optimization`. Deterministic; never throws on any text.
+ *
+ * @example
+ * ```ts
+ * import { classifyTransformation } from "./transformation.ts";
+ * classifyTransformation({
+ *   before: "function f(x) {\n  return x.length;\n}\n",
+ *   after: "function f(x) {\n  return x?.length ?? 0;\n}\n",
+ *   intent: "handle a missing list",
+ * }); // "bugfix"
+ * ```
+ */
+export function classifyTransformation(input: TransformationInput): TransformationType {
+  return explainTransformation(input).transformationType;
+}
