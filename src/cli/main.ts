@@ -72,6 +72,7 @@ Commands:
   export [--format jsonl|agent-trace] [--out FILE]
                                 The store as JSON lines (or Agent Trace records) for other tools
   import FILE [--queue]         Read an export back, without duplicates (--queue: deliver it too)
+  classify [--explain]          JSON lines {before, after, intent?} on stdin -> {transformation_type} lines
   install [--settings PATH] [--no-bundle | --compiled [--hooks-dir DIR]]
                                 Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json),
                                 bundled into build/ for a faster start (--no-bundle: run the .ts scripts);
@@ -125,6 +126,8 @@ export async function main(args: string[]): Promise<number> {
         return await (await import("./views.ts")).exportCommand(rest);
       case "import":
         return await (await import("./views.ts")).importCommand(rest);
+      case "classify":
+        return await (await import("./classify.ts")).classifyCommand(rest);
       default:
         throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
     }
