@@ -42,7 +42,7 @@ export interface PackedTable {
   bias: number[];
   /** Multiplier of the stored 8-bit weights, per class. */
   scale: number[];
-  /** Base64 of the used buckets: unsigned LEB128 gaps between ascending bucket numbers. */
+  /** Base64 of the used buckets' numbers, ascending, as little-endian 16-bit integers. */
   index: string;
   /** Base64 of signed 8-bit weights, one per class for each used bucket. */
   values: string;
@@ -60,7 +60,7 @@ export interface TransformationWeights {
 }
 
 /** Version of {@linkcode transformationFeatures}: change it with the features (trainer caches). */
-export const FEATURES_VERSION = 2;
+export const FEATURES_VERSION = 3;
 
 /** Bounds that cap the cost of one call whatever the input's size. */
 const MAX_TEXT_CHARS = 4 * 1024 * 1024;
@@ -203,13 +203,20 @@ function lineWords(lines: readonly string[], into: Set<string>, idents?: Set<str
   }
 }
 
-const IDENT = /[A-Za-z_$][A-Za-z0-9_$]*/g;
-const MAX_IDENT_SCAN_CHARS = 256 * 1024;
+const MAX_NAMES_LOOKED_UP = 48;
 
-/** The identifiers of a text (its first 256 KB). */
-function identifiersOf(text: string): Set<string> {
-  const bounded = text.length > MAX_IDENT_SCAN_CHARS ? text.slice(0, MAX_IDENT_SCAN_CHARS) : text;
-  return new Set(bounded.match(IDENT));
+/**
+ * The share of some names (the first 48) that do not occur in a text, as substrings: one native
+ * search each, so a large file costs no tokenizing.
+ */
+function absentShare(names: ReadonlySet<string>, text: string): number {
+  let looked = 0;
+  let absent = 0;
+  for (const name of names) {
+    if (looked++ === MAX_NAMES_LOOKED_UP) break;
+    if (!text.includes(name)) absent++;
+  }
+  return absent / Math.max(1, looked);
 }
 
 function isCommentLine(line: string): boolean {
@@ -287,15 +294,9 @@ export function transformationFeatures(input: TransformationInput): string[] {
   for (const w of minus) if (!plus.has(w)) features.push(`-w:${w}`);
   if (!isNew && plusIdents.size > 0) {
     // Names the change brings that the file did not have: new things, or renames.
-    const beforeIdents = identifiersOf(before);
-    let novel = 0;
-    for (const id of plusIdents) if (!beforeIdents.has(id)) novel++;
-    features.push(`novel:${ratioBucket(novel / plusIdents.size)}`);
+    features.push(`novel:${ratioBucket(absentShare(plusIdents, before))}`);
     if (minusIdents.size > 0) {
-      const afterIdents = identifiersOf(after);
-      let gone = 0;
-      for (const id of minusIdents) if (!afterIdents.has(id)) gone++;
-      features.push(`gone:${ratioBucket(gone / minusIdents.size)}`);
+      features.push(`gone:${ratioBucket(absentShare(minusIdents, after))}`);
     }
   }
 
@@ -316,23 +317,33 @@ export function transformationFeatures(input: TransformationInput): string[] {
   return features;
 }
 
-/** A decoded table: `dense[bucket * classes + class]`. */
-export interface DenseTable {
+/**
+ * A table ready to score: `values[slot * classes + class] * scale[class]` is the weight of the
+ * bucket that `slotOf` maps to that slot (-1: an unused bucket, weight 0).
+ */
+export interface ScoringTable {
   mask: number;
   bias: number[];
-  dense: Float32Array;
+  scale: number[];
+  values: ArrayLike<number>;
+  slotOf(bucket: number): number;
 }
 
 /** Decoded weights of both models. */
 export interface DecodedWeights {
-  code: DenseTable;
-  intent: DenseTable;
+  code: ScoringTable;
+  intent: ScoringTable;
   codeShare: number;
 }
 
 let decoded: DecodedWeights | null = null;
 
+// Native base64 decoding where the runtime has it (Deno 2): no loop over the bytes at load.
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array })
+  .fromBase64;
+
 function base64Bytes(text: string): Uint8Array {
+  if (fromBase64) return fromBase64(text);
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
@@ -340,38 +351,40 @@ function base64Bytes(text: string): Uint8Array {
 }
 
 /**
- * Expands one stored table into a dense one.
+ * Reads one stored table without expanding it: the bucket numbers and the weights are views of
+ * the decoded bytes, and a bucket is found by binary search (hooks load this once per process,
+ * so loading does no work per weight).
  *
  * @example
  * ```ts
  * import { decodeTable } from "./transformation.ts";
  * import { WEIGHTS } from "./transformation_weights.ts";
- * decodeTable(WEIGHTS.code).dense.length; // WEIGHTS.code.buckets * 4
+ * decodeTable(WEIGHTS.code).slotOf(0); // a slot number, or -1
  * ```
  */
-export function decodeTable(table: PackedTable): DenseTable {
-  const classes = CLASSIFIER_LABELS.length;
-  const dense = new Float32Array(table.buckets * classes);
-  const gaps = base64Bytes(table.index);
-  const values = new Int8Array(base64Bytes(table.values).buffer);
-  let bucketNo = -1;
-  let slot = 0;
-  for (let at = 0; at < gaps.length;) {
-    let gap = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = gaps[at++]!;
-      gap |= (byte & 0x7f) << shift;
-      shift += 7;
-      if (byte < 0x80) break;
-    }
-    bucketNo += gap;
-    for (let c = 0; c < classes; c++) {
-      dense[bucketNo * classes + c] = values[slot * classes + c]! * table.scale[c]!;
-    }
-    slot++;
-  }
-  return { mask: table.buckets - 1, bias: table.bias, dense };
+export function decodeTable(table: PackedTable): ScoringTable {
+  const indexBytes = base64Bytes(table.index);
+  const keys = new Uint16Array(indexBytes.buffer, indexBytes.byteOffset, indexBytes.length >> 1);
+  const valueBytes = base64Bytes(table.values);
+  const values = new Int8Array(valueBytes.buffer, valueBytes.byteOffset, valueBytes.length);
+  return {
+    mask: table.buckets - 1,
+    bias: table.bias,
+    scale: table.scale,
+    values,
+    slotOf(bucket: number): number {
+      let lo = 0;
+      let hi = keys.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const key = keys[mid]!;
+        if (key === bucket) return mid;
+        if (key < bucket) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    },
+  };
 }
 
 /**
@@ -455,10 +468,12 @@ export function explainFeatures(
     const key = intentFeature ? -1 - b : b;
     if (used.has(key)) continue; // a hash collision within one change counts once
     used.add(key);
+    const slot = table.slotOf(b);
+    if (slot < 0) continue;
     const factor = intentFeature ? 1 : share;
     const weights: number[] = [];
     for (let c = 0; c < classes; c++) {
-      const w = factor * table.dense[b * classes + c]!;
+      const w = factor * table.values[slot * classes + c]! * table.scale[c]!;
       scores[c]! += w;
       weights.push(w);
     }

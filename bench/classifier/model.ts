@@ -106,25 +106,10 @@ export function train(instances: readonly Instance[], options: TrainOptions): De
   return { buckets: options.buckets, w, bias };
 }
 
-/** Class scores of one instance under a dense model. */
-export function predict(model: DenseModel, buckets: Int32Array): number {
-  const classes = CLASSIFIER_LABELS.length;
-  let best = 0;
-  let bestScore = -Infinity;
-  for (let c = 0; c < classes; c++) {
-    let s = model.bias[c]!;
-    for (const b of buckets) s += model.w[b * classes + c]!;
-    if (s > bestScore) {
-      bestScore = s;
-      best = c;
-    }
-  }
-  return best;
-}
-
 /**
  * Packs a dense model: the `keep` buckets with the largest weights, 8 bits per class weight with a
- * per-class scale, bucket numbers as LEB128 gaps.
+ * per-class scale, bucket numbers as 16-bit integers (little-endian, as typed arrays are on every
+ * platform Deno runs on).
  */
 export function pack(model: DenseModel, keep: number): PackedTable {
   const classes = CLASSIFIER_LABELS.length;
@@ -140,19 +125,12 @@ export function pack(model: DenseModel, keep: number): PackedTable {
   for (let c = 0; c < classes; c++) {
     let max = 0;
     for (const b of kept) max = Math.max(max, Math.abs(model.w[b * classes + c]!));
-    scale.push(max / 127 || 1);
+    scale.push(Number((max / 127 || 1).toPrecision(6)));
   }
-  const gaps: number[] = [];
+  if (model.buckets > 65536) throw new Error("bucket numbers are stored in 16 bits");
+  const index = new Uint16Array(kept);
   const values = new Int8Array(kept.length * classes);
-  let previous = -1;
   kept.forEach((b, slot) => {
-    let gap = b - previous;
-    previous = b;
-    while (gap >= 0x80) {
-      gaps.push((gap & 0x7f) | 0x80);
-      gap >>>= 7;
-    }
-    gaps.push(gap);
     for (let c = 0; c < classes; c++) {
       values[slot * classes + c] = Math.max(
         -127,
@@ -163,8 +141,8 @@ export function pack(model: DenseModel, keep: number): PackedTable {
   return {
     buckets: model.buckets,
     bias: [...model.bias].map((x) => Number(x.toFixed(4))),
-    scale: scale.map((x) => Number(x.toPrecision(6))),
-    index: toBase64(Uint8Array.from(gaps)),
+    scale,
+    index: toBase64(new Uint8Array(index.buffer)),
     values: toBase64(new Uint8Array(values.buffer)),
   };
 }

@@ -20,6 +20,7 @@ import {
   explainWith,
   FEATURES_VERSION,
   isIntentFeature,
+  type ScoringTable,
   transformationFeatures,
   type TransformationWeights,
 } from "../../src/transformation.ts";
@@ -180,8 +181,14 @@ function trainWith(data: readonly Prepared[], settings: typeof SETTINGS): Traine
   return { code, intent, codeShare: settings.codeShare };
 }
 
-function dense(model: DenseModel) {
-  return { mask: model.buckets - 1, bias: [...model.bias], dense: model.w };
+function dense(model: DenseModel): ScoringTable {
+  return {
+    mask: model.buckets - 1,
+    bias: [...model.bias],
+    scale: CLASSIFIER_LABELS.map(() => 1),
+    values: model.w,
+    slotOf: (bucket) => bucket,
+  };
 }
 
 /** The trained models as the classifier reads them, unpacked or through packing. */
