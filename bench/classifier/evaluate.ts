@@ -22,13 +22,25 @@ import { WEIGHTS } from "../../src/transformation_weights.ts";
 import { LABELS } from "./conventional.ts";
 import { type Example, fnv1a, loadDataset } from "./dataset.ts";
 import { keywordLabel } from "./keywords.ts";
-import { score, type Scores } from "./metrics.ts";
+import { confusion, score, type Scores } from "./metrics.ts";
 
 /** Where the frozen evaluation sample lives. */
 export const FIXTURE_FILE = new URL(
   "../../tests/fixtures/transformation_eval.json.gz",
   import.meta.url,
 );
+/** The hand-judged sample of held-out commits (see its note). */
+export const NOISE_SAMPLE_FILE = new URL("./label_noise_sample.json", import.meta.url);
+
+/** One commit of the hand-judged sample. */
+export interface JudgedCommit {
+  repo: string;
+  commit: string;
+  type: string;
+  intent: string;
+  judgement: "clear" | "ambiguous" | "contradicts";
+}
+
 /** Examples per held-out repository in the frozen sample. */
 const FIXTURE_PER_REPO = 40;
 
@@ -155,6 +167,59 @@ if (import.meta.main) {
       `| ${name} | ${idx.length} | ${acc(codeAnswers)} | ${acc(bothAnswers)} | ${
         acc(systems[2]![1])
       } |`,
+    );
+  }
+
+  for (
+    const [name, answers] of [["code only", codeAnswers], ["code + words", bothAnswers]] as const
+  ) {
+    const matrix = confusion(answers, labels, LABELS);
+    out.push(
+      "",
+      `Confusion matrix, classifier ${name} (rows: label; columns: answer):`,
+      "",
+      `| label \\ answer | ${LABELS.join(" | ")} |`,
+      `| --- | ${LABELS.map(() => "---:").join(" | ")} |`,
+      ...LABELS.map((label, r) => `| ${label} | ${matrix[r]!.join(" | ")} |`),
+    );
+  }
+  out.push(
+    "",
+    "Recall per class and held-out repository, classifier code + words (code only in brackets):",
+    "",
+    `| repository | ${LABELS.map((l) => `${l} (n)`).join(" | ")} |`,
+    `| --- | ${LABELS.map(() => "---:").join(" | ")} |`,
+  );
+  for (const r of repos.filter((r) => r.split === "test")) {
+    const idx = test.flatMap((e, i) => e.repo === r.repo ? [i] : []);
+    const cells = LABELS.map((label) => {
+      const of = idx.filter((i) => labels[i] === label);
+      if (of.length === 0) return "–";
+      const recall = (answers: string[]) =>
+        pct(of.filter((i) => answers[i] === label).length / of.length);
+      return `${recall(bothAnswers)} (${recall(codeAnswers)}) (${of.length})`;
+    });
+    out.push(`| ${r.repo} | ${cells.join(" | ")} |`);
+  }
+
+  const judged: JudgedCommit[] = JSON.parse(await Deno.readTextFile(NOISE_SAMPLE_FILE)).commits;
+  const judgementOf = new Map(judged.map((j) => [j.commit, j.judgement]));
+  out.push(
+    "",
+    `Hand-judged sample: ${judged.length} held-out commits judged from their words alone (bench/classifier/label_noise_sample.json); accuracy on their changes:`,
+    "",
+    "| judgement | commits | changes | keyword rule | classifier, words only | classifier, code + words |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const judgement of ["clear", "ambiguous", "contradicts"] as const) {
+    const commits = judged.filter((j) => j.judgement === judgement).length;
+    const idx = test.flatMap((e, i) => judgementOf.get(e.commit) === judgement ? [i] : []);
+    const acc = (answers: string[]) =>
+      pct(idx.filter((i) => answers[i] === labels[i]).length / Math.max(1, idx.length));
+    out.push(
+      `| ${judgement} | ${commits} | ${idx.length} | ${acc(systems[2]![1])} | ${
+        acc(systems[4]![1])
+      } | ${acc(bothAnswers)} |`,
     );
   }
   console.log(out.join("\n"));

@@ -56,3 +56,27 @@ export function score(
     perClass,
   };
 }
+
+/**
+ * The confusion matrix of answers against labels: `matrix[label][answer]` counts, over the given
+ * classes (rows and columns in their order; answers outside them are not counted).
+ *
+ * @example
+ * ```ts
+ * import { confusion } from "./metrics.ts";
+ * confusion(["a", "b", "a"], ["a", "a", "b"], ["a", "b"]); // [[1, 1], [1, 0]]
+ * ```
+ */
+export function confusion(
+  answers: readonly string[],
+  labels: readonly string[],
+  classes: readonly string[],
+): number[][] {
+  const matrix = classes.map(() => classes.map(() => 0));
+  for (let i = 0; i < labels.length; i++) {
+    const row = classes.indexOf(labels[i]!);
+    const column = classes.indexOf(answers[i]!);
+    if (row >= 0 && column >= 0) matrix[row]![column]!++;
+  }
+  return matrix;
+}
