@@ -19,6 +19,7 @@ import {
   explainFeatures,
   explainWith,
   FEATURES_VERSION,
+  intentFeatures,
   isIntentFeature,
   type ScoringTable,
   transformationFeatures,
@@ -30,18 +31,32 @@ import {
   hashFeatures,
   labelIndex,
   pack,
+  seeded,
   train,
   type TrainOptions,
 } from "./model.ts";
 
-/** Training repositories held out by `--validate` to choose the settings. */
-export const VALIDATION_REPOS = [
-  "unjs/nitro",
-  "go-task/task",
-  "meltano/meltano",
-  "tauri-apps/tauri",
-  "denoland/vscode_deno",
-];
+/** Folds of the grouped cross-validation of `--validate`: each training repository in one. */
+export const FOLDS = 5;
+
+/**
+ * Assigns each training repository to a fold, largest first into the fold with fewest examples,
+ * so that folds are of similar size and a repository is never split between folds.
+ */
+export function repositoryFolds(
+  sizes: ReadonlyMap<string, number>,
+  folds: number,
+): Map<string, number> {
+  const load = new Array(folds).fill(0);
+  const assignment = new Map<string, number>();
+  const repos = [...sizes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  for (const [repo, size] of repos) {
+    const fold = load.indexOf(Math.min(...load));
+    assignment.set(repo, fold);
+    load[fold] += size;
+  }
+  return assignment;
+}
 
 /** The settings the shipped weights were trained with (chosen with `--validate`). */
 export const SETTINGS = {
@@ -50,17 +65,25 @@ export const SETTINGS = {
   learningRate: 0.01,
   l2: 1e-5,
   seed: 7,
-  /** Class weight = (largest class / class size) ^ balance. */
+  /** Class weight of the code model = (largest class / class size) ^ balance. */
   balance: 0.5,
+  /** The same for the intent model. */
+  intentBalance: 0.5,
+  /** Learning rate of the intent model. */
+  intentLearningRate: 0.01,
   /** Epochs of the intent model. */
   intentEpochs: 3,
   /** Weight of the code model's scores beside the intent model's, when both speak. */
-  codeShare: 0.25,
+  codeShare: 0.4,
+  /** Share of the class weights' shift undone when the code model decides alone (0 to 1). */
+  codeOnlyCorrection: 1,
+  /** Share of the training examples used (below 1 only for learning curves, `--validate`). */
+  fraction: 1,
   /** Buckets kept in the shipped code table. */
-  keep: 4000,
+  keep: 6000,
   /** Hash buckets and buckets kept of the intent model. */
   intentBuckets: 1 << 14,
-  intentKeep: 2000,
+  intentKeep: 3000,
 };
 
 /** Features of an example with its intent, and without. */
@@ -72,6 +95,7 @@ export function exampleFeatures(e: Example): { withIntent: string[]; codeOnly: s
 interface Prepared {
   label: number;
   repo: string;
+  intent: string;
   withIntent: string[];
   codeOnly: string[];
 }
@@ -87,24 +111,38 @@ function intentPart(d: Prepared): string[] {
   return d.withIntent.filter(isIntentFeature);
 }
 
-function predictions(model: DecodedWeights, data: readonly Prepared[], intent: boolean): number[] {
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function predictions(
+  data: readonly Prepared[],
+  modelOf: (d: Prepared) => DecodedWeights,
+  intent: boolean,
+): number[] {
   return data.map((d) =>
     CLASSIFIER_LABELS.indexOf(
-      explainFeatures(model, intent ? d.withIntent : d.codeOnly).transformationType,
+      explainFeatures(modelOf(d), intent ? d.withIntent : d.codeOnly).transformationType,
     )
   );
 }
 
-function accuracy(model: DecodedWeights, data: readonly Prepared[], intent: boolean): number {
-  const p = predictions(model, data, intent);
+function accuracyBy(
+  data: readonly Prepared[],
+  modelOf: (d: Prepared) => DecodedWeights,
+  intent: boolean,
+): number {
+  const p = predictions(data, modelOf, intent);
   return p.filter((x, i) => x === data[i]!.label).length / Math.max(1, data.length);
 }
 
-function macroF1(model: DecodedWeights, data: readonly Prepared[], intent: boolean): number {
+function macroF1By(
+  data: readonly Prepared[],
+  modelOf: (d: Prepared) => DecodedWeights,
+  intent: boolean,
+): number {
   const classes = CLASSIFIER_LABELS.length;
   const tp = new Array(classes).fill(0), fp = new Array(classes).fill(0);
   const fn = new Array(classes).fill(0);
-  predictions(model, data, intent).forEach((p, i) => {
+  predictions(data, modelOf, intent).forEach((p, i) => {
     const label = data[i]!.label;
     if (p === label) tp[p]++;
     else {
@@ -122,7 +160,12 @@ function macroF1(model: DecodedWeights, data: readonly Prepared[], intent: boole
 }
 
 function prepare(examples: readonly Example[]): Prepared[] {
-  return examples.map((e) => ({ label: labelIndex(e.label), repo: e.repo, ...exampleFeatures(e) }));
+  return examples.map((e) => ({
+    label: labelIndex(e.label),
+    repo: e.repo,
+    intent: e.intent,
+    ...exampleFeatures(e),
+  }));
 }
 
 /**
@@ -130,15 +173,22 @@ function prepare(examples: readonly Example[]): Prepared[] {
  * that tuning runs do not extract the same features again.
  */
 async function cachedPrepare(dir: string): Promise<Prepared[]> {
-  const cache = `${dir}/../features-train-v${FEATURES_VERSION}.json`;
+  // Only the code's features are cached: they are what costs (the intent's are recomputed).
+  const cache = `${dir}/../features-code-v${FEATURES_VERSION}.json`;
+  let cached: { label: number; repo: string; intent: string; codeOnly: string[] }[];
   try {
-    return JSON.parse(await Deno.readTextFile(cache));
+    cached = JSON.parse(await Deno.readTextFile(cache));
   } catch {
     const { train: examples } = await loadDataset(dir);
-    const data = prepare(examples);
-    await Deno.writeTextFile(cache, JSON.stringify(data)).catch(() => {});
-    return data;
+    cached = prepare(examples).map(({ label, repo, intent, codeOnly }) => ({
+      label,
+      repo,
+      intent,
+      codeOnly,
+    }));
+    await Deno.writeTextFile(cache, JSON.stringify(cached)).catch(() => {});
   }
+  return cached.map((d) => ({ ...d, withIntent: [...d.codeOnly, ...intentFeatures(d.intent)] }));
 }
 
 /** The two trained models, dense. */
@@ -146,6 +196,7 @@ interface Trained {
   code: DenseModel;
   intent: DenseModel;
   codeShare: number;
+  codeOnlyBias: number[];
 }
 
 /**
@@ -162,6 +213,7 @@ function trainWith(data: readonly Prepared[], settings: typeof SETTINGS): Traine
     seed: settings.seed,
   };
   const weights = classWeights(data, settings.balance);
+  const intentWeights = classWeights(data, settings.intentBalance);
   const code = train(
     data.map((d) => ({
       buckets: hashFeatures(d.codeOnly, settings.buckets),
@@ -174,11 +226,20 @@ function trainWith(data: readonly Prepared[], settings: typeof SETTINGS): Traine
     data.map((d) => ({
       buckets: hashFeatures(intentPart(d), settings.intentBuckets),
       label: d.label,
-      weight: weights[d.label]!,
+      weight: intentWeights[d.label]!,
     })),
-    { ...options, buckets: settings.intentBuckets, epochs: settings.intentEpochs },
+    {
+      ...options,
+      buckets: settings.intentBuckets,
+      epochs: settings.intentEpochs,
+      learningRate: settings.intentLearningRate,
+    },
   );
-  return { code, intent, codeShare: settings.codeShare };
+  // Class weights shift a model's scores by about log(weight) per class: undone when it is alone.
+  const codeOnlyBias = weights.map((w) =>
+    w === 0 ? 0 : Number((-settings.codeOnlyCorrection * Math.log(w)).toFixed(4))
+  );
+  return { code, intent, codeShare: settings.codeShare, codeOnlyBias };
 }
 
 function dense(model: DenseModel): ScoringTable {
@@ -198,6 +259,7 @@ function decoded(trained: Trained, settings?: typeof SETTINGS): DecodedWeights {
       code: dense(trained.code),
       intent: dense(trained.intent),
       codeShare: trained.codeShare,
+      codeOnlyBias: trained.codeOnlyBias,
     };
   }
   return decodeWeights(packed(trained, settings));
@@ -208,6 +270,7 @@ function packed(trained: Trained, settings: typeof SETTINGS): TransformationWeig
     code: pack(trained.code, settings.keep),
     intent: pack(trained.intent, settings.intentKeep),
     codeShare: trained.codeShare,
+    codeOnlyBias: trained.codeOnlyBias,
   };
 }
 
@@ -228,26 +291,52 @@ if (import.meta.main) {
     } s`,
   );
   if (values.validate) {
-    const fit = data.filter((d) => !VALIDATION_REPOS.includes(d.repo));
-    const held = data.filter((d) => VALIDATION_REPOS.includes(d.repo));
-    const counts = CLASSIFIER_LABELS.map((_, c) => held.filter((d) => d.label === c).length);
-    console.log(`validation: ${held.length} examples, classes ${counts.join(" / ")}`);
+    // Grouped cross-validation over the training repositories: every repository is predicted by
+    // a model that never saw it, as the held-out ones are. The test repositories are not read.
+    const sizes = new Map<string, number>();
+    for (const d of data) sizes.set(d.repo, (sizes.get(d.repo) ?? 0) + 1);
+    const folds = repositoryFolds(sizes, FOLDS);
     const grid: Partial<typeof SETTINGS>[] = JSON.parse(Deno.env.get("GRID") ?? "[{}]");
+    const shares = [0, 0.1, 0.25, 0.4, 0.6, 0.8, 1];
     for (const change of grid) {
       const settings = { ...SETTINGS, ...change };
-      const model = decoded(trainWith(fit, settings));
-      const packed = decoded(trainWith(fit, settings), settings);
-      console.log(
-        JSON.stringify(change),
-        `code ${(100 * accuracy(model, held, false)).toFixed(1)}%`,
-        `intent ${(100 * accuracy(model, held, true)).toFixed(1)}%`,
-        `macroF1 code ${macroF1(model, held, false).toFixed(3)} intent ${
-          macroF1(model, held, true).toFixed(3)
+      const models: DecodedWeights[] = [];
+      // A learning curve: each fold trains on a seeded share of its training examples.
+      const random = seeded(settings.seed);
+      const kept = data.map(() => random() < settings.fraction);
+      for (let fold = 0; fold < FOLDS; fold++) {
+        models.push(
+          decoded(
+            trainWith(data.filter((d, i) => kept[i] && folds.get(d.repo) !== fold), settings),
+            settings,
+          ),
+        );
+      }
+      const modelOf = (d: Prepared, share?: number): DecodedWeights => {
+        const model = models[folds.get(d.repo)!]!;
+        return share === undefined ? model : { ...model, codeShare: share };
+      };
+      const cells = [
+        `code ${pct(accuracyBy(data, (d) => modelOf(d), false))}`,
+        // The correction scales the shift linearly: other values, without training again.
+        ...[0, 0.5, 1.5].map((t) =>
+          `code (correction ${t}) ${
+            pct(accuracyBy(data, (d) => {
+              const model = modelOf(d);
+              const factor = t / (settings.codeOnlyCorrection || 1);
+              return { ...model, codeOnlyBias: model.codeOnlyBias.map((b) => b * factor) };
+            }, false))
+          }`
+        ),
+        `words ${pct(accuracyBy(data, (d) => modelOf(d, 0), true))}`,
+        ...shares.map((share) =>
+          `share ${share}: ${pct(accuracyBy(data, (d) => modelOf(d, share), true))}`
+        ),
+        `macroF1 code ${macroF1By(data, (d) => modelOf(d), false).toFixed(3)} both ${
+          macroF1By(data, (d) => modelOf(d), true).toFixed(3)
         }`,
-        `| packed code ${(100 * accuracy(packed, held, false)).toFixed(1)}% intent ${
-          (100 * accuracy(packed, held, true)).toFixed(1)
-        }%`,
-      );
+      ];
+      console.log(JSON.stringify(change), cells.join(" | "));
     }
   } else {
     const weights = packed(trainWith(data, SETTINGS), SETTINGS);
