@@ -50,17 +50,23 @@ export interface PackedTable {
 
 /**
  * The weights of the model: a code model and an intent model, each a linear model over its own
- * hashed features. Without intent the code model decides; with intent the scores add up, the
- * code's times `codeShare`.
+ * hashed features. Without intent the code model decides, its scores shifted by `codeOnlyBias`;
+ * with intent the scores add up, the code's times `codeShare`.
  */
 export interface TransformationWeights {
   code: PackedTable;
   intent: PackedTable;
   codeShare: number;
+  /**
+   * Added to the code model's scores when it decides alone, per class: undoes the class weights
+   * it was trained with (which help beside the intent model), so that alone it answers the most
+   * likely class.
+   */
+  codeOnlyBias: number[];
 }
 
 /** Version of {@linkcode transformationFeatures}: change it with the features (trainer caches). */
-export const FEATURES_VERSION = 3;
+export const FEATURES_VERSION = 4;
 
 /** Bounds that cap the cost of one call whatever the input's size. */
 const MAX_TEXT_CHARS = 4 * 1024 * 1024;
@@ -225,11 +231,48 @@ function isCommentLine(line: string): boolean {
 
 const INTENT_WORD = /[a-z][a-z0-9']*/g;
 
-/** Lower-cased words of an intent, lightly stemmed so "removes", "removed", "remove" agree. */
+/**
+ * Lower-cased words of an intent, lightly stemmed so "removes", "removed", "remove" agree. A
+ * quoted `code span` is one word, "code": the names in it belong to one project and teach nothing
+ * about the next (measured: better by cross-validation over repositories).
+ */
 function intentWords(intent: string): string[] {
-  const words = intent.slice(0, MAX_INTENT_CHARS).toLowerCase().match(INTENT_WORD) ?? [];
-  return words.map(stem);
+  const text = intent.slice(0, MAX_INTENT_CHARS).toLowerCase().replace(/`[^`]*`/g, " code ");
+  return (text.match(INTENT_WORD) ?? []).map(stem);
 }
+
+/**
+ * Word lists of each class (a fixed lexicon, not learned): the keyword baseline of
+ * `bench/classifier/keywords.ts` and two features of the intent model, which learns how far to
+ * trust them. Checked in this order.
+ */
+export const CLASS_WORDS: readonly [ClassifierLabel, RegExp][] = [
+  [
+    "bugfix",
+    /^(?:fix|fixe[sd]|fixing|bug|bugs|correct|correctly|handle|handles|prevent|prevents|avoid|crash|crashes|error|errors|wrong|incorrect|missing|broken|issue|issues|regression|ensure|respect|properly|should|fail|fails|failing|typo|workaround|revert|resolve|restore)$/,
+  ],
+  [
+    "optimization",
+    /^(?:perf|performance|faster|fast|speed|speedup|optimi[sz]e[sd]?|optimi[sz]ation|cache|caching|cached|memoize|efficient|efficiently|lazy|lazily|allocations?|throughput|latency)$/,
+  ],
+  [
+    "refactor",
+    /^(?:refactor|refactors|refactored|refactoring|rename|renames|renamed|move|moves|moved|extract|extracts|restructure|reorgani[sz]e|cleanup|clean|simplify|simplifies|split|consolidate|deduplicate|dedupe|inline|reuse|unify|migrate|internal|internals|replace|remove|drop|tidy)$/,
+  ],
+  [
+    "enhancement",
+    /^(?:add|adds|added|adding|support|supports|implement|implements|allow|allows|introduce|introduces|new|enable|enables|expose|exposes|option|options|feature|create|provide|provides|accept|accepts|initial)$/,
+  ],
+];
+
+/** The first class of {@linkcode CLASS_WORDS} whose list has the word, if any. */
+export function classOfWord(word: string): ClassifierLabel | undefined {
+  for (const [label, list] of CLASS_WORDS) if (list.test(word)) return label;
+  return undefined;
+}
+
+/** Words after which the request says what must not happen ("don't close stdin"). */
+const NEGATIONS = new Set(["don't", "dont", "not", "no", "never", "avoid", "prevent", "without"]);
 
 function stem(word: string): string {
   let w = word;
@@ -300,19 +343,41 @@ export function transformationFeatures(input: TransformationInput): string[] {
     }
   }
 
-  const intent = typeof input.intent === "string" ? input.intent : "";
+  if (typeof input.intent === "string") features.push(...intentFeatures(input.intent));
+  return features;
+}
+
+/**
+ * The features of a request's words (none for empty words): the intent model's part of
+ * {@linkcode transformationFeatures}.
+ *
+ * @example
+ * ```ts
+ * import { intentFeatures } from "./transformation.ts";
+ * intentFeatures("fix a crash").includes("i0:fix"); // true
+ * ```
+ */
+export function intentFeatures(intent: string): string[] {
   const words = intentWords(intent);
-  if (words.length > 0) {
-    features.push("intent");
-    features.push(`i0:${words[0]}`);
-    if (words.length > 1) features.push(`i01:${words[0]}_${words[1]}`);
-    const seen = new Set<string>();
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i]!;
-      if (!seen.has(w)) features.push(`i:${w}`);
-      seen.add(w);
-      if (i + 1 < words.length) features.push(`i2:${w}_${words[i + 1]}`);
-    }
+  if (words.length === 0) return [];
+  const features = ["intent", `i0:${words[0]}`];
+  // The lexicon reads the words as written (its lists hold inflected forms), not stemmed.
+  const raw = intent.slice(0, MAX_INTENT_CHARS).toLowerCase().match(/[a-z]+/g) ?? [];
+  const firstClass = raw[0] === undefined ? undefined : classOfWord(raw[0]);
+  if (firstClass) features.push(`ik:${firstClass}`);
+  for (const [label, list] of CLASS_WORDS) {
+    if (raw.some((w) => list.test(w))) features.push(`ika:${label}`);
+  }
+  if (words.length > 1) features.push(`i01:${words[0]}_${words[1]}`);
+  const seen = new Set<string>();
+  let negated = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (!seen.has(w)) features.push(`i:${w}`);
+    seen.add(w);
+    if (i + 1 < words.length) features.push(`i2:${w}_${words[i + 1]}`);
+    if (negated) features.push(`in:${w}`);
+    else if (NEGATIONS.has(w)) negated = true;
   }
   return features;
 }
@@ -334,6 +399,7 @@ export interface DecodedWeights {
   code: ScoringTable;
   intent: ScoringTable;
   codeShare: number;
+  codeOnlyBias: readonly number[];
 }
 
 let decoded: DecodedWeights | null = null;
@@ -402,12 +468,13 @@ export function decodeWeights(weights: TransformationWeights): DecodedWeights {
     code: decodeTable(weights.code),
     intent: decodeTable(weights.intent),
     codeShare: weights.codeShare,
+    codeOnlyBias: weights.codeOnlyBias,
   };
 }
 
 /** Whether a feature is read from the intent (the intent model's) rather than the code. */
 export function isIntentFeature(feature: string): boolean {
-  return feature === "intent" || /^i(?:0|01|2)?:/.test(feature);
+  return feature === "intent" || /^i(?:0|01|2|n|k|ka)?:/.test(feature);
 }
 
 /** The answer of the classifier with what led to it. */
@@ -457,7 +524,7 @@ export function explainFeatures(
   const usedIntent = features.includes("intent");
   const share = usedIntent ? model.codeShare : 1;
   const scores = model.code.bias.map((b, c) =>
-    share * b + (usedIntent ? model.intent.bias[c]! : 0)
+    share * b + (usedIntent ? model.intent.bias[c]! : model.codeOnlyBias[c] ?? 0)
   );
   const contributions: { feature: string; weights: number[] }[] = [];
   const used = new Set<number>();

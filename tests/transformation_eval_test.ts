@@ -50,8 +50,8 @@ Deno.test("classifier on the frozen held-out sample: same answers as when frozen
   );
   const n = fixture.examples.length;
   assert.ok(n >= 200, `${n} examples`);
-  // Floors a little under the accuracy on this sample when it was frozen (47.5% and 64.4%; the
+  // Floors a little under the accuracy on this sample when it was frozen (50.3% and 65.0%; the
   // sample takes 40 changes of each held-out repository, so it differs from bench/RESULTS.md).
-  assert.ok(codeRight / n >= 0.44, `code only: ${codeRight}/${n}`);
+  assert.ok(codeRight / n >= 0.47, `code only: ${codeRight}/${n}`);
   assert.ok(bothRight / n >= 0.62, `code + words: ${bothRight}/${n}`);
 });

@@ -7,26 +7,8 @@
  * @module
  */
 
+import { CLASS_WORDS as WORDS } from "../../src/transformation.ts";
 import type { Label } from "./conventional.ts";
-
-const WORDS: readonly [Label, RegExp][] = [
-  [
-    "bugfix",
-    /^(?:fix|fixe[sd]|fixing|bug|bugs|correct|correctly|handle|handles|prevent|prevents|avoid|crash|crashes|error|errors|wrong|incorrect|missing|broken|issue|issues|regression|ensure|respect|properly|should|fail|fails|failing|typo|workaround|revert|resolve|restore)$/,
-  ],
-  [
-    "optimization",
-    /^(?:perf|performance|faster|fast|speed|speedup|optimi[sz]e[sd]?|optimi[sz]ation|cache|caching|cached|memoize|efficient|efficiently|lazy|lazily|allocations?|throughput|latency)$/,
-  ],
-  [
-    "refactor",
-    /^(?:refactor|refactors|refactored|refactoring|rename|renames|renamed|move|moves|moved|extract|extracts|restructure|reorgani[sz]e|cleanup|clean|simplify|simplifies|split|consolidate|deduplicate|dedupe|inline|reuse|unify|migrate|internal|internals|replace|remove|drop|tidy)$/,
-  ],
-  [
-    "enhancement",
-    /^(?:add|adds|added|adding|support|supports|implement|implements|allow|allows|introduce|introduces|new|enable|enables|expose|exposes|option|options|feature|create|provide|provides|accept|accepts|initial)$/,
-  ],
-];
 
 /**
  * The keyword rule's label for some words.
