@@ -55,6 +55,7 @@ Commands:
   export [--format jsonl|agent-trace] [--out FILE]
                                 The store as JSON lines (or Agent Trace records) for other tools
   import FILE [--queue]         Read an export back, without duplicates (--queue: deliver it too)
+  classify [--explain]          JSON lines {before, after, intent?} on stdin -> {transformation_type} lines
   install [--settings PATH] [--deno PATH] [--no-bundle | --compiled [--hooks-dir DIR]]
                                 Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json),
                                 run by hooks/pattern-tracker.sh with a Deno that lasts (--deno: this one),
@@ -129,6 +130,8 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       return await (await import("./views.ts")).importCommand(rest);
     case "prune":
       return await (await import("./prune.ts")).pruneCommand(rest);
+    case "classify":
+      return await (await import("./classify.ts")).classifyCommand(rest);
     default:
       throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
   }
