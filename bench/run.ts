@@ -13,7 +13,7 @@
  * 3. flush throughput of 10,000 queued events to the stand-in, batch sizes 100 and 1000;
  * 4. a store of 100,000 patterns: hook latency against the empty store, `lineage` of a file with
  *    1,000 versions, database size per pattern with `store_code` on and off;
- * 5. where the hooks' time goes: import-only scripts and a phase-timed copy of the hook.
+ * 5. where the hooks' time goes: import-only scripts and the phase-timed hook.
  *
  * `--quick` runs fewer iterations and a 20,000-pattern store (a smoke test); `--json FILE` writes
  * every result as JSON.
@@ -30,7 +30,7 @@ import { explainCompileFailure } from "../src/cli/compile.ts";
 import { type BundledHooks, bundleHooks } from "../src/cli/bundle.ts";
 import { hookCommands } from "../src/cli/install.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { recordChange } from "../src/record.ts";
+import { track } from "../src/track.ts";
 import { openStore, type Store } from "../src/store.ts";
 import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
 import {
@@ -453,7 +453,7 @@ function dbSize(dataDir: string): number {
 }
 
 /**
- * Bytes per pattern when `n` Writes (≈ 500-byte files) are recorded by the real `recordChange`,
+ * Bytes per pattern when `n` Writes (≈ 500-byte files) are recorded by the real `track`,
  * with `store_code` resolved from `PATTERN_TRACKER_STORE_CODE`: pattern, version, execution and
  * queued event, as the post hook stores them.
  */
@@ -483,11 +483,7 @@ async function realSizePerPattern(
       tool_response: { ...template.tool_response, filePath: file, content },
     }));
     if (parsed.kind !== "change") throw new Error(`size payload parsed as ${parsed.kind}`);
-    await recordChange(store, parsed as ToolChange, {
-      storeCode: config.storeCode,
-      redactSecrets: config.redactSecrets,
-      maxPatternBytes: config.maxPatternBytes,
-    });
+    await track(config, parsed as ToolChange, { store });
   }
   const cfg = { ...config, intelligenceUrl: server.url, batchSize: 1000 };
   store.close(); // checkpoints the WAL into the database file
@@ -638,7 +634,7 @@ export interface ProfileResult {
 
 /**
  * Where the time goes: (a) whole processes that only load parts of the hook, interleaved with the
- * floor; (b) the phase-timed copy of the hook (`bench/profile_hook.ts`) run with the hook's flags.
+ * floor; (b) the phase-timed hook (`bench/profile_hook.ts`) run with the hook's flags.
  */
 async function profile(rounds: number, server: Phase4Server): Promise<ProfileResult> {
   const inst = install(tempDir("prof"), SHIPPED_CONFIG, server.url, {}, HOOKS);
@@ -991,7 +987,7 @@ async function main(options: BenchOptions): Promise<void> {
           String(Math.round(b.fillWithoutCode)),
         ],
         [
-          `\`recordChange\` of ${sizeN.toLocaleString("en")} Writes (+ execution), events queued`,
+          `\`track\` of ${sizeN.toLocaleString("en")} Writes (+ execution), events queued`,
           String(Math.round(b.recordWithCode.queued)),
           String(Math.round(b.recordWithoutCode.queued)),
         ],
@@ -1029,7 +1025,7 @@ async function main(options: BenchOptions): Promise<void> {
   );
   out();
   out(
-    "Phases inside a phase-timed copy of the hook (`bench/profile_hook.ts`: dynamic imports, then the real functions in the hook's order; shipped config, server up; median of the runs where the phase occurred):",
+    "Phases inside the phase-timed hook (`bench/profile_hook.ts`: dynamic imports, then the real `runHook` with its timing callback; shipped config, server up; median of the runs where the phase occurred):",
   );
   out();
   out(

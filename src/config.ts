@@ -36,6 +36,11 @@ export interface TrackerConfig {
   excludePaths: string[];
   /** Larger patterns keep hash, size and lineage, but not their code. */
   maxPatternBytes: number;
+  /**
+   * How long a hook waits for the store's write lock before it writes its record to the spill
+   * journal instead (milliseconds; the CLI and the flusher wait longer).
+   */
+  storeWaitMs: number;
 }
 
 /** A value that could not be used, and why. */
@@ -51,7 +56,17 @@ export interface ResolvedConfig {
   problems: ConfigProblem[];
 }
 
-type Kind = "url" | "boolean" | "seconds" | "count" | "batch" | "path" | "dir" | "globs" | "bytes";
+type Kind =
+  | "url"
+  | "boolean"
+  | "seconds"
+  | "count"
+  | "batch"
+  | "path"
+  | "dir"
+  | "globs"
+  | "bytes"
+  | "millis";
 
 /** Every setting: its YAML key, its environment variable and its kind. */
 export const SETTINGS: ReadonlyArray<
@@ -100,6 +115,12 @@ export const SETTINGS: ReadonlyArray<
     env: "PATTERN_TRACKER_MAX_PATTERN_BYTES",
     kind: "bytes",
   },
+  {
+    key: "storeWaitMs",
+    yaml: "store_wait_ms",
+    env: "PATTERN_TRACKER_STORE_WAIT_MS",
+    kind: "millis",
+  },
 ];
 
 /** Environment variable naming the config file. */
@@ -129,6 +150,7 @@ export function defaultConfig(home: string): TrackerConfig {
     includePaths: [],
     excludePaths: [...DEFAULT_EXCLUDES],
     maxPatternBytes: 1024 * 1024,
+    storeWaitMs: 250,
   };
 }
 
@@ -312,6 +334,16 @@ function parseValue(kind: Kind, raw: unknown, home: string): Parsed {
       }
       return { ok: true, value: n };
     }
+    case "millis": {
+      const n = Number(text);
+      if (typeof text === "boolean" || !Number.isInteger(n) || n < 0 || n > 10_000) {
+        return {
+          ok: false,
+          reason: `${JSON.stringify(raw)} is not a whole number of milliseconds in [0, 10000]`,
+        };
+      }
+      return { ok: true, value: n };
+    }
     default: {
       const unreachable: never = kind;
       return { ok: false, reason: `unknown kind ${unreachable}` };
@@ -407,7 +439,7 @@ export async function loadConfig(
     : null;
   const cacheKey = cacheDir === null
     ? ""
-    : JSON.stringify({ format: 1, configPath, text, env, home });
+    : JSON.stringify({ format: 2, configPath, text, env, home });
   const cachePath = `${cacheDir}/${CONFIG_CACHE_FILE}`;
   // Read once: a hit returns from it, a miss rewrites it with the new entry first.
   const cacheEntries = cacheDir === null ? [] : readConfigCacheEntries(cachePath);

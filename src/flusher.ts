@@ -7,6 +7,7 @@
  */
 
 import type { TrackerConfig } from "./config.ts";
+import { journalFallbackDir } from "./journal.ts";
 import { appendLog } from "./log.ts";
 import type { Store } from "./store.ts";
 import { BINARIES, isCompiled, ROOT } from "./runtime.ts";
@@ -50,8 +51,9 @@ export function flusherCommand(
     "--no-prompt",
     "--cached-only",
     `--config=${p.root}/deno.json`,
-    `--allow-read=${p.dataDir},${p.configPath}`,
-    `--allow-write=${p.dataDir}`,
+    // The spill journal's second place, which the flusher replays, is outside the data directory.
+    `--allow-read=${p.dataDir},${journalFallbackDir(p.dataDir)},${p.configPath}`,
+    `--allow-write=${p.dataDir},${journalFallbackDir(p.dataDir)}`,
     "--allow-env=HOME,PATTERN_TRACKER_*",
     `--allow-net=${netPermission(p.intelligenceUrl)}`,
     `${p.root}/tracker.ts`,

@@ -1,7 +1,8 @@
 /**
- * The hook runner shared by `pre_hook.ts` and `post_hook.ts`: read stdin, parse, record in one
- * transaction, and get out of the way. It never throws, never writes to stdout, and reports every
- * problem to the JSON-lines log only.
+ * The hook runner shared by `pre_hook.ts` and `post_hook.ts`: read stdin, parse, hand the payload to
+ * the recording core (`track`), and get out of the way. It never throws, never writes to stdout,
+ * never waits for a locked store longer than `store_wait_ms` (the record goes to the spill journal
+ * instead), and reports every problem to the JSON-lines log only.
  *
  * @module
  */
@@ -9,10 +10,10 @@
 import { loadConfig, type TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
 import { type ParsedPayload, parseHookPayload } from "./payload.ts";
-import { hashChange, recordChange, recordFailure, recordIntent } from "./record.ts";
-import { openStore, type Store } from "./store.ts";
-import { isPathTracked } from "./privacy.ts";
-import { mayStartFlusher } from "./lock.ts";
+import { hashChange } from "./record.ts";
+import type { Store } from "./store.ts";
+import { mayStartFlusher, tryFlusherLock } from "./lock.ts";
+import { track, type TrackOutcome } from "./track.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -22,29 +23,22 @@ export type HookKind = "pre" | "post";
 
 /** What a hook run did, for tests and the log. */
 export type HookResult = {
-  outcome:
-    | "ignored"
-    | "excluded"
-    | "disabled"
-    | "invalid"
-    | "error"
-    | "duplicate"
-    | "unchanged"
-    | "recorded"
-    | "intent";
+  outcome: TrackOutcome | "ignored" | "invalid" | "error";
   detail?: string;
   queued?: boolean;
 };
 
-/** Options for {@linkcode runHook}; tests inject these. */
+/** Options for {@linkcode runHook}; tests and the benchmark inject these. */
 export interface HookOptions {
-  /** Called after a hook queued events: starts the background flusher (default: `wakeFlusher`). */
-  wake?: (store: Store, config: TrackerConfig, configPath: string) => boolean;
+  /** Called after a hook queued events: starts the background flusher (default: `startFlusher`). */
+  wake?: (store: Store | null, config: TrackerConfig, configPath: string) => boolean;
   /**
    * Leave the database open when the process is about to exit: closing the last connection
    * checkpoints the WAL, which costs the hook time and is done by the next writer anyway.
    */
   leaveOpen?: boolean;
+  /** Phase timing (`bench/profile_hook.ts`): called with each phase's name as it ends. */
+  time?: (phase: string) => void;
 }
 
 /**
@@ -63,6 +57,7 @@ export async function runHook(
   options: HookOptions = {},
 ): Promise<HookResult> {
   let logFile: string | null = null;
+  const time = options.time ?? (() => {});
   try {
     const parsed: ParsedPayload = input === null
       ? {
@@ -71,12 +66,14 @@ export async function runHook(
         toolUseId: null,
       }
       : parseHookPayload(new TextDecoder().decode(input));
-    // Hash while the config is read and the store opened.
+    // Hash while the config is read.
     const ids = parsed.kind === "change" ? hashChange(parsed) : undefined;
-    ids?.catch(() => {}); // awaited below; an early failure must not be reported as unhandled
+    ids?.catch(() => {}); // awaited by track; an early failure must not be reported as unhandled
+    time("parse payload");
     if (parsed.kind === "ignored") return { outcome: "ignored", detail: parsed.reason };
 
     const { config, problems, configPath } = await loadConfig({ cache: true });
+    time("read config");
     logFile = config.logFile;
     if (!config.enabled) return { outcome: "disabled" };
     if (problems.length > 0) Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -101,46 +98,29 @@ export async function runHook(
       });
       return { outcome: "invalid", detail: parsed.error };
     }
-
-    if (!isPathTracked(parsed.filePath, config.includePaths, config.excludePaths)) {
-      return { outcome: "excluded" };
-    }
-    const store = openStore(config.dataDir);
-    try {
-      const recordOptions = {
-        storeCode: config.storeCode,
-        redactSecrets: config.redactSecrets,
-        maxPatternBytes: config.maxPatternBytes,
-      };
-      switch (parsed.kind) {
-        case "intent":
-          recordIntent(store, parsed, recordOptions);
-          return { outcome: "intent" };
-        case "failure":
-          return {
-            outcome: recordFailure(store, parsed, recordOptions) ? "recorded" : "duplicate",
-            detail: parsed.error,
-          };
-        case "change": {
-          const result = await recordChange(store, parsed, { ...recordOptions, ids });
-          const queued = result.kind === "recorded" && result.versions.length > 0;
-          // A running flusher (it lingers after a burst) takes the new events, and an open breaker
-          // (the service is down) forbids a new one: then the code that starts one is not loaded.
-          let woke = false;
-          if (options.wake) woke = queued && options.wake(store, config, configPath);
-          else if (queued && mayStartFlusher(store, config)) {
-            woke = (await import("./flusher.ts")).startFlusher(config, configPath);
-          }
-          return { outcome: result.kind, queued, detail: woke ? "flusher started" : undefined };
-        }
-        default: {
-          const unreachable: never = parsed;
-          return { outcome: "error", detail: `unhandled payload ${JSON.stringify(unreachable)}` };
-        }
+    // A running flusher (it lingers after a burst) takes the new events, and an open breaker (the
+    // service is down) forbids a new one: then the code that starts one is not loaded.
+    const wake = async (store: Store | null): Promise<string | undefined> => {
+      if (kind !== "post") return undefined;
+      let woke: boolean;
+      if (options.wake) woke = options.wake(store, config, configPath);
+      else {
+        const may = store ? mayStartFlusher(store, config) : mayStartFlusherAfterSpill(config);
+        time("ask whether a flusher may start");
+        woke = may && (await import("./flusher.ts")).startFlusher(config, configPath);
+        time("start flusher");
       }
-    } finally {
-      if (!options.leaveOpen) store.close();
-    }
+      return woke ? "flusher started" : undefined;
+    };
+    const result = await track(config, parsed, {
+      ids,
+      keepOpen: options.leaveOpen,
+      onQueued: wake,
+      // The flusher replays the journal as soon as the store is free, and delivers it.
+      onSpilled: () => wake(null),
+      time,
+    });
+    return { outcome: result.outcome, detail: result.detail, queued: result.queued };
   } catch (error) {
     if (logFile) {
       appendLog(logFile, {
@@ -152,6 +132,18 @@ export async function runHook(
       });
     }
     return { outcome: "error", detail: String((error as Error)?.message ?? error) };
+  }
+}
+
+/** After a spill there is no store to read the breaker from: only auto-flush and the lock count. */
+function mayStartFlusherAfterSpill(config: TrackerConfig): boolean {
+  if (!config.autoFlush) return false;
+  try {
+    const lock = tryFlusherLock(config.dataDir);
+    lock?.close();
+    return lock !== null;
+  } catch {
+    return false; // a read-only data directory: no flusher could help now
   }
 }
 

@@ -10,6 +10,16 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { type DataDirScan, scanDataDir, symlinksAmong } from "./data_dir.ts";
+import {
+  classifyStoreError,
+  describeStoreFailure,
+  type FileIdentity,
+  fileIdentity,
+  moveAsideCorrupt,
+  sameFile,
+  StoreError,
+} from "./store_failure.ts";
 
 /** File name of the database inside the data directory. */
 export const DB_FILE = "patterns.db";
@@ -100,6 +110,48 @@ export const MIGRATIONS: readonly string[] = [
   // 2: privacy — why a pattern's code is absent, and how many secrets were redacted from it.
   `ALTER TABLE patterns ADD COLUMN code_omitted TEXT;
    ALTER TABLE patterns ADD COLUMN redacted_secrets INTEGER NOT NULL DEFAULT 0;`,
+  // 3 (recording): an execution is identified by (session, tool_use_id), not tool_use_id alone —
+  // gateways number tool calls toolu_01, call_0, … in every session — and `call_seq` keeps apart
+  // two calls of one session that reuse an ID. `session_key` is the session ID, or '' when Claude
+  // Code sent none (a primary key cannot hold NULL). Rebuilds `executions` with its v2 columns: a
+  // migration that adds columns to `executions` must come after this one. Plus the spill journal's
+  // replayed entries, so that a replay applies each entry exactly once.
+  `CREATE TABLE executions_by_session (
+     session_key TEXT NOT NULL,
+     tool_use_id TEXT NOT NULL,
+     call_seq INTEGER NOT NULL DEFAULT 0,
+     session_id TEXT,
+     tool_name TEXT NOT NULL,
+     file_path TEXT,
+     correlation_id TEXT NOT NULL,
+     started_at TEXT,
+     finished_at TEXT,
+     duration_ms INTEGER,
+     success INTEGER,
+     error TEXT,
+     lines_added INTEGER,
+     lines_removed INTEGER,
+     before_pattern_id TEXT,
+     pattern_id TEXT,
+     PRIMARY KEY (session_key, tool_use_id, call_seq)
+   ) WITHOUT ROWID;
+   INSERT INTO executions_by_session (session_key, tool_use_id, call_seq, session_id, tool_name,
+       file_path, correlation_id, started_at, finished_at, duration_ms, success, error, lines_added,
+       lines_removed, before_pattern_id, pattern_id)
+     SELECT COALESCE(session_id, ''), tool_use_id, 0, session_id, tool_name, file_path,
+       correlation_id, started_at, finished_at, duration_ms, success, error, lines_added,
+       lines_removed, before_pattern_id, pattern_id
+     FROM executions;
+   DROP TABLE executions;
+   ALTER TABLE executions_by_session RENAME TO executions;
+   CREATE INDEX executions_pattern ON executions(pattern_id);
+   CREATE TABLE journal_replays (
+     entry_id TEXT PRIMARY KEY,
+     spilled_at TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     place TEXT NOT NULL,
+     replayed_at TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** One version of a file: a pattern in that file's chain. */
@@ -181,6 +233,24 @@ export interface VersionWithMetrics extends FileVersion {
   lineCount: number | null;
 }
 
+/** A spill-journal entry applied to the store (see `journal.ts`). */
+export interface JournalReplay {
+  entryId: string;
+  spilledAt: string;
+  reason: string;
+  /** The journal file it came from. */
+  place: string;
+  replayedAt: string;
+}
+
+/** What the store knows of replayed spill-journal entries, for `status`. */
+export interface ReplaySummary {
+  replayed: number;
+  lastReplayedAt: string | null;
+  lastSpilledAt: string | null;
+  lastReason: string | null;
+}
+
 /** Counts for `status`. */
 export interface StoreCounts {
   patterns: number;
@@ -211,12 +281,15 @@ type Row = Record<string, unknown>;
 export class Store {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  /** The file opened: if the path names another file at close, ours was moved aside. */
+  readonly #identity: FileIdentity | null;
   /** Path of the database file. */
   readonly path: string;
 
-  constructor(db: DatabaseSync, path: string) {
+  constructor(db: DatabaseSync, path: string, identity: FileIdentity | null = fileIdentity(path)) {
     this.#db = db;
     this.path = path;
+    this.#identity = identity;
   }
 
   #stmt(sql: string): StatementSync {
@@ -258,9 +331,38 @@ export class Store {
     }
   }
 
+  /**
+   * Runs `fn` inside a savepoint of the current transaction: if it throws, what it wrote is undone
+   * and the error goes on, while the transaction around it stays usable.
+   */
+  savepoint<T>(fn: () => T): T {
+    this.#db.exec("SAVEPOINT one_record");
+    try {
+      const result = fn();
+      this.#db.exec("RELEASE one_record");
+      return result;
+    } catch (error) {
+      try {
+        this.#db.exec("ROLLBACK TO one_record");
+        this.#db.exec("RELEASE one_record");
+      } catch { /* the transaction itself is gone; the caller's rollback handles it */ }
+      throw error;
+    }
+  }
+
   /** Schema version (number of migrations applied). */
   schemaVersion(): number {
     return Number(this.#get("PRAGMA user_version")?.user_version ?? 0);
+  }
+
+  /**
+   * SQLite's `PRAGMA quick_check`: the problems found (at most `limit`), empty when the database
+   * is sound. It reads every page, so it runs in the flusher and `status`, never in a hook.
+   */
+  quickCheck(limit = 20): string[] {
+    const rows = this.#db.prepare(`PRAGMA quick_check(${Math.max(1, Math.floor(limit))})`).all();
+    const problems = rows.map((r) => String(Object.values(r as Row)[0]));
+    return problems.length === 1 && problems[0] === "ok" ? [] : problems;
   }
 
   // ---- patterns, versions, edges -------------------------------------------------------------
@@ -331,6 +433,20 @@ export class Store {
     );
   }
 
+  /**
+   * Moves a file's versions `by` numbers up (recovery puts a salvaged history before the versions
+   * a fresh store recorded since). Through negative numbers, so no step collides.
+   */
+  shiftVersions(filePath: string, by: number): void {
+    this.#run("UPDATE file_versions SET version = -version WHERE file_path = ?", filePath);
+    this.#run("UPDATE file_versions SET version = -version + ? WHERE file_path = ?", by, filePath);
+  }
+
+  /** Deletes one version of a file (recovery drops a baseline that repeats the salvaged last one). */
+  deleteVersion(filePath: string, version: number): void {
+    this.#run("DELETE FROM file_versions WHERE file_path = ? AND version = ?", filePath, version);
+  }
+
   /** Records a lineage edge (idempotent); true when it was new. */
   insertEdge(e: LineageEdgeRow): boolean {
     return this.#run(
@@ -350,7 +466,8 @@ export class Store {
     return this.#all(
       `SELECT v.*, e.lines_added, e.lines_removed, e.duration_ms, e.success, p.line_count
        FROM file_versions v
-       LEFT JOIN executions e ON e.tool_use_id = v.tool_use_id AND e.pattern_id = v.pattern_id
+       LEFT JOIN executions e ON e.session_key = COALESCE(v.session_id, '')
+         AND e.tool_use_id = v.tool_use_id AND e.pattern_id = v.pattern_id
        LEFT JOIN patterns p ON p.pattern_id = v.pattern_id
        WHERE v.file_path = ? ORDER BY v.version`,
       filePath,
@@ -476,13 +593,36 @@ export class Store {
 
   // ---- executions ----------------------------------------------------------------------------
 
-  /** An execution record, or undefined. */
-  execution(toolUseId: string): ExecutionRow | undefined {
-    const r = this.#get("SELECT * FROM executions WHERE tool_use_id = ?", toolUseId);
+  /**
+   * The newest execution of a tool call, identified by (session, `tool_use_id`), or undefined.
+   * The same ID in another session is another call.
+   */
+  execution(sessionId: string | null, toolUseId: string): ExecutionRow | undefined {
+    const r = this.#latestCall(sessionId, toolUseId);
     return r && toExecution(r);
   }
 
-  /** Records a PreToolUse intent; a second intent for the same tool call is ignored. */
+  /** Every execution recorded under (session, `tool_use_id`), oldest first. */
+  executionsOfCall(sessionId: string | null, toolUseId: string): ExecutionRow[] {
+    return this.#all(
+      "SELECT * FROM executions WHERE session_key = ? AND tool_use_id = ? ORDER BY call_seq",
+      sessionId ?? "",
+      toolUseId,
+    ).map(toExecution);
+  }
+
+  #latestCall(sessionId: string | null, toolUseId: string): Row | undefined {
+    return this.#get(
+      "SELECT * FROM executions WHERE session_key = ? AND tool_use_id = ? ORDER BY call_seq DESC LIMIT 1",
+      sessionId ?? "",
+      toolUseId,
+    );
+  }
+
+  /**
+   * Records a PreToolUse intent. A second intent for a call not yet finished is ignored; after a
+   * finished one, the same (session, ID) is a new call that reuses the ID.
+   */
   insertIntent(e: {
     toolUseId: string;
     sessionId: string | null;
@@ -492,10 +632,15 @@ export class Store {
     startedAt: string;
     beforePatternId: string | null;
   }): boolean {
+    const latest = this.#latestCall(e.sessionId, e.toolUseId);
+    if (latest && latest.finished_at === null) return false;
     return this.#run(
-      `INSERT INTO executions (tool_use_id, session_id, tool_name, file_path, correlation_id, started_at, before_pattern_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tool_use_id) DO NOTHING`,
+      `INSERT INTO executions (session_key, tool_use_id, call_seq, session_id, tool_name, file_path,
+         correlation_id, started_at, before_pattern_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      e.sessionId ?? "",
       e.toolUseId,
+      latest ? Number(latest.call_seq) + 1 : 0,
       e.sessionId,
       e.toolName,
       e.filePath,
@@ -505,19 +650,28 @@ export class Store {
     ) > 0;
   }
 
-  /** Writes the outcome of a tool call, keeping the intent's start time and correlation ID. */
+  /**
+   * Writes the outcome of a tool call: into its intent when one is waiting (keeping the intent's
+   * start time and correlation ID), else as a new execution of that (session, ID). The caller
+   * decides, in the same transaction, whether the outcome repeats one already recorded.
+   */
   finishExecution(e: ExecutionRow): void {
+    const latest = this.#latestCall(e.sessionId, e.toolUseId);
+    const waiting = latest && latest.finished_at === null;
+    const seq = latest ? Number(latest.call_seq) + (waiting ? 0 : 1) : 0;
     this.#run(
-      `INSERT INTO executions (tool_use_id, session_id, tool_name, file_path, correlation_id, started_at,
-         finished_at, duration_ms, success, error, lines_added, lines_removed, before_pattern_id, pattern_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tool_use_id) DO UPDATE SET
+      `INSERT INTO executions (session_key, tool_use_id, call_seq, session_id, tool_name, file_path,
+         correlation_id, started_at, finished_at, duration_ms, success, error, lines_added,
+         lines_removed, before_pattern_id, pattern_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (session_key, tool_use_id, call_seq) DO UPDATE SET
          finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
          success = excluded.success, error = excluded.error, lines_added = excluded.lines_added,
          lines_removed = excluded.lines_removed, pattern_id = excluded.pattern_id,
-         before_pattern_id = COALESCE(excluded.before_pattern_id, executions.before_pattern_id),
-         session_id = COALESCE(executions.session_id, excluded.session_id)`,
+         before_pattern_id = COALESCE(excluded.before_pattern_id, executions.before_pattern_id)`,
+      e.sessionId ?? "",
       e.toolUseId,
+      seq,
       e.sessionId,
       e.toolName,
       e.filePath,
@@ -532,6 +686,41 @@ export class Store {
       e.beforePatternId,
       e.patternId,
     );
+  }
+
+  // ---- spill journal replays -------------------------------------------------------------------
+
+  /** True when the spill-journal entry was already applied (by this or another process). */
+  journalApplied(entryId: string): boolean {
+    return this.#get("SELECT 1 AS x FROM journal_replays WHERE entry_id = ?", entryId) !==
+      undefined;
+  }
+
+  /** Remembers a spill-journal entry as applied, in the transaction that applied it. */
+  markJournalApplied(r: JournalReplay): void {
+    this.#run(
+      `INSERT INTO journal_replays (entry_id, spilled_at, reason, place, replayed_at)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      r.entryId,
+      r.spilledAt,
+      r.reason,
+      r.place,
+      r.replayedAt,
+    );
+  }
+
+  /** How many spilled entries were replayed, and the newest one's times and reason. */
+  replaySummary(): ReplaySummary {
+    const n = Number(this.#get("SELECT COUNT(*) AS n FROM journal_replays")?.n ?? 0);
+    const last = this.#get(
+      "SELECT spilled_at, reason, replayed_at FROM journal_replays ORDER BY replayed_at DESC, spilled_at DESC LIMIT 1",
+    );
+    return {
+      replayed: n,
+      lastReplayedAt: strOrNull(last?.replayed_at),
+      lastSpilledAt: strOrNull(last?.spilled_at),
+      lastReason: strOrNull(last?.reason),
+    };
   }
 
   /** Executions of a session, oldest first. */
@@ -606,6 +795,39 @@ export class Store {
     }
   }
 
+  /** True when an event of this pattern waits in the outbox or the dead-letter table. */
+  hasPendingEvent(patternId: string): boolean {
+    return this.#get("SELECT 1 AS x FROM outbox WHERE pattern_id = ? LIMIT 1", patternId) !==
+        undefined ||
+      this.#get("SELECT 1 AS x FROM dead_letters WHERE pattern_id = ? LIMIT 1", patternId) !==
+        undefined;
+  }
+
+  /** Remembers that the server acknowledged (pattern, version) (recovery); true when new. */
+  insertDelivered(patternId: string, patternVersion: string, at: string): boolean {
+    return this.#run(
+      "INSERT INTO delivered (pattern_id, pattern_version, delivered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      patternId,
+      patternVersion,
+      at,
+    ) > 0;
+  }
+
+  /** True when the server acknowledged this exact (pattern, version). */
+  isVersionDelivered(patternId: string, patternVersion: string): boolean {
+    return this.#get(
+      "SELECT 1 AS x FROM delivered WHERE pattern_id = ? AND pattern_version = ?",
+      patternId,
+      patternVersion,
+    ) !== undefined;
+  }
+
+  /** True when an event with exactly this body waits in the outbox or the dead-letter table. */
+  hasEventBody(body: string): boolean {
+    return this.#get("SELECT 1 AS x FROM outbox WHERE body = ? LIMIT 1", body) !== undefined ||
+      this.#get("SELECT 1 AS x FROM dead_letters WHERE body = ? LIMIT 1", body) !== undefined;
+  }
+
   /** True when the server has acknowledged some event for this pattern. */
   isDelivered(patternId: string): boolean {
     return this.#get("SELECT 1 AS x FROM delivered WHERE pattern_id = ? LIMIT 1", patternId) !==
@@ -676,6 +898,17 @@ export class Store {
     return r ? String(r.value) : undefined;
   }
 
+  /** Status values whose key starts with `prefix`, keyed by the rest of the key. */
+  metaWithPrefix(prefix: string): Map<string, string> {
+    return new Map(
+      this.#all(
+        "SELECT key, value FROM meta WHERE key >= ? AND key < ? ORDER BY key",
+        prefix,
+        prefix + "\uffff",
+      ).map((r) => [String(r.key).slice(prefix.length), String(r.value)]),
+    );
+  }
+
   /** Counts for `status`. */
   counts(): StoreCounts {
     const n = (sql: string) => Number(this.#get(sql)?.n ?? 0);
@@ -693,16 +926,56 @@ export class Store {
     };
   }
 
-  /** Closes the database. */
+  /**
+   * Moves this store's database aside as corrupt (see {@linkcode moveAsideCorrupt}) after damage
+   * was found in it; returns the new name, or null when another process had moved it already.
+   * Closes the connection first where that is safe.
+   */
+  moveAsideAsCorrupt(now: Date = new Date()): string | null {
+    const aside = moveAsideCorrupt(this.path, this.#identity, now);
+    this.close(); // after the move: the identity check keeps SQLite from touching the new files
+    return aside;
+  }
+
+  /**
+   * Closes the database — unless its file was moved aside meanwhile (found corrupt): SQLite's last
+   * close deletes `<path>-wal` by name, which would now be the fresh store's WAL. Then the
+   * connection is left to the process's exit.
+   */
   close(): void {
     this.#statements.clear();
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    if (this.#identity !== null && !sameFile(fileIdentity(this.path), this.#identity)) return;
+    this.#db.close();
   }
 }
 
+/** Options of {@linkcode openStore}. */
+export interface OpenStoreOptions {
+  /**
+   * How long a statement waits for another process's lock, in ms. The CLI and the flusher wait
+   * 10 s; a hook waits `store_wait_ms` and then spills to the journal instead.
+   */
+  busyTimeoutMs?: number;
+  /** The data directory's scan, when the caller made it already (null: the directory is absent). */
+  scan?: DataDirScan | null;
+  /** Open for reading only (`status` in a read-only data directory): nothing created or migrated. */
+  readOnly?: boolean;
+  /** Clock for the name of a moved-aside database. */
+  now?: () => Date;
+}
+
+/** Meta key prefix under which a fresh store remembers the corrupt one it replaced. */
+export const MOVED_ASIDE_META = "moved_aside:";
+
 /**
  * Opens (and creates, readable by the user only) the store in `dataDir`, applying any pending
- * migration.
+ * migration. The data directory is tightened to 0700 and the store's files to 0600 first, and a
+ * database, WAL or shared-memory file that is a symbolic link is refused. A corrupt database
+ * (garbage in its header, or damage met while opening) is moved aside — renamed
+ * `patterns.db.corrupt-<time>` with its `-wal` and `-shm`, never deleted — and a fresh store
+ * starts; the fresh store's meta says what was moved and why (`status` shows it). Every failure is
+ * a {@linkcode StoreError} that says what failed, why and what to do.
  *
  * @example
  * ```ts
@@ -712,42 +985,113 @@ export class Store {
  * store.close();
  * ```
  */
-export function openStore(dataDir: string): Store {
+export function openStore(dataDir: string, options: OpenStoreOptions = {}): Store {
   const path = `${dataDir}/${DB_FILE}`;
-  // The database exists on every run but the first: one stat then, instead of a mkdir and a
-  // create that throws AlreadyExists (a thrown error costs a hook a third of a millisecond).
-  if (!fileExists(path)) {
-    Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+  let scan: DataDirScan | null;
+  try {
+    scan = options.scan !== undefined ? options.scan : scanDataDir(dataDir);
+  } catch (error) {
+    throw describeStoreFailure(error, path, busyTimeoutMs);
+  }
+  const links = scan ? symlinksAmong(scan, [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`]) : [];
+  if (links.length > 0) {
+    throw new StoreError(
+      "symlink",
+      `store ${dataDir}/${
+        links[0]
+      }: is a symbolic link, and the store refuses to follow it (it could write outside ${dataDir}); replace it with the real file or remove it`,
+    );
+  }
+  let movedAside: { aside: string; reason: string } | null = null;
+  for (let attempt = 0;; attempt++) {
+    // The scan says whether the database exists (no stat, and no thrown NotFound: a thrown error
+    // costs a hook a third of a millisecond); after a move aside it is looked at again.
+    const exists = attempt === 0 && scan ? scan.entries.has(DB_FILE) : fileExists(path);
+    let store: Store | null = null;
+    let identity: FileIdentity | null = null;
     try {
-      // Create the file readable by the user only before SQLite opens it (an empty file is an
-      // empty database); SQLite gives the -wal and -shm files the same mode.
-      Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+      if (!exists && !options.readOnly) createEmptyDatabase(dataDir, path);
+      identity = fileIdentity(path);
+      const db = new DatabaseSync(path, { readOnly: options.readOnly === true });
+      store = new Store(db, path, identity);
+      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      // NORMAL does not fsync each commit in WAL mode (a power loss can lose the last commits, a
+      // killed process cannot). No foreign-key checks on the hot path: the one writer inserts
+      // each pattern before the versions that use it.
+      if (!options.readOnly) db.exec("PRAGMA synchronous = NORMAL");
+      // Reading the header is what finds garbage in it ("file is not a database").
+      const version = store.schemaVersion();
+      if (!options.readOnly) {
+        // WAL lets readers and the one writer work at once. The mode is stored in the file, so it
+        // is set once, with the schema, not on every open (that costs a hook a third of a ms).
+        if (version < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
+        migrate(db, store);
+      }
+      if (movedAside) {
+        noteMovedAside(
+          store,
+          movedAside.aside,
+          movedAside.reason,
+          (options.now ?? (() => new Date()))(),
+        );
+      }
+      return store;
     } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      store?.close();
+      if (classifyStoreError(error) !== "corrupt" || options.readOnly || attempt > 0) {
+        throw describeStoreFailure(error, path, busyTimeoutMs);
+      }
+      const reason = String((error as Error)?.message ?? error);
+      let aside: string | null;
+      try {
+        aside = moveAsideCorrupt(path, identity, (options.now ?? (() => new Date()))());
+      } catch (moveError) {
+        throw new StoreError(
+          "corrupt",
+          `store ${path}: ${reason}, and it could not be moved aside (${
+            (moveError as Error).message
+          }); make ${dataDir} writable, then run any tracker.ts command`,
+          { cause: error },
+        );
+      }
+      // null: another process moved it aside already; the retry opens the fresh store it made.
+      if (aside !== null) movedAside = { aside, reason };
     }
   }
-  const db = new DatabaseSync(path);
-  const store = new Store(db, path);
+}
+
+/**
+ * Notes in the fresh store which corrupt database it replaced, and why (best effort: `status`
+ * also finds moved-aside files by their names).
+ *
+ * @example
+ * ```ts
+ * import { noteMovedAside } from "./store.ts";
+ * // noteMovedAside(freshStore, "/d/patterns.db.corrupt-20261125T020927.034Z", "file is not a database", new Date());
+ * ```
+ */
+export function noteMovedAside(store: Store, aside: string, reason: string, at: Date): void {
   try {
-    db.exec("PRAGMA busy_timeout = 10000");
-    // NORMAL does not fsync each commit in WAL mode (a power loss can lose the last commits, a
-    // killed process cannot). No foreign-key checks on the hot path: the one writer inserts each
-    // pattern before the versions that use it.
-    db.exec("PRAGMA synchronous = NORMAL");
-    // WAL lets readers and the one writer work at once. The mode is stored in the file, so it is set
-    // once, with the schema, not on every open (that costs a hook a third of a millisecond).
-    if (store.schemaVersion() < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
-    migrate(db, store);
-    return store;
+    const name = aside.slice(aside.lastIndexOf("/") + 1);
+    store.setMeta(`${MOVED_ASIDE_META}${name}`, JSON.stringify({ at: at.toISOString(), reason }));
+  } catch { /* the note is a courtesy; the moved file itself is the record */ }
+}
+
+function createEmptyDatabase(dataDir: string, path: string): void {
+  Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    // Create the file readable by the user only before SQLite opens it (an empty file is an empty
+    // database); SQLite gives the -wal and -shm files the same mode.
+    Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
   } catch (error) {
-    store.close();
-    throw error;
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
 }
 
 function fileExists(path: string): boolean {
   try {
-    Deno.statSync(path);
+    Deno.lstatSync(path);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;

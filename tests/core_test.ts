@@ -9,6 +9,7 @@ import {
 } from "../src/cli/install.ts";
 import { defaultConfig, resolveConfig, SETTINGS } from "../src/config.ts";
 import { buildLineageEvent } from "../src/events.ts";
+import { journalFallbackDir } from "../src/journal.ts";
 import { languageFromPath } from "../src/language.ts";
 import {
   decideLineage,
@@ -367,6 +368,7 @@ Deno.test("config: env > file > defaults for every key", () => {
     include_paths: [["*.py"], "*.ts,*.js"],
     exclude_paths: [["x/"], "y/"],
     max_pattern_bytes: [100, "200"],
+    store_wait_ms: [50, "0"],
   };
   assert.deepEqual(
     new Set(Object.keys(samples)),
@@ -571,7 +573,12 @@ Deno.test("hook command lines are least-privilege and survive the shell", async 
     assert.ok(!/(^|\s)(-A|--allow-all)(\s|$)/.test(cmd));
     assert.ok(cmd.includes("--cached-only"));
     assert.ok(!cmd.includes("--allow-net"));
-    assert.ok(cmd.includes("--allow-write='/home/o'\\''neil/data'"));
+    // The data directory, and the spill journal's second place outside it.
+    assert.ok(
+      cmd.includes(
+        `--allow-write='/home/o'\\''neil/data,${journalFallbackDir("/home/o'neil/data")}'`,
+      ),
+    );
   }
   assert.ok(!c.pre.includes("--allow-run"));
   assert.ok(c.post.includes("--allow-run='/opt/my deno/deno'"));

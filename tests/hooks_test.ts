@@ -35,8 +35,10 @@ Deno.test("every real payload: exit 0, empty stdout, and the store holds the ses
   }
   const store = openStore(dataDir);
   const history = store.fileHistory("/home/dev/project/app.py");
+  const session = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`))
+    .session_id as string;
   const executions = ["toolu_01", "toolu_02", "toolu_03", "toolu_04"].map((id) =>
-    store.execution(id)
+    store.execution(session, id)
   );
   store.close();
   const contents = [

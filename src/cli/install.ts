@@ -6,6 +6,8 @@
  * @module
  */
 
+import { journalFallbackDir } from "../journal.ts";
+
 /** Tool names our hooks match. */
 export const HOOK_MATCHER = "Write|Edit|MultiEdit|NotebookEdit";
 
@@ -62,8 +64,9 @@ export function hookCommands(
     "--no-prompt",
     "--cached-only",
     `--config=${q(`${p.root}/deno.json`)}`,
-    `--allow-read=${q(`${p.dataDir},${p.configPath}`)}`,
-    `--allow-write=${q(p.dataDir)}`,
+    // The spill journal's second place (a read-only or full data directory) is outside it.
+    `--allow-read=${q(`${p.dataDir},${journalFallbackDir(p.dataDir)},${p.configPath}`)}`,
+    `--allow-write=${q(`${p.dataDir},${journalFallbackDir(p.dataDir)}`)}`,
     // Quoted: the shell must not try to expand the wildcard against the project directory.
     q("--allow-env=HOME,PATTERN_TRACKER_*"),
   ];

@@ -27,7 +27,9 @@ import {
 import { renderChecks, runSelftest } from "./selftest.ts";
 import {
   configFields,
+  journalStatus,
   lastErrorInLog,
+  openForStatus,
   readLogTail,
   renderStatus,
   type StatusReport,
@@ -36,6 +38,8 @@ import { homeDir } from "../config.ts";
 import { flushOutbox, type FlushReport, runBackgroundFlusher } from "../flush.ts";
 import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
+import { maintainStore, QUICK_CHECK_EVERY_MS } from "../recovery.ts";
+import { openAndReplay } from "../track.ts";
 import { BINARIES, ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { BUNDLE_DIR, type BundledHooks, bundleHooks, bundleState } from "./bundle.ts";
@@ -72,6 +76,7 @@ Commands:
   export [--format jsonl|agent-trace] [--out FILE]
                                 The store as JSON lines (or Agent Trace records) for other tools
   import FILE [--queue]         Read an export back, without duplicates (--queue: deliver it too)
+  recover FILE [--json]         Copy every readable row of a moved-aside corrupt store into the current one
   install [--settings PATH] [--no-bundle | --compiled [--hooks-dir DIR]]
                                 Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json),
                                 bundled into build/ for a faster start (--no-bundle: run the .ts scripts);
@@ -125,6 +130,8 @@ export async function main(args: string[]): Promise<number> {
         return await (await import("./views.ts")).exportCommand(rest);
       case "import":
         return await (await import("./views.ts")).importCommand(rest);
+      case "recover":
+        return await (await import("./recover.ts")).recoverCommand(rest);
       default:
         throw new CliError(`unknown command "${command}". Run "tracker.ts help" for the list.`, 2);
     }
@@ -147,30 +154,46 @@ export async function main(args: string[]): Promise<number> {
 async function status(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: "boolean" } } });
   const { config, problems, configPath } = await loadConfig();
-  const store = openStore(config.dataDir);
+  const { store, problem, integrity } = openForStatus(config);
   try {
-    const counts = store.counts();
+    const counts = store?.counts() ?? EMPTY_COUNTS;
     const report: StatusReport = {
       ...configFields(config),
-      database: store.path,
-      schema_version: store.schemaVersion(),
+      database: store?.path ?? `${config.dataDir}/patterns.db`,
+      schema_version: store?.schemaVersion() ?? 0,
       config_path: configPath,
       config_problems: problems.map((p) => `${p.key}: ${p.reason}`),
       counts,
       oldest_pending_age_seconds: counts.oldestOutboxAt
         ? (Date.now() - Date.parse(counts.oldestOutboxAt)) / 1000
         : null,
-      last_success: store.meta("last_success") ?? null,
-      last_error: store.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
-      breaker: describeBreaker(parseBreaker(store.meta("breaker"))),
+      last_success: store?.meta("last_success") ?? null,
+      last_error: store?.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
+      breaker: describeBreaker(parseBreaker(store?.meta("breaker"))),
       hooks_bundle: await bundleState(ROOT),
+      store_problem: problem,
+      journal: journalStatus(config, store),
+      integrity,
     };
     console.log(values.json ? JSON.stringify(report, null, 2) : renderStatus(report));
     return 0;
   } finally {
-    store.close();
+    store?.close();
   }
 }
+
+const EMPTY_COUNTS = {
+  patterns: 0,
+  versions: 0,
+  files: 0,
+  edges: 0,
+  executions: 0,
+  failedExecutions: 0,
+  outbox: 0,
+  oldestOutboxAt: null,
+  deadLetters: 0,
+  delivered: 0,
+};
 
 async function lineage(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -190,7 +213,7 @@ async function lineage(args: string[]): Promise<number> {
     );
   }
   const { config } = await loadConfig();
-  const store = openStore(config.dataDir);
+  const { store } = openAndReplay(config);
   try {
     const resolved = resolveLineageTarget(store, target, Deno.cwd());
     switch (resolved.kind) {
@@ -456,7 +479,13 @@ async function flush(args: string[]): Promise<number> {
   Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log = (record: Parameters<typeof appendLog>[1]) => appendLog(config.logFile, record);
   if (values.background) {
-    // Detached, started by a hook.
+    // Detached, started by a hook: first the spill journal (waiting for a lock that made hooks
+    // spill) and, now and then, an integrity check; then delivery.
+    await maintainStore(config, {
+      patienceMs: 60_000,
+      quickCheckEveryMs: QUICK_CHECK_EVERY_MS,
+      log,
+    });
     await runBackgroundFlusher(config, { log });
     return 0;
   }
@@ -466,7 +495,7 @@ async function flush(args: string[]): Promise<number> {
       `another flusher has held ${config.dataDir}/flusher.lock for 60 s; try again later.`,
     );
   }
-  const store = openStore(config.dataDir);
+  const { store } = openAndReplay(config, { log });
   try {
     const report = await flushOutbox(store, config, {
       retryDead: values["retry-dead"],

@@ -9,6 +9,7 @@ import { loadConfig } from "../config.ts";
 import { exportRecords, importRecords, toAgentTrace } from "../export.ts";
 import { gatherReportData, renderHtmlReport } from "../report.ts";
 import { openStore } from "../store.ts";
+import { openAndReplay } from "../track.ts";
 import { resolveLineageTarget } from "./lineage.ts";
 
 /**
@@ -142,48 +143,14 @@ export async function importCommand(args: string[]): Promise<number> {
     console.error(`error: cannot read ${file}: ${(error as Error).message}`);
     return 1;
   }
-  const store = openStore(config.dataDir);
+  const { store } = openAndReplay(config);
   try {
-    const { buildLineageEvent } = await import("../events.ts");
-    const report = importRecords(store, text.split("\n"), {
-      queue: values.queue,
-      enqueue: (v, p) => {
-        const event = buildLineageEvent({
-          eventType: v.parentPatternId ? "pattern_modified" : "pattern_created",
-          patternId: v.patternId,
-          parentPatternId: v.parentPatternId,
-          transformationType: v.transformationType as never,
-          fileVersion: v.version,
-          filePath: v.filePath,
-          language: p?.language ?? "unknown",
-          toolName: v.toolName,
-          code: config.storeCode ? p?.code ?? null : null,
-          codeOmitted: config.storeCode ? p?.codeOmitted as never ?? null : "store_code_off",
-          lineCount: p?.lineCount ?? 0,
-          byteSize: p?.byteSize ?? 0,
-          sessionId: v.sessionId,
-          correlationId: v.correlationId,
-          toolUseId: v.toolUseId,
-          timestamp: v.createdAt,
-          reason: v.reason ?? "imported",
-          linesAdded: null,
-          linesRemoved: null,
-          durationMs: null,
-        });
-        store.enqueue({
-          patternId: v.patternId,
-          patternVersion: event.pattern_version,
-          parentPatternIds: event.parent_pattern_ids,
-          body: JSON.stringify(event),
-          createdAt: new Date().toISOString(),
-        });
-      },
-    });
+    const report = await importRecords(store, text.split("\n"), config, { queue: values.queue });
     console.log(
       `Imported ${report.patterns} pattern(s), ${report.versions} version(s), ${report.edges} edge(s), ${report.executions} execution(s); ` +
         `${report.skipped} already present${
-          values.queue ? `; ${report.queued} queued for delivery` : ""
-        }.`,
+          report.excluded ? `; ${report.excluded} left out by the path rules` : ""
+        }${values.queue ? `; ${report.queued} queued for delivery` : ""}.`,
     );
     return 0;
   } catch (error) {

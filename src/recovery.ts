@@ -1,0 +1,518 @@
+/**
+ * Surviving a damaged store: the periodic `PRAGMA quick_check` (in the flusher and `status`, never
+ * in a hook), the list of databases moved aside as corrupt, and `recover`, which copies every
+ * readable row of a moved-aside database into the current store without duplicates and re-queues
+ * the events that were never delivered.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import type { TrackerConfig } from "./config.ts";
+import type { LogRecord } from "./log.ts";
+import { openAndReplay } from "./track.ts";
+import {
+  DB_FILE,
+  type ExecutionRow,
+  type FileVersion,
+  MOVED_ASIDE_META,
+  noteMovedAside,
+  openStore,
+  type PatternRow,
+  type Store,
+} from "./store.ts";
+
+/** Meta key of the last quick check's time (ms since the epoch). */
+const QUICK_CHECK_META = "quick_check_at";
+/** Meta key prefix of a recovered file's summary. */
+export const RECOVERED_META = "recovered:";
+
+/** What a health check found. */
+export interface HealthReport {
+  /** The store to go on with: the same one, or a fresh one after a move aside. */
+  store: Store;
+  /** Whether the check ran (it is skipped when one ran within the interval). */
+  checked: boolean;
+  /** SQLite's findings; empty when sound. */
+  problems: string[];
+  /** Where the damaged database went, when it was moved aside. */
+  movedAside: string | null;
+}
+
+/**
+ * Runs `PRAGMA quick_check` unless one ran within `everyMs` (0: always). Damage moves the database
+ * aside (never deleted) and a fresh store is returned, so recording goes on; `status` then says how
+ * to salvage it (`tracker.ts recover FILE`).
+ *
+ * @example
+ * ```ts
+ * import { checkStoreHealth } from "./recovery.ts";
+ * // const { store, problems } = checkStoreHealth(store, config, { everyMs: 0 });
+ * ```
+ */
+export function checkStoreHealth(
+  store: Store,
+  config: TrackerConfig,
+  options: { everyMs: number; now?: () => Date; log?: (r: LogRecord) => void },
+): HealthReport {
+  const now = options.now ?? (() => new Date());
+  const last = Number(store.meta(QUICK_CHECK_META) ?? 0);
+  if (options.everyMs > 0 && now().getTime() - last < options.everyMs) {
+    return { store, checked: false, problems: [], movedAside: null };
+  }
+  let problems: string[];
+  try {
+    problems = store.quickCheck();
+  } catch (error) {
+    problems = [String((error as Error)?.message ?? error)];
+  }
+  if (problems.length === 0) {
+    try {
+      store.setMeta(QUICK_CHECK_META, String(now().getTime()));
+    } catch { /* a locked store: the check runs again next time */ }
+    return { store, checked: true, problems, movedAside: null };
+  }
+  const at = now();
+  const reason = `PRAGMA quick_check: ${problems.slice(0, 3).join("; ")}`;
+  const aside = store.moveAsideAsCorrupt(at);
+  options.log?.({ level: "error", event: "store_moved_aside", moved_to: aside, reason });
+  const fresh = openStore(config.dataDir, { now });
+  if (aside !== null) noteMovedAside(fresh, aside, reason, at);
+  return { store: fresh, checked: true, problems, movedAside: aside };
+}
+
+/** How often the flusher runs `PRAGMA quick_check` (it reads the whole database). */
+export const QUICK_CHECK_EVERY_MS = 10 * 60 * 1000;
+
+/**
+ * The flusher's upkeep before it delivers: replay the spill journal — patiently, since a hook that
+ * spilled because the store was locked starts the flusher to do exactly this once the lock is gone
+ * (up to `patienceMs`) — and a `PRAGMA quick_check` at most every `quickCheckEveryMs`. Logs what it
+ * could not do; never throws.
+ *
+ * @example
+ * ```ts
+ * import { maintainStore } from "./recovery.ts";
+ * // await maintainStore(config, { patienceMs: 60_000, quickCheckEveryMs: QUICK_CHECK_EVERY_MS, log });
+ * ```
+ */
+export async function maintainStore(
+  config: TrackerConfig,
+  options: {
+    patienceMs: number;
+    quickCheckEveryMs: number;
+    log: (r: LogRecord) => void;
+    sleep?: (ms: number) => Promise<void>;
+  },
+): Promise<void> {
+  const deadline = Date.now() + options.patienceMs;
+  const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  for (;;) {
+    let opened;
+    try {
+      opened = openAndReplay(config, { log: options.log });
+    } catch (error) {
+      options.log({ level: "error", event: "store_unavailable", reason: (error as Error).message });
+      return;
+    }
+    const waitAgain = opened.replayFailure?.kind === "locked" && Date.now() < deadline;
+    if (!waitAgain) {
+      if (opened.replayFailure) {
+        options.log({
+          level: "warn",
+          event: "journal_not_replayed",
+          reason: opened.replayFailure.message,
+        });
+      }
+      try {
+        const health = checkStoreHealth(opened.store, config, {
+          everyMs: options.quickCheckEveryMs,
+          log: options.log,
+        });
+        health.store.close();
+      } catch (error) {
+        opened.store.close();
+        options.log({
+          level: "error",
+          event: "quick_check_failed",
+          reason: (error as Error).message,
+        });
+      }
+      return;
+    }
+    opened.store.close();
+    await sleep(250);
+  }
+}
+
+/** A database moved aside as corrupt, for `status`. */
+export interface MovedAside {
+  path: string;
+  /** When and why (from the fresh store's note; null when the note was lost). */
+  at: string | null;
+  reason: string | null;
+  /** When `recover` copied it into this store, or null. */
+  recoveredAt: string | null;
+}
+
+/**
+ * The moved-aside databases of a data directory, oldest first, with what the store noted of them.
+ *
+ * @example
+ * ```ts
+ * import { movedAsideStores } from "./recovery.ts";
+ * // for (const m of movedAsideStores(dataDir, store)) console.log(m.path, m.reason);
+ * ```
+ */
+export function movedAsideStores(dataDir: string, store: Store | null): MovedAside[] {
+  let names: string[] = [];
+  try {
+    names = [...Deno.readDirSync(dataDir)].map((e) => e.name).filter((n) =>
+      n.startsWith(`${DB_FILE}.corrupt-`) && !/-(?:wal|shm)$/.test(n)
+    ).sort();
+  } catch {
+    return [];
+  }
+  const notes = store?.metaWithPrefix(MOVED_ASIDE_META) ?? new Map<string, string>();
+  const recovered = store?.metaWithPrefix(RECOVERED_META) ?? new Map<string, string>();
+  return names.map((name) => {
+    const note = parseJson(notes.get(name));
+    const done = parseJson(recovered.get(name));
+    return {
+      path: `${dataDir}/${name}`,
+      at: typeof note?.at === "string" ? note.at : null,
+      reason: typeof note?.reason === "string" ? note.reason : null,
+      recoveredAt: typeof done?.at === "string" ? done.at : null,
+    };
+  });
+}
+
+function parseJson(text: string | undefined): Record<string, unknown> | null {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** What `recover` copied. */
+export interface RecoveryReport {
+  file: string;
+  /** Rows read from each table (what was readable). */
+  read: Record<string, number>;
+  /** Rows added to the current store, per table. */
+  added: Record<string, number>;
+  /** Events re-queued for delivery (never delivered by the old store). */
+  requeued: number;
+  /** Files whose salvaged history conflicts with the current one (left as they are). */
+  conflicts: string[];
+  /** Tables, or parts of them, that could not be read. */
+  unreadable: string[];
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * The tables `recover` reads, each with the order that walks its b-tree end to end (its primary
+ * key; for `executions`, the schema v3 key, then the v1–v2 one).
+ */
+const TABLES: readonly { name: string; orders: string[] }[] = [
+  { name: "patterns", orders: ["pattern_id"] },
+  { name: "file_versions", orders: ["id"] },
+  { name: "lineage_edges", orders: ["child_pattern_id, parent_pattern_id"] },
+  { name: "executions", orders: ["session_key, tool_use_id, call_seq", "tool_use_id"] },
+  { name: "outbox", orders: ["id"] },
+  { name: "dead_letters", orders: ["outbox_id"] },
+  { name: "delivered", orders: ["pattern_id, pattern_version"] },
+  { name: "journal_replays", orders: ["entry_id"] },
+];
+
+/**
+ * Copies every readable row of a database (a moved-aside one) into `store`, in one transaction,
+ * without duplicates: patterns, file versions (a file's salvaged history goes before the versions
+ * recorded since; a baseline that only repeats the salvaged last version is dropped), lineage
+ * edges, executions, delivered marks, and the events the old store never delivered (re-queued).
+ * The file itself is never changed: it is read from a copy. A damaged table is read from both ends
+ * around the damage.
+ *
+ * @example
+ * ```ts
+ * import { recoverInto } from "./recovery.ts";
+ * // const report = recoverInto(store, "/d/patterns.db.corrupt-20261125T020927.034Z");
+ * ```
+ */
+export function recoverInto(store: Store, file: string, now: Date = new Date()): RecoveryReport {
+  const report: RecoveryReport = {
+    file,
+    read: {},
+    added: {},
+    requeued: 0,
+    conflicts: [],
+    unreadable: [],
+  };
+  const rows = readSalvage(file, report);
+  const add = (table: string, n = 1) => report.added[table] = (report.added[table] ?? 0) + n;
+  store.immediate(() => {
+    for (const r of rows.patterns ?? []) {
+      const p = toPattern(r);
+      if (p && store.insertPattern(p)) add("patterns");
+    }
+    restoreVersions(store, (rows.file_versions ?? []).map(toVersion).filter(isDefined), report);
+    for (const r of rows.lineage_edges ?? []) {
+      if (typeof r.child_pattern_id !== "string" || typeof r.parent_pattern_id !== "string") {
+        continue;
+      }
+      const added = store.insertEdge({
+        child: r.child_pattern_id,
+        parent: r.parent_pattern_id,
+        edgeType: String(r.edge_type ?? "modified_from"),
+        transformationType: strOrNull(r.transformation_type),
+        filePath: strOrNull(r.file_path),
+        createdAt: String(r.created_at ?? now.toISOString()),
+      });
+      if (added) add("lineage_edges");
+    }
+    for (const r of rows.executions ?? []) {
+      const x = toExecution(r);
+      if (!x) continue;
+      const same = store.executionsOfCall(x.sessionId, x.toolUseId).some((e) =>
+        e.patternId === x.patternId && e.finishedAt === x.finishedAt && e.startedAt === x.startedAt
+      );
+      if (!same) {
+        store.finishExecution(x);
+        add("executions");
+      }
+    }
+    for (const r of rows.delivered ?? []) {
+      if (typeof r.pattern_id !== "string" || typeof r.pattern_version !== "string") continue;
+      const at = String(r.delivered_at ?? now.toISOString());
+      if (store.insertDelivered(r.pattern_id, r.pattern_version, at)) add("delivered");
+    }
+    for (const table of ["outbox", "dead_letters"] as const) {
+      for (const r of rows[table] ?? []) {
+        const event = toEvent(r);
+        if (!event || store.hasEventBody(event.body)) continue;
+        if (store.isVersionDelivered(event.patternId, event.patternVersion)) continue;
+        store.enqueue(event);
+        if (table === "dead_letters") {
+          store.moveToDeadLetter(
+            store.maxOutboxId(),
+            numOrNull(r.status),
+            String(r.message ?? "refused"),
+            String(r.dead_at ?? now.toISOString()),
+          );
+        } else report.requeued++;
+        add(table);
+      }
+    }
+    for (const r of rows.journal_replays ?? []) {
+      if (typeof r.entry_id !== "string" || store.journalApplied(r.entry_id)) continue;
+      store.markJournalApplied({
+        entryId: r.entry_id,
+        spilledAt: String(r.spilled_at ?? ""),
+        reason: String(r.reason ?? ""),
+        place: String(r.place ?? ""),
+        replayedAt: String(r.replayed_at ?? now.toISOString()),
+      });
+      add("journal_replays");
+    }
+    const name = file.slice(file.lastIndexOf("/") + 1);
+    store.setMeta(
+      `${RECOVERED_META}${name}`,
+      JSON.stringify({ at: now.toISOString(), added: report.added, requeued: report.requeued }),
+    );
+  });
+  return report;
+}
+
+function isDefined<T>(x: T | null | undefined): x is T {
+  return x !== null && x !== undefined;
+}
+
+/**
+ * Each file's salvaged versions: inserted as they were when the number is free; when the current
+ * store recorded the file since, the current versions move up after the salvaged ones (a leading
+ * baseline that repeats the salvaged last pattern is dropped). Histories that interleave in time
+ * are not merged: the file is reported as a conflict.
+ */
+function restoreVersions(store: Store, versions: FileVersion[], report: RecoveryReport): void {
+  const byFile = new Map<string, FileVersion[]>();
+  for (const v of versions) {
+    const list = byFile.get(v.filePath) ?? [];
+    list.push(v);
+    byFile.set(v.filePath, list);
+  }
+  for (const [file, salvaged] of byFile) {
+    salvaged.sort((a, b) => a.version - b.version);
+    const current = store.fileHistory(file);
+    const missing = salvaged.filter((v) =>
+      !current.some((c) => c.version === v.version && c.patternId === v.patternId)
+    );
+    if (missing.length === 0) continue;
+    const taken = missing.some((v) => current.some((c) => c.version === v.version));
+    if (taken) {
+      const lastSalvaged = salvaged[salvaged.length - 1] as FileVersion;
+      const firstCurrent = current[0];
+      if (!firstCurrent || firstCurrent.createdAt < lastSalvaged.createdAt) {
+        report.conflicts.push(file);
+        continue;
+      }
+      let shift = lastSalvaged.version;
+      if (
+        firstCurrent.toolName === "baseline" && firstCurrent.patternId === lastSalvaged.patternId
+      ) {
+        store.deleteVersion(file, firstCurrent.version);
+        shift -= 1;
+      }
+      store.shiftVersions(file, shift);
+    }
+    for (const v of missing) {
+      if (store.insertVersionIfAbsent(v)) {
+        report.added.file_versions = (report.added.file_versions ?? 0) + 1;
+      }
+    }
+  }
+}
+
+/** Reads every table of a copy of `file`, each as far as it can be read from both ends. */
+function readSalvage(file: string, report: RecoveryReport): Record<string, Row[]> {
+  const scratch = Deno.makeTempDirSync({ prefix: "pattern-tracker-recover-" });
+  const copy = `${scratch}/${DB_FILE}`;
+  const out: Record<string, Row[]> = {};
+  try {
+    Deno.copyFileSync(file, copy);
+    try {
+      Deno.copyFileSync(`${file}-wal`, `${copy}-wal`);
+    } catch { /* no WAL beside it */ }
+    const db = new DatabaseSync(copy);
+    try {
+      for (const table of TABLES) {
+        out[table.name] = readTable(db, table.name, table.orders, report);
+        report.read[table.name] = out[table.name]!.length;
+      }
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    report.unreadable.push(`${file}: ${(error as Error).message}`);
+  } finally {
+    Deno.removeSync(scratch, { recursive: true });
+  }
+  return out;
+}
+
+function readTable(
+  db: DatabaseSync,
+  table: string,
+  orders: readonly string[],
+  report: RecoveryReport,
+): Row[] {
+  const rows: Row[] = [];
+  const seen = new Set<string>();
+  const order = orders[0] as string;
+  for (const direction of ["ASC", "DESC"]) {
+    const by = () => order.split(",").map((c) => `${c.trim()} ${direction}`).join(", ");
+    try {
+      for (const row of db.prepare(`SELECT * FROM ${table} ORDER BY ${by()}`).iterate()) {
+        const key = JSON.stringify(row);
+        if (seen.has(key)) break; // met the rows read from the other end
+        seen.add(key);
+        rows.push(row as Row);
+      }
+      return rows;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/no such table/.test(message)) return rows; // an older schema: nothing to read
+      const next = orders[orders.indexOf(order) + 1];
+      if (/no such column/.test(message) && next !== undefined) {
+        return readTable(db, table, orders.slice(orders.indexOf(next)), report); // older schema
+      }
+      report.unreadable.push(
+        `${table} (${direction === "ASC" ? "from the start" : "from the end"}): ${message}`,
+      );
+    }
+  }
+  return rows;
+}
+
+function strOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function numOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function toPattern(r: Row): PatternRow | null {
+  if (typeof r.pattern_id !== "string") return null;
+  return {
+    patternId: r.pattern_id,
+    language: String(r.language ?? "unknown"),
+    lineCount: Number(r.line_count ?? 0),
+    byteSize: Number(r.byte_size ?? 0),
+    code: strOrNull(r.code),
+    firstSeenAt: String(r.first_seen_at ?? ""),
+    codeOmitted: strOrNull(r.code_omitted),
+    redactedSecrets: Number(r.redacted_secrets ?? 0),
+  };
+}
+
+function toVersion(r: Row): FileVersion | null {
+  if (typeof r.file_path !== "string" || typeof r.pattern_id !== "string") return null;
+  return {
+    filePath: r.file_path,
+    version: Number(r.version),
+    patternId: r.pattern_id,
+    parentPatternId: strOrNull(r.parent_pattern_id),
+    eventType: String(r.event_type ?? "pattern_created"),
+    transformationType: strOrNull(r.transformation_type),
+    toolName: String(r.tool_name ?? "unknown"),
+    toolUseId: strOrNull(r.tool_use_id),
+    sessionId: strOrNull(r.session_id),
+    correlationId: String(r.correlation_id ?? crypto.randomUUID()),
+    reason: strOrNull(r.reason),
+    createdAt: String(r.created_at ?? ""),
+  };
+}
+
+function toExecution(r: Row): ExecutionRow | null {
+  if (typeof r.tool_use_id !== "string") return null;
+  return {
+    toolUseId: r.tool_use_id,
+    sessionId: strOrNull(r.session_id),
+    toolName: String(r.tool_name ?? "unknown"),
+    filePath: strOrNull(r.file_path),
+    correlationId: String(r.correlation_id ?? crypto.randomUUID()),
+    startedAt: strOrNull(r.started_at),
+    finishedAt: strOrNull(r.finished_at),
+    durationMs: numOrNull(r.duration_ms),
+    success: r.success === null || r.success === undefined ? null : Number(r.success) === 1,
+    error: strOrNull(r.error),
+    linesAdded: numOrNull(r.lines_added),
+    linesRemoved: numOrNull(r.lines_removed),
+    beforePatternId: strOrNull(r.before_pattern_id),
+    patternId: strOrNull(r.pattern_id),
+  };
+}
+
+function toEvent(r: Row): {
+  patternId: string;
+  patternVersion: string;
+  parentPatternIds: string[];
+  body: string;
+  createdAt: string;
+} | null {
+  if (typeof r.pattern_id !== "string" || typeof r.body !== "string") return null;
+  let parents: string[] = [];
+  try {
+    parents = JSON.parse(String(r.parent_pattern_ids ?? "[]")) as string[];
+  } catch { /* keep none */ }
+  return {
+    patternId: r.pattern_id,
+    patternVersion: String(r.pattern_version ?? "1.0.0"),
+    parentPatternIds: parents,
+    body: r.body,
+    createdAt: String(r.created_at ?? ""),
+  };
+}
