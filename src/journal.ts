@@ -29,6 +29,8 @@ export const REPLAYING_PREFIX = "spill-replaying-";
 export const RESERVE_FILE = "spill-reserve";
 /** Size of {@linkcode RESERVE_FILE}. */
 export const RESERVE_BYTES = 1024 * 1024;
+/** Log beside the fallback journal, for a lost record when the data directory takes nothing. */
+export const FALLBACK_LOG = "pattern-tracker.log.jsonl";
 /** Version of the journal line format. */
 export const JOURNAL_FORMAT = 1;
 
@@ -256,6 +258,26 @@ function checkFallbackDir(dir: string, owner: number | null): void {
     );
   }
   if (info.mode !== null && (info.mode & 0o077) !== 0) Deno.chmodSync(dir, 0o700);
+}
+
+/**
+ * The fallback directory of a data directory when it exists and is safe to write to (ours, not a
+ * symlink, closed to others), else null. For the last-resort log line of a lost record.
+ *
+ * @example
+ * ```ts
+ * import { usableFallbackDir } from "./journal.ts";
+ * usableFallbackDir("/nonexistent/data"); // null, or the directory when a spill made it
+ * ```
+ */
+export function usableFallbackDir(dataDir: string): string | null {
+  const dir = journalFallbackDir(dataDir);
+  try {
+    checkFallbackDir(dir, ownerOf(dataDir));
+    return dir;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -7,8 +7,9 @@
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { TrackerConfig } from "./config.ts";
+import { languageFromPath } from "./language.ts";
 import type { LogRecord } from "./log.ts";
 import { openAndReplay } from "./track.ts";
 import {
@@ -209,6 +210,8 @@ export interface RecoveryReport {
   conflicts: string[];
   /** Tables, or parts of them, that could not be read. */
   unreadable: string[];
+  /** What was done to read the file (a rewritten header). */
+  repairs: string[];
 }
 
 type Row = Record<string, unknown>;
@@ -250,6 +253,7 @@ export function recoverInto(store: Store, file: string, now: Date = new Date()):
     requeued: 0,
     conflicts: [],
     unreadable: [],
+    repairs: [],
   };
   const rows = readSalvage(file, report);
   const add = (table: string, n = 1) => report.added[table] = (report.added[table] ?? 0) + n;
@@ -330,6 +334,9 @@ function isDefined<T>(x: T | null | undefined): x is T {
   return x !== null && x !== undefined;
 }
 
+/** Tool names of the versions recording adds to bridge to content it never saw. */
+const BRIDGES = new Set(["baseline", "external"]);
+
 /**
  * Each file's salvaged versions: inserted as they were when the number is free; when the current
  * store recorded the file since, the current versions move up after the salvaged ones (a leading
@@ -345,7 +352,16 @@ function restoreVersions(store: Store, versions: FileVersion[], report: Recovery
   }
   for (const [file, salvaged] of byFile) {
     salvaged.sort((a, b) => a.version - b.version);
-    const current = store.fileHistory(file);
+    let current = store.fileHistory(file);
+    // A bridge the fresh store made (baseline, external) for content the salvaged history holds
+    // with its real origin: the salvaged version replaces it.
+    for (const v of salvaged) {
+      const c = current.find((c) => c.version === v.version && c.patternId === v.patternId);
+      if (c && BRIDGES.has(c.toolName) && !BRIDGES.has(v.toolName)) {
+        store.deleteVersion(file, c.version);
+      }
+    }
+    current = store.fileHistory(file);
     const missing = salvaged.filter((v) =>
       !current.some((c) => c.version === v.version && c.patternId === v.patternId)
     );
@@ -368,6 +384,20 @@ function restoreVersions(store: Store, versions: FileVersion[], report: Recovery
       store.shiftVersions(file, shift);
     }
     for (const v of missing) {
+      if (!store.hasPattern(v.patternId)) {
+        // The pattern's row sat on a damaged page: keep the version (the lineage) with a pattern
+        // that says its content could not be read.
+        store.insertPattern({
+          patternId: v.patternId,
+          language: languageFromPath(v.filePath.replace(/#.*$/, "")),
+          lineCount: 0,
+          byteSize: 0,
+          code: null,
+          firstSeenAt: v.createdAt,
+          codeOmitted: "unreadable",
+        });
+        report.added.unreadable_patterns = (report.added.unreadable_patterns ?? 0) + 1;
+      }
       if (store.insertVersionIfAbsent(v)) {
         report.added.file_versions = (report.added.file_versions ?? 0) + 1;
       }
@@ -382,10 +412,13 @@ function readSalvage(file: string, report: RecoveryReport): Record<string, Row[]
   const out: Record<string, Row[]> = {};
   try {
     Deno.copyFileSync(file, copy);
+    let hasWal = false;
     try {
       Deno.copyFileSync(`${file}-wal`, `${copy}-wal`);
+      hasWal = true;
     } catch { /* no WAL beside it */ }
-    const db = new DatabaseSync(copy);
+    const db = openReadable(copy, hasWal, report);
+    if (db === null) return out;
     try {
       for (const table of TABLES) {
         out[table.name] = readTable(db, table.name, table.orders, report);
@@ -402,38 +435,158 @@ function readSalvage(file: string, report: RecoveryReport): Record<string, Row[]
   return out;
 }
 
+/**
+ * Opens the scratch copy so that its schema can be read. Garbage in the 100-byte file header
+ * ("file is not a database") hides every table although the pages behind it are whole: then the
+ * header is rewritten in the copy with SQLite's fixed values and each page size the file's length
+ * allows, until the schema reads.
+ */
+function openReadable(copy: string, hasWal: boolean, report: RecoveryReport): DatabaseSync | null {
+  const attempt = (): DatabaseSync | null => {
+    let db: DatabaseSync | null = null;
+    try {
+      db = new DatabaseSync(copy);
+      db.prepare("SELECT count(*) FROM sqlite_master").get();
+      return db;
+    } catch {
+      db?.close();
+      return null;
+    }
+  };
+  const first = attempt();
+  if (first) return first;
+  const size = Deno.statSync(copy).size;
+  const file = Deno.openSync(copy, { read: true, write: true });
+  try {
+    const header = new Uint8Array(100);
+    file.readSync(header);
+    const stated = header[16]! * 256 + header[17]!;
+    const candidates = [
+      stated === 1 ? 65536 : stated,
+      4096,
+      1024,
+      2048,
+      8192,
+      16384,
+      32768,
+      65536,
+      512,
+    ]
+      .filter((n, i, all) => n >= 512 && (n & (n - 1)) === 0 && all.indexOf(n) === i)
+      .filter((n) => size % n === 0);
+    for (const pageSize of candidates) {
+      file.seekSync(0, Deno.SeekMode.Start);
+      file.writeSync(repairedHeader(header, pageSize, hasWal));
+      const db = attempt();
+      if (db) {
+        report.repairs.push(
+          `the file header was damaged; read through a rewritten header (page size ${pageSize}) in a scratch copy`,
+        );
+        return db;
+      }
+    }
+  } finally {
+    file.close();
+  }
+  report.unreadable.push(
+    "the file is not readable as a database, even with its header rewritten (its schema page is damaged)",
+  );
+  return null;
+}
+
+/** SQLite's database header with its fixed fields restored (https://sqlite.org/fileformat.html). */
+function repairedHeader(original: Uint8Array, pageSize: number, hasWal: boolean): Uint8Array {
+  const h = original.slice(0, 100);
+  const view = new DataView(h.buffer);
+  h.set(new TextEncoder().encode("SQLite format 3\0"), 0);
+  view.setUint16(16, pageSize === 65536 ? 1 : pageSize);
+  h[18] = h[19] = hasWal ? 2 : 1; // file format: WAL or rollback journal
+  h[20] = 0; // reserved bytes per page
+  h[21] = 64; // payload fractions, fixed by the format
+  h[22] = 32;
+  h[23] = 32;
+  view.setUint32(28, 0); // size in pages: 0 makes SQLite use the file's size
+  view.setUint32(32, 0); // freelist: dropped (free pages hold no rows)
+  view.setUint32(36, 0);
+  view.setUint32(44, 4); // schema format
+  view.setUint32(48, 0);
+  view.setUint32(52, 0); // no auto-vacuum
+  view.setUint32(56, 1); // UTF-8
+  view.setUint32(64, 0);
+  h.fill(0, 72, 92);
+  return h;
+}
+
+/**
+ * Reads a table by its key in pages (keyset pagination: `.all()` reports damage; `node:sqlite`'s
+ * iterator ends quietly at it), forward until the damage, then backward from the end until the
+ * damage or the rows already read: every row on both sides of a damaged page.
+ */
 function readTable(
   db: DatabaseSync,
   table: string,
   orders: readonly string[],
   report: RecoveryReport,
 ): Row[] {
-  const rows: Row[] = [];
-  const seen = new Set<string>();
-  const order = orders[0] as string;
-  for (const direction of ["ASC", "DESC"]) {
-    const by = () => order.split(",").map((c) => `${c.trim()} ${direction}`).join(", ");
-    try {
-      for (const row of db.prepare(`SELECT * FROM ${table} ORDER BY ${by()}`).iterate()) {
-        const key = JSON.stringify(row);
-        if (seen.has(key)) break; // met the rows read from the other end
-        seen.add(key);
-        rows.push(row as Row);
+  const keys = (orders[0] as string).split(",").map((c) => c.trim());
+  const tuple = `(${keys.join(", ")})`;
+  const marks = `(${keys.map(() => "?").join(", ")})`;
+  const keyOf = (row: Row) => keys.map((k) => row[k] as SQLInputValue);
+  const page = (direction: "ASC" | "DESC", after: SQLInputValue[] | null, limit: number) =>
+    db.prepare(
+      `SELECT * FROM ${table}${
+        after === null ? "" : ` WHERE ${tuple} ${direction === "ASC" ? ">" : "<"} ${marks}`
+      } ORDER BY ${keys.map((k) => `${k} ${direction}`).join(", ")} LIMIT ${limit}`,
+    ).all(...(after ?? [])) as Row[];
+  const forward: Row[] = [];
+  let damaged = false;
+  try {
+    damaged = !walk("ASC", null, (row) => void forward.push(row));
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/no such table/.test(message)) return []; // an older schema: nothing to read
+    if (/no such column/.test(message) && orders.length > 1) {
+      return readTable(db, table, orders.slice(1), report); // an older schema's key
+    }
+    throw error;
+  }
+  if (!damaged) return forward;
+  report.unreadable.push(`${table}: damaged after ${forward.length} row(s); read from the end too`);
+  const seen = new Set(forward.map((r) => JSON.stringify(keyOf(r))));
+  const backward: Row[] = [];
+  walk("DESC", null, (row) => {
+    if (seen.has(JSON.stringify(keyOf(row)))) return false;
+    backward.push(row);
+  });
+  return [...forward, ...backward.reverse()];
+
+  /** Visits rows in key order until the end (true) or damage (false); `visit` may stop it. */
+  function walk(
+    direction: "ASC" | "DESC",
+    start: SQLInputValue[] | null,
+    visit: (row: Row) => boolean | void,
+  ): boolean {
+    let after = start;
+    let limit = 500;
+    for (;;) {
+      let rows: Row[];
+      try {
+        rows = page(direction, after, limit);
+      } catch (error) {
+        if (/no such (?:table|column)/.test((error as Error).message)) throw error;
+        if (limit > 1) {
+          limit = 1; // close in on the damage one row at a time
+          continue;
+        }
+        return false;
       }
-      return rows;
-    } catch (error) {
-      const message = (error as Error).message;
-      if (/no such table/.test(message)) return rows; // an older schema: nothing to read
-      const next = orders[orders.indexOf(order) + 1];
-      if (/no such column/.test(message) && next !== undefined) {
-        return readTable(db, table, orders.slice(orders.indexOf(next)), report); // older schema
+      for (const row of rows) {
+        if (visit(row) === false) return true;
       }
-      report.unreadable.push(
-        `${table} (${direction === "ASC" ? "from the start" : "from the end"}): ${message}`,
-      );
+      if (rows.length < limit) return true;
+      after = keyOf(rows[rows.length - 1] as Row);
     }
   }
-  return rows;
 }
 
 function strOrNull(v: unknown): string | null {

@@ -178,7 +178,7 @@ export interface PatternRow {
   byteSize: number;
   code: string | null;
   firstSeenAt: string;
-  /** Why `code` is null: "store_code_off" or "too_large". */
+  /** Why `code` is null: "store_code_off", "too_large", or "unreadable" (lost to damage). */
   codeOmitted?: string | null;
   /** Secrets replaced in `code`. */
   redactedSecrets?: number;
@@ -963,6 +963,8 @@ export interface OpenStoreOptions {
   readOnly?: boolean;
   /** Clock for the name of a moved-aside database. */
   now?: () => Date;
+  /** Told when a corrupt database was moved aside (the caller logs it). */
+  onMovedAside?: (aside: string, reason: string) => void;
 }
 
 /** Meta key prefix under which a fresh store remembers the corrupt one it replaced. */
@@ -1056,7 +1058,10 @@ export function openStore(dataDir: string, options: OpenStoreOptions = {}): Stor
         );
       }
       // null: another process moved it aside already; the retry opens the fresh store it made.
-      if (aside !== null) movedAside = { aside, reason };
+      if (aside !== null) {
+        movedAside = { aside, reason };
+        options.onMovedAside?.(aside, reason);
+      }
     }
   }
 }

@@ -15,15 +15,17 @@
 import type { TrackerConfig } from "./config.ts";
 import { type DataDirScan, scanDataDir } from "./data_dir.ts";
 import {
+  type CollectedJournal,
   collectJournal,
   ensureReserve,
+  FALLBACK_LOG,
   JOURNAL_FORMAT,
   type JournalEntry,
-  journalFallbackDir,
   pendingJournalPlaces,
   removeJournalFiles,
   RESERVE_FILE,
   spillEntry,
+  usableFallbackDir,
 } from "./journal.ts";
 import { appendLog, type LogRecord } from "./log.ts";
 import {
@@ -203,7 +205,12 @@ async function recordInStore(
     const opened = store === undefined;
     if (store === undefined) {
       scan = scanDataDir(config.dataDir);
-      store = openStore(config.dataDir, { busyTimeoutMs: waitMs, scan, now });
+      store = openStore(config.dataDir, {
+        busyTimeoutMs: waitMs,
+        scan,
+        now,
+        onMovedAside: movedAsideLogger(log),
+      });
       time("open store");
     }
     try {
@@ -213,14 +220,20 @@ async function recordInStore(
         config.dataDir,
         scan?.entries ?? listNames(config.dataDir),
       );
-      const journal = places.length > 0 ? collectJournal<HookRecord>(places, now()) : null;
-      const commits = store.immediate(() => {
-        if (journal) result.replayed = replayEntries(store!, journal.entries, log, now);
+      // The journal is taken (renamed) only under the write lock: a hook that cannot get the lock
+      // appends to it instead of splitting it into one file per spill.
+      const { commits, journal } = store.immediate(() => {
+        let journal: CollectedJournal<HookRecord> | null = null;
+        if (places.length > 0) {
+          journal = collectJournal<HookRecord>(places, now());
+          result.replayed = replayEntries(store!, journal.entries, log, now);
+        }
         const imported = new Set<string>();
         const queuedNow = new Set<string>();
-        return records.map((record) =>
+        const commits = records.map((record) =>
           commitRecord(store!, record, { queue: options.queue ?? true, imported, queuedNow })
         );
+        return { commits, journal };
       });
       time("record (transaction)");
       if (journal) {
@@ -246,8 +259,8 @@ async function recordInStore(
         const at = now();
         const aside = store.moveAsideAsCorrupt(at);
         const reason = String((error as Error)?.message ?? error);
-        log({ level: "error", event: "store_moved_aside", moved_to: aside, reason });
         if (aside !== null) {
+          movedAsideLogger(log)(aside, reason);
           const fresh = openStore(config.dataDir, { busyTimeoutMs: waitMs, now });
           noteMovedAside(fresh, aside, reason, at);
           fresh.close();
@@ -259,6 +272,31 @@ async function recordInStore(
       throw error;
     }
   }
+}
+
+/**
+ * True when spill-journal files wait in the data directory or its fallback (a listing each; reads
+ * nothing).
+ *
+ * @example
+ * ```ts
+ * import { journalWaiting } from "./track.ts";
+ * journalWaiting(Deno.makeTempDirSync()); // false
+ * ```
+ */
+export function journalWaiting(dataDir: string): boolean {
+  return pendingJournalPlaces(dataDir, listNames(dataDir)).length > 0;
+}
+
+function movedAsideLogger(log: (r: LogRecord) => void) {
+  return (aside: string, reason: string) =>
+    log({
+      level: "error",
+      event: "store_moved_aside",
+      moved_to: aside,
+      reason,
+      salvage: `tracker.ts recover ${aside}`,
+    });
 }
 
 function listNames(dir: string): Map<string, boolean> {
@@ -418,8 +456,8 @@ function spillRecords(
  */
 function reportLost(config: TrackerConfig, record: LogRecord): void {
   if (appendLog(config.logFile, record)) return;
-  const fallback = journalFallbackDir(config.dataDir);
-  if (appendLog(`${fallback}/pattern-tracker.log.jsonl`, record)) return;
+  const fallback = usableFallbackDir(config.dataDir);
+  if (fallback && appendLog(`${fallback}/${FALLBACK_LOG}`, record)) return;
   try {
     const line = `pattern-tracker: a record was lost: ${String(record.reason)}\n`;
     Deno.stderr.writeSync(new TextEncoder().encode(line));
@@ -444,14 +482,22 @@ export function openAndReplay(
   const log = options.log ?? ((r: LogRecord) => void appendLog(config.logFile, r));
   const now = options.now ?? (() => new Date());
   const scan = scanDataDir(config.dataDir);
-  const store = openStore(config.dataDir, { busyTimeoutMs: options.waitMs ?? 10_000, scan, now });
+  const store = openStore(config.dataDir, {
+    busyTimeoutMs: options.waitMs ?? 10_000,
+    scan,
+    now,
+    onMovedAside: movedAsideLogger(log),
+  });
   let replayed = 0;
   let replayFailure: StoreError | null = null;
   try {
     const places = pendingJournalPlaces(config.dataDir, scan?.entries ?? new Map());
     if (places.length > 0) {
-      const journal = collectJournal<HookRecord>(places, now());
-      replayed = store.immediate(() => replayEntries(store, journal.entries, log, now));
+      const journal = store.immediate(() => {
+        const collected = collectJournal<HookRecord>(places, now());
+        replayed = replayEntries(store, collected.entries, log, now);
+        return collected;
+      });
       removeJournalFiles(journal.files);
       reportReplay(journal, replayed, log);
     }

@@ -39,7 +39,7 @@ import { flushOutbox, type FlushReport, runBackgroundFlusher } from "../flush.ts
 import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
 import { maintainStore, QUICK_CHECK_EVERY_MS } from "../recovery.ts";
-import { openAndReplay } from "../track.ts";
+import { journalWaiting, openAndReplay } from "../track.ts";
 import { BINARIES, ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { BUNDLE_DIR, type BundledHooks, bundleHooks, bundleState } from "./bundle.ts";
@@ -481,12 +481,22 @@ async function flush(args: string[]): Promise<number> {
   if (values.background) {
     // Detached, started by a hook: first the spill journal (waiting for a lock that made hooks
     // spill) and, now and then, an integrity check; then delivery.
-    await maintainStore(config, {
-      patienceMs: 60_000,
-      quickCheckEveryMs: QUICK_CHECK_EVERY_MS,
-      log,
-    });
-    await runBackgroundFlusher(config, { log });
+    // A hook that spilled while this flusher lingered saw its lock held and started none: look
+    // at the journal again after the lock is released.
+    for (let round = 0; round < 3; round++) {
+      await maintainStore(config, {
+        patienceMs: 60_000,
+        quickCheckEveryMs: QUICK_CHECK_EVERY_MS,
+        log,
+      });
+      try {
+        await runBackgroundFlusher(config, { log });
+      } catch (error) {
+        // A store locked past the busy timeout, say: the journal check below still runs.
+        log({ level: "error", event: "flusher_failed", error: error as Error });
+      }
+      if (!journalWaiting(config.dataDir)) break;
+    }
     return 0;
   }
   const lock = await waitForFlusherLock(config.dataDir, 60_000);

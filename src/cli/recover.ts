@@ -18,11 +18,13 @@ import { openAndReplay } from "../track.ts";
  * @example
  * ```ts
  * import { renderRecovery } from "./recover.ts";
- * renderRecovery({ file: "f", read: { patterns: 2 }, added: { patterns: 1 }, requeued: 0, conflicts: [], unreadable: [] });
+ * renderRecovery({ file: "f", read: { patterns: 2 }, added: { patterns: 1 }, requeued: 0, conflicts: [], unreadable: [], repairs: [] });
  * ```
  */
 export function renderRecovery(r: RecoveryReport): string {
-  const tables = Object.keys(r.read).filter((t) => (r.read[t] ?? 0) > 0 || (r.added[t] ?? 0) > 0);
+  const tables = [...new Set([...Object.keys(r.read), ...Object.keys(r.added)])].filter((t) =>
+    (r.read[t] ?? 0) > 0 || (r.added[t] ?? 0) > 0
+  );
   const lines = [`Recovered from ${r.file}:`];
   for (const t of tables) {
     lines.push(`  ${t.padEnd(16)} ${r.read[t] ?? 0} readable, ${r.added[t] ?? 0} added`);
@@ -34,6 +36,7 @@ export function renderRecovery(r: RecoveryReport): string {
       `  ! ${f}: its salvaged history interleaves with the one recorded since; left as it is (export the moved-aside file's rows by hand if you need them)`,
     );
   }
+  for (const u of r.repairs) lines.push(`  note: ${u}`);
   for (const u of r.unreadable) lines.push(`  ! unreadable: ${u}`);
   return lines.join("\n");
 }
@@ -79,7 +82,17 @@ export async function recoverCommand(args: string[]): Promise<number> {
       console.error(`error: ${file} is the current store; recover reads a moved-aside one`);
       return 2;
     }
-    const report = recoverInto(store, file);
+    let report: RecoveryReport;
+    try {
+      report = recoverInto(store, file);
+    } catch (error) {
+      console.error(
+        `error: recovering ${file} failed (${
+          (error as Error).message
+        }); nothing was changed. Run it again once "tracker.ts status" shows the store healthy.`,
+      );
+      return 1;
+    }
     console.log(values.json ? JSON.stringify(report, null, 2) : renderRecovery(report));
     return report.unreadable.length > 0 && Object.keys(report.added).length === 0 ? 1 : 0;
   } finally {

@@ -5,7 +5,7 @@
  */
 
 import type { TrackerConfig } from "../config.ts";
-import { journalFallbackDir, waitingEntries } from "../journal.ts";
+import { FALLBACK_LOG, journalFallbackDir, waitingEntries } from "../journal.ts";
 import { appendLog } from "../log.ts";
 import { checkStoreHealth, type MovedAside, movedAsideStores } from "../recovery.ts";
 import { openStore, type Store, type StoreCounts } from "../store.ts";
@@ -143,7 +143,7 @@ export function journalStatus(config: TrackerConfig, store: Store | null): Journ
   } catch { /* an older, read-only store without the table */ }
   const lost = [
     lostInLog(readLogTail(config.logFile)),
-    lostInLog(readLogTail(`${journalFallbackDir(config.dataDir)}/pattern-tracker.log.jsonl`)),
+    lostInLog(readLogTail(`${journalFallbackDir(config.dataDir)}/${FALLBACK_LOG}`)),
   ];
   const newest =
     lost.filter((l) => l.lastAt !== null).sort((a, b) =>
