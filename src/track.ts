@@ -160,7 +160,7 @@ export async function track(
     })
   ));
   shaping.catch(() => {}); // awaited below on every path; never an unhandled rejection
-  const log = options.log ?? ((r: LogRecord) => void appendLog(config.logFile, r));
+  const log = options.log ?? ((r: LogRecord) => void appendLog(logPath(config), r));
   const now = options.now ?? (() => new Date());
   try {
     await recordInStore(config, shaping, options, result, log, now, time);
@@ -286,6 +286,16 @@ async function recordInStore(
  */
 export function journalWaiting(dataDir: string): boolean {
   return pendingJournalPlaces(dataDir, listNames(dataDir)).length > 0;
+}
+
+/**
+ * The log file: `log_file`, inside the data directory when relative (a configuration built in code
+ * from `defaultConfig` has not been through `resolveConfig`, which does the same).
+ */
+function logPath(config: Pick<TrackerConfig, "dataDir" | "logFile">): string {
+  return /^(?:\/|[A-Za-z]:[\\/])/.test(config.logFile)
+    ? config.logFile
+    : `${config.dataDir}/${config.logFile}`;
 }
 
 function movedAsideLogger(log: (r: LogRecord) => void) {
@@ -455,7 +465,7 @@ function spillRecords(
  * one line on stderr (the last resort; stdout stays empty).
  */
 function reportLost(config: TrackerConfig, record: LogRecord): void {
-  if (appendLog(config.logFile, record)) return;
+  if (appendLog(logPath(config), record)) return;
   const fallback = usableFallbackDir(config.dataDir);
   if (fallback && appendLog(`${fallback}/${FALLBACK_LOG}`, record)) return;
   try {
@@ -479,7 +489,7 @@ export function openAndReplay(
   config: TrackerConfig,
   options: { waitMs?: number; log?: (r: LogRecord) => void; now?: () => Date } = {},
 ): { store: Store; replayed: number; replayFailure: StoreError | null } {
-  const log = options.log ?? ((r: LogRecord) => void appendLog(config.logFile, r));
+  const log = options.log ?? ((r: LogRecord) => void appendLog(logPath(config), r));
   const now = options.now ?? (() => new Date());
   const scan = scanDataDir(config.dataDir);
   const store = openStore(config.dataDir, {
