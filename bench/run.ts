@@ -170,6 +170,80 @@ function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] 
   return arms;
 }
 
+/** Result of the locked-store measurement. */
+export interface LockedResult {
+  rows: LatencyRow[];
+  spilled: number;
+  replayed: number;
+}
+
+/**
+ * Post hooks against a store whose write lock another process holds for the whole run: the
+ * default `store_wait_ms` (wait, then spill) and 0 (the journal's own cost), with the floor.
+ */
+export async function lockedStore(rounds: number): Promise<LockedResult> {
+  const inst = install(tempDir("locked"), SHIPPED_CONFIG, "http://127.0.0.1:9", {
+    PATTERN_TRACKER_AUTO_FLUSH: "false",
+  }, HOOKS);
+  const first = await timeProcess(shell(inst.commands.post, inst.env, payloads("lk").postWrite));
+  if (first.code !== 0) throw new Error(`the first hook exited ${first.code}`);
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { DatabaseSync } from "node:sqlite";
+       const db = new DatabaseSync(Deno.args[0]); db.exec("BEGIN IMMEDIATE"); console.log("locked");
+       await new Promise((r) => setTimeout(r, 3_600_000));`,
+      `${inst.dataDir}/patterns.db`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = holder.stdout.getReader();
+  await reader.read();
+  reader.releaseLock();
+  let spilled = 0;
+  const s = await (async () => {
+    try {
+      return await interleave([
+        { name: "floor", spec: () => shell(inst.floor, inst.env) },
+        {
+          name: "post Write, store locked (store_wait_ms 250, then the journal)",
+          spec: (r) => {
+            spilled++;
+            return shell(inst.commands.post, inst.env, payloads(`lkw${r + 10}`).postWrite);
+          },
+        },
+        {
+          name: "post Write, store locked, store_wait_ms 0 (the journal alone)",
+          spec: (r) => {
+            spilled++;
+            return shell(
+              inst.commands.post,
+              { ...inst.env, PATTERN_TRACKER_STORE_WAIT_MS: "0" },
+              payloads(`lkz${r + 10}`).postWrite,
+            );
+          },
+        },
+        { name: "floor ", spec: () => shell(inst.floor, inst.env) },
+      ], rounds);
+    } finally {
+      holder.kill("SIGKILL");
+      await holder.status;
+    }
+  })();
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: [...TASK_FLAGS, `${ROOT}/tracker.ts`, "status", "--json"],
+    env: { PATH, DENO_DIR, ...inst.env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const report = JSON.parse(new TextDecoder().decode(status.stdout)) as {
+    journal: { replayed: number };
+  };
+  return { rows: latencyRows("locked", s), spilled, replayed: report.journal.replayed };
+}
+
 /** Python start-up (the original stack) against the Deno floor, interleaved. */
 async function pythonFloor(
   rounds: number,
@@ -878,6 +952,30 @@ async function main(options: BenchOptions): Promise<void> {
   out(`Compiled binaries: ${compiled}.`);
   out();
 
+  // 1b. The spill path: a hook that finds the store locked.
+  const locked = await lockedStore(rounds);
+  out("## 1b. A hook that finds the store locked (the spill journal's path)");
+  out();
+  out(
+    `Another process holds the store's write lock (\`BEGIN IMMEDIATE\`, as a sqlite3 shell or a backup would) for the whole run. The post hook waits \`store_wait_ms\`, then appends its redacted record to the spill journal (one fsync'd line) and exits 0; with \`store_wait_ms: 0\` the figure is the journal's own cost. Default install, auto-flush off, interleaved with the floor. Afterwards one \`tracker.ts status\` replayed ${locked.replayed} of the ${locked.spilled} spilled records.`,
+  );
+  out();
+  out(
+    table(
+      ["hook", "median ms", "p95 ms", "floor median", "median above the floor", "median ratio"],
+      ["l", "r", "r", "r", "r", "r"],
+      locked.rows.map((r) => [
+        r.hook,
+        fmt(r.hookMs.median),
+        fmt(r.hookMs.p95),
+        fmt(r.floorMs.median),
+        `+${fmt(r.hookMs.median - r.floorMs.median)} ms`,
+        `${r.medianRatio.toFixed(2)}×`,
+      ]),
+    ).join("\n"),
+  );
+  out();
+
   // 2. Concurrency.
   const conc = await concurrency(options.quick ? 2 : 5);
   out("## 2. 16 post hooks at once");
@@ -1059,6 +1157,7 @@ async function main(options: BenchOptions): Promise<void> {
           rounds,
           latency,
           python: py,
+          locked,
           compiled,
           concurrency: conc,
           flush: flushes,
