@@ -17,6 +17,8 @@ export interface DataDirScan {
   entries: ReadonlyMap<string, boolean>;
   /** Owner of the directory (null where the platform has no owners). */
   uid: number | null;
+  /** Device and inode of each store file looked at (the database's identity, for the store). */
+  files: ReadonlyMap<string, { dev: number; ino: number | null }>;
 }
 
 /** Files whose mode is tightened to 0600 on every start (the ones that hold code). */
@@ -46,11 +48,13 @@ export function scanDataDir(
   }
   const info = Deno.statSync(dataDir);
   if (info.mode !== null && (info.mode & 0o077) !== 0) chmodQuietly(dataDir, 0o700);
+  const files = new Map<string, { dev: number; ino: number | null }>();
   for (const name of [...TIGHTENED, ...extraFiles]) {
     if (entries.get(name) !== false) continue; // absent, or a symlink (never chmod through one)
-    tightenFile(`${dataDir}/${name}`);
+    const file = tightenFile(`${dataDir}/${name}`);
+    if (file) files.set(name, { dev: file.dev, ino: file.ino });
   }
-  return { dir: dataDir, entries, uid: info.uid };
+  return { dir: dataDir, entries, uid: info.uid, files };
 }
 
 /**
@@ -59,7 +63,9 @@ export function scanDataDir(
  * @example
  * ```ts
  * import { symlinksAmong } from "./data_dir.ts";
- * symlinksAmong({ dir: "/d", entries: new Map([["patterns.db", true]]), uid: 0 }, ["patterns.db"]);
+ * symlinksAmong({ dir: "/d", entries: new Map([["patterns.db", true]]), uid: 0, files: new Map() }, [
+ *   "patterns.db",
+ * ]);
  * // ["patterns.db"]
  * ```
  */
@@ -69,7 +75,8 @@ export function symlinksAmong(scan: DataDirScan, names: readonly string[]): stri
 
 /**
  * Sets a regular file's mode to 0600 when group or others have any access. Never follows a
- * symlink; never throws (a mode that cannot be changed is not worth failing a hook for).
+ * symlink; never throws (a mode that cannot be changed is not worth failing a hook for). Returns
+ * what `lstat` said (null when it could not look).
  *
  * @example
  * ```ts
@@ -77,11 +84,14 @@ export function symlinksAmong(scan: DataDirScan, names: readonly string[]): stri
  * tightenFile("/tmp/pattern-tracker-example.db");
  * ```
  */
-export function tightenFile(path: string): void {
+export function tightenFile(path: string): Deno.FileInfo | null {
   try {
     const info = Deno.lstatSync(path);
     if (info.isFile && info.mode !== null && (info.mode & 0o077) !== 0) chmodQuietly(path, 0o600);
-  } catch { /* absent or not ours to change */ }
+    return info;
+  } catch {
+    return null; // absent or not ours to look at
+  }
 }
 
 function chmodQuietly(path: string, mode: number): void {

@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import type { TrackerConfig } from "./config.ts";
 import { RecordRefused, type TrackInput } from "./record.ts";
+import { commitImported, shapeImported } from "./record_import.ts";
 import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "./store.ts";
 import { track } from "./track.ts";
 
@@ -242,7 +243,12 @@ export async function importRecords(
   report.skipped += [...patterns.keys()].filter((id) => !used.has(id)).length;
   let result;
   try {
-    result = await track(config, inputs, { store, spill: false, queue: options.queue === true });
+    result = await track(config, inputs, {
+      store,
+      spill: false,
+      queue: options.queue === true,
+      imports: { shape: shapeImported, commit: commitImported },
+    });
   } catch (error) {
     if (error instanceof RecordRefused) throw new Error(`${error.message}; nothing was imported`);
     throw error;

@@ -11,6 +11,7 @@
  *    the outbox ({@linkcode queueEvent}, the one place that builds and queues an event).
  *
  * `track.ts` chains the two (and the journal); hooks, the library, import and the benchmark call it.
+ * An export's records are shaped and written by `record_import.ts`, which only import loads.
  *
  * @module
  */
@@ -159,6 +160,9 @@ export type PreparedRecord =
 /** The records a hook makes (and the spill journal holds). */
 export type HookRecord = IntentRecord | FailureRecord | ChangeRecord;
 
+/** The records an import makes. */
+export type ImportRecord = ImportedVersionRecord | ImportedExecutionRecord | ImportedEdgeRecord;
+
 /** A version from an export, as `import` reads it. */
 export interface ImportedVersion {
   kind: "imported_version";
@@ -182,14 +186,28 @@ export interface ImportedEdge {
   line: number;
 }
 
+/** What a hook (or the library) records. */
+export type HookInput = ToolIntent | ToolChange | ToolFailure;
+
+/** What an import records. */
+export type ImportInput = ImportedVersion | ImportedExecution | ImportedEdge;
+
 /** Everything the recording core accepts: hook payloads, and the records of an export. */
-export type TrackInput =
-  | ToolIntent
-  | ToolChange
-  | ToolFailure
-  | ImportedVersion
-  | ImportedExecution
-  | ImportedEdge;
+export type TrackInput = HookInput | ImportInput;
+
+/**
+ * True for the records of an export.
+ *
+ * @example
+ * ```ts
+ * import { isImportInput } from "./record.ts";
+ * isImportInput({ kind: "imported_edge", edge: {} as never, line: 1 }); // true
+ * ```
+ */
+export function isImportInput(input: TrackInput): input is ImportInput {
+  return input.kind === "imported_version" || input.kind === "imported_execution" ||
+    input.kind === "imported_edge";
+}
 
 /** A refusal of an input, with the reason (import stops on these; nothing is written). */
 export class RecordRefused extends Error {
@@ -203,7 +221,7 @@ export class RecordRefused extends Error {
 export type Prepared =
   | { kind: "disabled" }
   | { kind: "excluded"; filePath: string }
-  | { kind: "ready"; record: PreparedRecord };
+  | { kind: "ready"; record: HookRecord };
 
 /** Options of {@linkcode prepareRecord}. */
 export interface PrepareOptions {
@@ -259,7 +277,7 @@ export function admit(rules: RecordRules, input: TrackInput): Admission {
  */
 export async function prepareRecord(
   rules: RecordRules,
-  input: TrackInput,
+  input: HookInput,
   options: PrepareOptions = {},
 ): Promise<Prepared> {
   const admission = admit(rules, input);
@@ -268,9 +286,8 @@ export async function prepareRecord(
 }
 
 /**
- * Size cap → redaction, on an admitted input: pattern IDs and measures of the real content, then
- * the code as it may be kept. Throws {@linkcode RecordRefused} for an imported pattern whose ID is
- * not the hash of its code.
+ * Size cap → redaction, on an admitted hook input: pattern IDs and measures of the real content,
+ * then the code as it may be kept (an export's records: `record_import.ts`).
  *
  * @example
  * ```ts
@@ -281,9 +298,9 @@ export async function prepareRecord(
  */
 export async function shapeRecord(
   rules: RecordRules,
-  input: TrackInput,
+  input: HookInput,
   options: PrepareOptions = {},
-): Promise<PreparedRecord> {
+): Promise<HookRecord> {
   const at = () => (options.now ?? (() => new Date()))().toISOString();
   const newId = options.newId ?? (() => crypto.randomUUID());
   switch (input.kind) {
@@ -298,21 +315,6 @@ export async function shapeRecord(
       };
     case "change":
       return await prepareChange(rules, input, options, at(), newId());
-    case "imported_version":
-      return await prepareImportedVersion(rules, input);
-    case "imported_execution":
-      return {
-        kind: "imported_execution",
-        line: input.line,
-        execution: {
-          ...input.execution,
-          error: input.execution.error !== null && rules.redactSecrets
-            ? redactSecrets(input.execution.error).text
-            : input.execution.error,
-        },
-      };
-    case "imported_edge":
-      return { kind: "imported_edge", edge: input.edge, line: input.line };
     default: {
       const unreachable: never = input;
       throw new Error(`unhandled input ${JSON.stringify(unreachable)}`);
@@ -460,62 +462,6 @@ function lazyContentFacts(
   return facts;
 }
 
-/** Count of `[REDACTED:` markers: code that carries them was redacted, so its hash cannot be checked. */
-function redactionMarkers(code: string): number {
-  return code.split("[REDACTED:").length - 1;
-}
-
-async function prepareImportedVersion(
-  rules: RecordRules,
-  input: ImportedVersion,
-): Promise<ImportedVersionRecord> {
-  const { version, pattern, line } = input;
-  const where = `line ${line}: ${version.filePath} version ${version.version}`;
-  if (!/^[0-9a-f]{16}$/.test(version.patternId)) {
-    throw new RecordRefused(
-      `${where}: pattern ID ${
-        JSON.stringify(version.patternId)
-      } is not 16 hex characters (the first 16 of a SHA-256)`,
-    );
-  }
-  let content: ContentFacts;
-  if (pattern && typeof pattern.code === "string") {
-    // An ID must be the hash of its code. Redacted code hashes differently from the real code the
-    // ID was made from, so only code without redaction markers can be checked.
-    if (redactionMarkers(pattern.code) === 0) {
-      const actual = await patternId(pattern.code);
-      if (actual !== version.patternId) {
-        throw new RecordRefused(
-          `${where}: pattern ${version.patternId} does not match its code (its SHA-256 gives ${actual}); a pattern ID must be the hash of the code`,
-        );
-      }
-    }
-    content = contentFacts(version.patternId, pattern.code, rules);
-    // Code redacted by the exporting store keeps its count; redacting again finds nothing new.
-    if (content.code !== null) {
-      content.redactedSecrets = Math.max(content.redactedSecrets, redactionMarkers(content.code));
-    }
-  } else {
-    content = {
-      id: version.patternId,
-      code: null,
-      codeOmitted: rules.storeCode
-        ? (pattern?.codeOmitted === "too_large" ? "too_large" : "store_code_off")
-        : "store_code_off",
-      redactedSecrets: 0,
-      lineCount: pattern?.lineCount ?? 0,
-      byteSize: pattern?.byteSize ?? 0,
-    };
-  }
-  return {
-    kind: "imported_version",
-    version,
-    content,
-    language: pattern?.language ?? languageFromPath(version.filePath.replace(/#.*$/, "")),
-    line,
-  };
-}
-
 // ---- the store half ------------------------------------------------------------------------------
 
 /** What committing a record did. */
@@ -544,9 +490,8 @@ export interface CommitOptions {
 }
 
 /**
- * Writes one prepared record into the store. Call inside `store.immediate` (the caller's
- * transaction: one per hook, one for a whole import). Throws {@linkcode RecordRefused} for an
- * imported version whose parent is unknown or that contradicts the store's history of its path.
+ * Writes one prepared hook record into the store. Call inside `store.immediate` (the caller's
+ * transaction; an export's records: `record_import.ts`).
  *
  * @example
  * ```ts
@@ -557,7 +502,7 @@ export interface CommitOptions {
  */
 export function commitRecord(
   store: Store,
-  record: PreparedRecord,
+  record: HookRecord,
   options: CommitOptions,
 ): CommitOutcome {
   switch (record.kind) {
@@ -578,33 +523,6 @@ export function commitRecord(
       return { kind: "failure", recorded: commitFailure(store, record) };
     case "change":
       return commitChange(store, record, options);
-    case "imported_version":
-      return commitImportedVersion(store, record, options);
-    case "imported_execution": {
-      const x = record.execution;
-      // The same call (session, ID) with the same outcome is already here: skip.
-      const same = store.executionsOfCall(x.sessionId, x.toolUseId).some((e) =>
-        e.patternId === x.patternId && e.finishedAt === x.finishedAt
-      );
-      if (!same) store.finishExecution(x);
-      return { kind: "imported", what: "execution", added: !same, patternAdded: false, queued: 0 };
-    }
-    case "imported_edge": {
-      const e = record.edge;
-      const known = (id: string) => options.imported?.has(id) || store.hasPattern(id);
-      if (!known(e.child) || !known(e.parent)) {
-        throw new RecordRefused(
-          `line ${record.line}: the edge ${e.child} → ${e.parent} names a pattern that is neither in the export nor in this store`,
-        );
-      }
-      return {
-        kind: "imported",
-        what: "edge",
-        added: store.insertEdge(e),
-        patternAdded: false,
-        queued: 0,
-      };
-    }
     default: {
       const unreachable: never = record;
       throw new Error(`unhandled record ${JSON.stringify(unreachable)}`);
@@ -817,103 +735,6 @@ function commitChange(store: Store, change: ChangeRecord, options: CommitOptions
   return decision.kind === "unchanged"
     ? { kind: "unchanged", patternId: change.after.id }
     : { kind: "recorded", versions };
-}
-
-/**
- * An imported version: its pattern and version (skipped when present; another history of the same
- * path is refused), its edge, and — when queueing — its event, after a bridging event for a parent
- * the server cannot know yet (a version of the parent in this store whose event was never queued).
- * A parent that is neither in the export nor in this store is refused: its child would wait in the
- * outbox forever.
- */
-function commitImportedVersion(
-  store: Store,
-  record: ImportedVersionRecord,
-  options: CommitOptions,
-): CommitOutcome {
-  const { version: v, content, language, line } = record;
-  const parent = v.parentPatternId;
-  if (parent !== null && !options.imported?.has(parent) && !store.hasPattern(parent)) {
-    throw new RecordRefused(
-      `line ${line}: ${v.filePath} version ${v.version} comes from pattern ${parent}, which is neither in the export nor in this store (import the export it came from first)`,
-    );
-  }
-  const patternAdded = store.insertPattern({
-    patternId: content.id,
-    language,
-    lineCount: content.lineCount,
-    byteSize: content.byteSize,
-    code: content.code,
-    firstSeenAt: v.createdAt,
-    codeOmitted: content.codeOmitted,
-    redactedSecrets: content.redactedSecrets,
-  });
-  options.imported?.add(content.id);
-  if (!store.insertVersionIfAbsent(v)) {
-    const here = store.fileHistory(v.filePath).find((h) => h.version === v.version);
-    if (here !== undefined && here.patternId !== v.patternId) {
-      throw new RecordRefused(
-        `line ${line}: ${v.filePath} version ${v.version} is ${here.patternId} in this store but ${v.patternId} in the export (two different histories of one path)`,
-      );
-    }
-    return { kind: "imported", what: "version", added: false, patternAdded, queued: 0 };
-  }
-  let queued = 0;
-  if (options.queue) {
-    const queuedNow = options.queuedNow ?? new Set<string>();
-    const ensureParentKnown = (patternIdOfParent: string, depth: number) => {
-      if (
-        queuedNow.has(patternIdOfParent) || store.isDelivered(patternIdOfParent) ||
-        store.hasPendingEvent(patternIdOfParent)
-      ) return;
-      const holder = store.versionsOfPattern(patternIdOfParent)[0];
-      if (!holder) {
-        throw new RecordRefused(
-          `line ${line}: ${v.filePath} version ${v.version} would wait for pattern ${patternIdOfParent}, which no version in this store holds; import without --queue, or import its history first`,
-        );
-      }
-      // The parent's own parent first, so the server learns the chain in order.
-      if (holder.parentPatternId !== null && depth < 10_000) {
-        ensureParentKnown(holder.parentPatternId, depth + 1);
-      }
-      queueStoredVersion(store, holder);
-      queuedNow.add(patternIdOfParent);
-      queued++;
-    };
-    if (parent !== null) ensureParentKnown(parent, 0);
-    queueEvent(store, {
-      version: v,
-      content,
-      language,
-      linesAdded: null,
-      linesRemoved: null,
-      durationMs: null,
-    });
-    queuedNow.add(v.patternId);
-    queued++;
-  }
-  return { kind: "imported", what: "version", added: true, patternAdded, queued };
-}
-
-/** Queues the event of a version already in the store, from its stored pattern. */
-function queueStoredVersion(store: Store, v: FileVersion): void {
-  const p = store.pattern(v.patternId);
-  queueEvent(store, {
-    version: v,
-    content: {
-      id: v.patternId,
-      code: p?.code ?? null,
-      codeOmitted: (p?.codeOmitted as ContentFacts["codeOmitted"]) ??
-        (p?.code === null || p === undefined ? "store_code_off" : null),
-      redactedSecrets: p?.redactedSecrets ?? 0,
-      lineCount: p?.lineCount ?? 0,
-      byteSize: p?.byteSize ?? 0,
-    },
-    language: p?.language ?? languageFromPath(v.filePath.replace(/#.*$/, "")),
-    linesAdded: null,
-    linesRemoved: null,
-    durationMs: null,
-  });
 }
 
 /** What {@linkcode queueEvent} needs to build a version's Phase 4 event. */

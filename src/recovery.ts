@@ -11,7 +11,7 @@ import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { TrackerConfig } from "./config.ts";
 import { languageFromPath } from "./language.ts";
 import type { LogRecord } from "./log.ts";
-import { openAndReplay } from "./track.ts";
+import { openAndReplay } from "./spill.ts";
 import {
   DB_FILE,
   type ExecutionRow,

@@ -1014,7 +1014,10 @@ export function openStore(dataDir: string, options: OpenStoreOptions = {}): Stor
     let identity: FileIdentity | null = null;
     try {
       if (!exists && !options.readOnly) createEmptyDatabase(dataDir, path);
-      identity = fileIdentity(path);
+      // The scan looked at the database already (its lstat is the identity); after a create or a
+      // move aside, look again.
+      identity = (exists && attempt === 0 ? scan?.files.get(DB_FILE) : undefined) ??
+        fileIdentity(path);
       const db = new DatabaseSync(path, { readOnly: options.readOnly === true });
       store = new Store(db, path, identity);
       db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);

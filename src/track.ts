@@ -14,33 +14,35 @@
 
 import type { TrackerConfig } from "./config.ts";
 import { type DataDirScan, scanDataDir } from "./data_dir.ts";
-import {
-  type CollectedJournal,
-  collectJournal,
-  ensureReserve,
-  FALLBACK_LOG,
-  JOURNAL_FORMAT,
-  type JournalEntry,
-  pendingJournalPlaces,
-  removeJournalFiles,
-  RESERVE_FILE,
-  spillEntry,
-  usableFallbackDir,
-} from "./journal.ts";
+import { pendingJournalPlaces, RESERVE_FILE } from "./journal.ts";
 import { appendLog, type LogRecord } from "./log.ts";
 import {
   admit,
   type ChangeIds,
+  type CommitOptions,
   type CommitOutcome,
   commitRecord,
   type HookRecord,
+  type ImportInput,
+  type ImportRecord,
+  isImportInput,
   type PreparedRecord,
   RecordRefused,
+  type RecordRules,
   shapeRecord,
   type TrackInput,
 } from "./record.ts";
+import { ensureReserve } from "./journal_files.ts";
+import {
+  finishReplay,
+  listNames,
+  logPath,
+  movedAsideLogger,
+  replayPlaces,
+  spillRecords,
+} from "./spill.ts";
 import { DB_FILE, type FileVersion, noteMovedAside, openStore, type Store } from "./store.ts";
-import { classifyStoreError, describeStoreFailure, StoreError } from "./store_failure.ts";
+import { classifyStoreError, describeStoreFailure } from "./store_failure.ts";
 
 /** Options of {@linkcode track}. */
 export interface TrackOptions {
@@ -63,12 +65,23 @@ export interface TrackOptions {
   onQueued?: (store: Store) => Promise<string | undefined> | string | undefined;
   /** After a spill (the post hook starts the flusher: it replays once the store is free). */
   onSpilled?: () => Promise<string | undefined> | string | undefined;
+  /**
+   * How an export's records are shaped and written (`record_import.ts`; `importRecords` passes
+   * them): given by import, so that the hooks do not load that code.
+   */
+  imports?: ImportHandlers;
   /** Phase timing (the benchmark): called with each phase's name as it ends. */
   time?: (phase: string) => void;
   now?: () => Date;
   newId?: () => string;
   /** Where log records go (default: the configured log file). */
   log?: (record: LogRecord) => void;
+}
+
+/** The import half of the core (`record_import.ts`). */
+export interface ImportHandlers {
+  shape(rules: RecordRules, input: ImportInput): Promise<ImportRecord>;
+  commit(store: Store, record: ImportRecord, options: CommitOptions): CommitOutcome;
 }
 
 /** What tracking did. */
@@ -152,13 +165,15 @@ export async function track(
   }
   // Hashing (WebCrypto, off the main thread) goes on while the store opens; the rest of the
   // shaping (measures, size cap, redaction) runs when awaited.
-  const shaping = Promise.all(admitted.map((one) =>
-    shapeRecord(config, one, {
-      ids: inputs.length === 1 ? options.ids : undefined,
-      now: options.now,
-      newId: options.newId,
-    })
-  ));
+  const shaping = Promise.all(
+    admitted.map((one): Promise<PreparedRecord> =>
+      isImportInput(one) ? importer(options).shape(config, one) : shapeRecord(config, one, {
+        ids: inputs.length === 1 ? options.ids : undefined,
+        now: options.now,
+        newId: options.newId,
+      })
+    ),
+  );
   shaping.catch(() => {}); // awaited below on every path; never an unhandled rejection
   const log = options.log ?? ((r: LogRecord) => void appendLog(logPath(config), r));
   const now = options.now ?? (() => new Date());
@@ -174,7 +189,14 @@ export async function track(
     );
     const records = await shaping;
     if (options.spill === false || !records.every(isHookRecord)) throw failure;
-    spillRecords(config, records as HookRecord[], failure, result, log, now);
+    spillRecords(
+      config,
+      records as HookRecord[],
+      failure,
+      result,
+      log,
+      now,
+    );
     time("spill to journal");
     if (result.outcome === "spilled" && options.onSpilled) {
       const detail = await options.onSpilled();
@@ -186,6 +208,18 @@ export async function track(
 
 function isHookRecord(r: PreparedRecord): r is HookRecord {
   return r.kind === "intent" || r.kind === "failure" || r.kind === "change";
+}
+
+function isImportRecord(r: PreparedRecord): r is ImportRecord {
+  return !isHookRecord(r);
+}
+
+/** The import's handlers, or a clear error when an export's records come without them. */
+function importer(options: TrackOptions): ImportHandlers {
+  if (!options.imports) {
+    throw new Error("an export's records are tracked with options.imports (see export.ts)");
+  }
+  return options.imports;
 }
 
 /** Opens (unless given) the store, replays the journal and commits, in one transaction. */
@@ -223,22 +257,23 @@ async function recordInStore(
       // The journal is taken (renamed) only under the write lock: a hook that cannot get the lock
       // appends to it instead of splitting it into one file per spill.
       const { commits, journal } = store.immediate(() => {
-        let journal: CollectedJournal<HookRecord> | null = null;
-        if (places.length > 0) {
-          journal = collectJournal<HookRecord>(places, now());
-          result.replayed = replayEntries(store!, journal.entries, log, now);
-        }
-        const imported = new Set<string>();
-        const queuedNow = new Set<string>();
+        const journal = places.length > 0 ? replayPlaces(store!, places, log, now) : null;
+        if (journal) result.replayed = journal.replayed;
+        const commitOptions = {
+          queue: options.queue ?? true,
+          imported: new Set<string>(),
+          queuedNow: new Set<string>(),
+        };
         const commits = records.map((record) =>
-          commitRecord(store!, record, { queue: options.queue ?? true, imported, queuedNow })
+          isImportRecord(record)
+            ? importer(options).commit(store!, record, commitOptions)
+            : commitRecord(store!, record, commitOptions)
         );
         return { commits, journal };
       });
       time("record (transaction)");
       if (journal) {
-        removeJournalFiles(journal.files);
-        reportReplay(journal, result.replayed, log);
+        finishReplay(journal, log);
         time("replay journal");
       }
       // The disk-full reserve: made with a new store, and again after a replay (a full disk may
@@ -274,113 +309,6 @@ async function recordInStore(
   }
 }
 
-/**
- * True when spill-journal files wait in the data directory or its fallback (a listing each; reads
- * nothing).
- *
- * @example
- * ```ts
- * import { journalWaiting } from "./track.ts";
- * journalWaiting(Deno.makeTempDirSync()); // false
- * ```
- */
-export function journalWaiting(dataDir: string): boolean {
-  return pendingJournalPlaces(dataDir, listNames(dataDir)).length > 0;
-}
-
-/**
- * The log file: `log_file`, inside the data directory when relative (a configuration built in code
- * from `defaultConfig` has not been through `resolveConfig`, which does the same).
- */
-function logPath(config: Pick<TrackerConfig, "dataDir" | "logFile">): string {
-  return /^(?:\/|[A-Za-z]:[\\/])/.test(config.logFile)
-    ? config.logFile
-    : `${config.dataDir}/${config.logFile}`;
-}
-
-function movedAsideLogger(log: (r: LogRecord) => void) {
-  return (aside: string, reason: string) =>
-    log({
-      level: "error",
-      event: "store_moved_aside",
-      moved_to: aside,
-      reason,
-      salvage: `tracker.ts recover ${aside}`,
-    });
-}
-
-function listNames(dir: string): Map<string, boolean> {
-  try {
-    return new Map([...Deno.readDirSync(dir)].map((e) => [e.name, e.isSymlink]));
-  } catch {
-    return new Map();
-  }
-}
-
-/**
- * Applies spilled entries in order, each in its own savepoint and at most once (the store keeps
- * their IDs). An entry that cannot be applied for a reason of its own (not the store's) is logged,
- * counted as lost, and marked so that it does not block the ones after it.
- */
-function replayEntries(
-  store: Store,
-  entries: readonly { entry: JournalEntry<HookRecord>; file: string }[],
-  log: (r: LogRecord) => void,
-  now: () => Date,
-): number {
-  let applied = 0;
-  for (const { entry, file } of entries) {
-    if (store.journalApplied(entry.id)) continue;
-    const mark = (reason: string) =>
-      store.markJournalApplied({
-        entryId: entry.id,
-        spilledAt: entry.spilled_at,
-        reason,
-        place: file,
-        replayedAt: now().toISOString(),
-      });
-    try {
-      store.savepoint(() => {
-        commitRecord(store, entry.record, { queue: true });
-        mark(entry.reason);
-      });
-      applied++;
-    } catch (error) {
-      if (error instanceof StoreError || classifyStoreError(error) !== "unavailable") throw error;
-      log({
-        level: "error",
-        event: "record_lost",
-        reason: `spilled record ${entry.id} could not be replayed: ${(error as Error).message}`,
-        spilled_at: entry.spilled_at,
-        journal: file,
-      });
-      mark(`not replayable: ${(error as Error).message}`);
-    }
-  }
-  return applied;
-}
-
-function reportReplay(
-  journal: { files: string[]; torn: number; problems: string[] },
-  replayed: number,
-  log: (r: LogRecord) => void,
-): void {
-  if (replayed > 0) {
-    log({ level: "info", event: "journal_replayed", entries: replayed, files: journal.files });
-  }
-  if (journal.torn > 0) {
-    log({
-      level: "error",
-      event: "record_lost",
-      reason: `${journal.torn} torn line(s) in the spill journal (a hook was killed while writing)`,
-      files: journal.files,
-    });
-  }
-  for (const problem of journal.problems) {
-    log({ level: "error", event: "journal_unreadable", reason: problem });
-  }
-}
-
 function summarize(result: TrackResult, commits: CommitOutcome[]): void {
   result.commits = commits;
   for (const c of commits) {
@@ -413,107 +341,4 @@ function summarize(result: TrackResult, commits: CommitOutcome[]): void {
       throw new Error(`unhandled commit ${JSON.stringify(unreachable)}`);
     }
   }
-}
-
-/** Writes the records to the spill journal; "lost" (said where it can be) when none takes them. */
-function spillRecords(
-  config: TrackerConfig,
-  records: HookRecord[],
-  failure: StoreError,
-  result: TrackResult,
-  log: (r: LogRecord) => void,
-  now: () => Date,
-): void {
-  for (const record of records) {
-    const entry: JournalEntry<HookRecord> = {
-      journal: JOURNAL_FORMAT,
-      id: crypto.randomUUID(),
-      spilled_at: now().toISOString(),
-      reason: failure.message,
-      record,
-    };
-    try {
-      const place = spillEntry(config.dataDir, entry);
-      result.outcome = "spilled";
-      result.detail = failure.message;
-      log({
-        level: "warn",
-        event: "record_spilled",
-        kind: failure.kind,
-        reason: failure.message,
-        journal: place.file,
-        ...(place.releasedReserve ? { released: RESERVE_FILE } : {}),
-        file_path: record.filePath,
-        tool_use_id: record.toolUseId,
-      });
-    } catch (error) {
-      result.outcome = "lost";
-      result.detail = `${failure.message}; ${(error as Error).message}`;
-      reportLost(config, {
-        level: "error",
-        event: "record_lost",
-        reason: result.detail,
-        file_path: record.filePath,
-        tool_use_id: record.toolUseId,
-      });
-    }
-  }
-}
-
-/**
- * Says that a record was lost where it can: the log, else a log beside the fallback journal, else
- * one line on stderr (the last resort; stdout stays empty).
- */
-function reportLost(config: TrackerConfig, record: LogRecord): void {
-  if (appendLog(logPath(config), record)) return;
-  const fallback = usableFallbackDir(config.dataDir);
-  if (fallback && appendLog(`${fallback}/${FALLBACK_LOG}`, record)) return;
-  try {
-    const line = `pattern-tracker: a record was lost: ${String(record.reason)}\n`;
-    Deno.stderr.writeSync(new TextEncoder().encode(line));
-  } catch { /* nowhere at all */ }
-}
-
-/**
- * Opens the store for a command (the CLI, the flusher) and replays the spill journal into it
- * first, waiting up to `waitMs` (10 s) for the lock. A journal that cannot be replayed yet (the
- * store is still locked) is left for the next opener; the store is returned either way.
- *
- * @example
- * ```ts
- * import { openAndReplay } from "./track.ts";
- * // const { store, replayed, replayFailure } = openAndReplay(config);
- * ```
- */
-export function openAndReplay(
-  config: TrackerConfig,
-  options: { waitMs?: number; log?: (r: LogRecord) => void; now?: () => Date } = {},
-): { store: Store; replayed: number; replayFailure: StoreError | null } {
-  const log = options.log ?? ((r: LogRecord) => void appendLog(logPath(config), r));
-  const now = options.now ?? (() => new Date());
-  const scan = scanDataDir(config.dataDir);
-  const store = openStore(config.dataDir, {
-    busyTimeoutMs: options.waitMs ?? 10_000,
-    scan,
-    now,
-    onMovedAside: movedAsideLogger(log),
-  });
-  let replayed = 0;
-  let replayFailure: StoreError | null = null;
-  try {
-    const places = pendingJournalPlaces(config.dataDir, scan?.entries ?? new Map());
-    if (places.length > 0) {
-      const journal = store.immediate(() => {
-        const collected = collectJournal<HookRecord>(places, now());
-        replayed = replayEntries(store, collected.entries, log, now);
-        return collected;
-      });
-      removeJournalFiles(journal.files);
-      reportReplay(journal, replayed, log);
-    }
-    ensureReserve(config.dataDir);
-  } catch (error) {
-    replayFailure = describeStoreFailure(error, store.path, options.waitMs ?? 10_000);
-  }
-  return { store, replayed, replayFailure };
 }

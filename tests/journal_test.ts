@@ -1,19 +1,21 @@
 /** The spill journal's file handling: lines, places, the fallback's ownership check, the reserve. */
 import assert from "node:assert/strict";
 import {
-  collectJournal,
-  ensureReserve,
-  formatJournalLine,
   JOURNAL_FILE,
   type JournalEntry,
   journalFallbackDir,
-  parseJournalText,
   pendingJournalPlaces,
-  releaseReserve,
   RESERVE_BYTES,
   RESERVE_FILE,
-  spillEntry,
 } from "../src/journal.ts";
+import {
+  collectJournal,
+  ensureReserve,
+  formatJournalLine,
+  parseJournalText,
+  releaseReserve,
+  spillEntry,
+} from "../src/journal_files.ts";
 
 const IS_ROOT = new TextDecoder().decode(
   new Deno.Command("id", { args: ["-u"], stdout: "piped" }).outputSync().stdout,

@@ -39,7 +39,7 @@ import { flushOutbox, type FlushReport, runBackgroundFlusher } from "../flush.ts
 import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
 import { maintainStore, QUICK_CHECK_EVERY_MS } from "../recovery.ts";
-import { journalWaiting, openAndReplay } from "../track.ts";
+import { journalWaiting, openAndReplay } from "../spill.ts";
 import { BINARIES, ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { BUNDLE_DIR, type BundledHooks, bundleHooks, bundleState } from "./bundle.ts";

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { movedAsideStores, recoverInto, type RecoveryReport } from "../recovery.ts";
 import { DB_FILE } from "../store.ts";
-import { openAndReplay } from "../track.ts";
+import { openAndReplay } from "../spill.ts";
 
 /**
  * Renders what a recovery did (pure).

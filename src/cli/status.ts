@@ -5,11 +5,12 @@
  */
 
 import type { TrackerConfig } from "../config.ts";
-import { FALLBACK_LOG, journalFallbackDir, waitingEntries } from "../journal.ts";
+import { FALLBACK_LOG, journalFallbackDir } from "../journal.ts";
+import { waitingEntries } from "../journal_files.ts";
 import { appendLog } from "../log.ts";
 import { checkStoreHealth, type MovedAside, movedAsideStores } from "../recovery.ts";
 import { openStore, type Store, type StoreCounts } from "../store.ts";
-import { openAndReplay } from "../track.ts";
+import { openAndReplay } from "../spill.ts";
 
 /** The spill journal's story, for `status`: what waits, what was replayed, what was lost. */
 export interface JournalStatus {

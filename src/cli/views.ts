@@ -9,7 +9,7 @@ import { loadConfig } from "../config.ts";
 import { exportRecords, importRecords, toAgentTrace } from "../export.ts";
 import { gatherReportData, renderHtmlReport } from "../report.ts";
 import { openStore } from "../store.ts";
-import { openAndReplay } from "../track.ts";
+import { openAndReplay } from "../spill.ts";
 import { resolveLineageTarget } from "./lineage.ts";
 
 /**
