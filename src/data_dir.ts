@@ -58,6 +58,23 @@ export function scanDataDir(
 }
 
 /**
+ * A directory's names, `true` for symlinks (empty when it cannot be listed).
+ *
+ * @example
+ * ```ts
+ * import { listNames } from "./data_dir.ts";
+ * listNames(Deno.makeTempDirSync()).size; // 0
+ * ```
+ */
+export function listNames(dir: string): Map<string, boolean> {
+  try {
+    return new Map([...Deno.readDirSync(dir)].map((e) => [e.name, e.isSymlink]));
+  } catch {
+    return new Map();
+  }
+}
+
+/**
  * The names in `names` that are symbolic links in the scan.
  *
  * @example

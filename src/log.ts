@@ -73,3 +73,19 @@ function isSymlink(path: string): boolean {
     return false; // absent: it is created as a regular file
   }
 }
+
+/**
+ * The log file: `log_file`, inside the data directory when relative (a configuration built in code
+ * from `defaultConfig` has not been through `resolveConfig`, which does the same).
+ *
+ * @example
+ * ```ts
+ * import { logPath } from "./log.ts";
+ * logPath({ dataDir: "/d", logFile: "t.log" }); // "/d/t.log"
+ * ```
+ */
+export function logPath(config: { dataDir: string; logFile: string }): string {
+  return /^(?:\/|[A-Za-z]:[\\/])/.test(config.logFile)
+    ? config.logFile
+    : `${config.dataDir}/${config.logFile}`;
+}

@@ -253,10 +253,13 @@ export type Admission =
  */
 export function admit(rules: RecordRules, input: TrackInput): Admission {
   if (!rules.enabled) return { kind: "disabled" };
-  const filePath = pathOf(input);
-  if (filePath !== null && !isPathTracked(filePath, rules.includePaths, rules.excludePaths)) {
-    return { kind: "excluded", filePath };
-  }
+  const target = targetOf(input);
+  // The project root (`cwd`, null for an export's records and library calls) is at hand for path
+  // rules relative to it.
+  if (
+    target !== null &&
+    !isPathTracked(target.filePath, rules.includePaths, rules.excludePaths)
+  ) return { kind: "excluded", filePath: target.filePath };
   return { kind: "admitted" };
 }
 
@@ -322,18 +325,21 @@ export async function shapeRecord(
   }
 }
 
-function pathOf(input: TrackInput): string | null {
+/** The file an input writes, and the project it was written in (the payload's `cwd`). */
+function targetOf(input: TrackInput): { filePath: string; cwd: string | null } | null {
   switch (input.kind) {
     case "intent":
     case "failure":
     case "change":
-      return input.filePath;
+      return { filePath: input.filePath, cwd: input.cwd };
     case "imported_version":
-      return input.version.filePath;
+      return { filePath: input.version.filePath, cwd: null };
     case "imported_execution":
-      return input.execution.filePath;
+      return input.execution.filePath === null
+        ? null
+        : { filePath: input.execution.filePath, cwd: null };
     case "imported_edge":
-      return input.edge.filePath;
+      return input.edge.filePath === null ? null : { filePath: input.edge.filePath, cwd: null };
     default: {
       const unreachable: never = input;
       throw new Error(`unhandled input ${JSON.stringify(unreachable)}`);

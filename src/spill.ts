@@ -8,7 +8,7 @@
  */
 
 import type { TrackerConfig } from "./config.ts";
-import { scanDataDir } from "./data_dir.ts";
+import { listNames, scanDataDir } from "./data_dir.ts";
 import {
   FALLBACK_LOG,
   JOURNAL_FORMAT,
@@ -25,27 +25,11 @@ import {
   removeJournalFiles,
   spillEntry,
 } from "./journal_files.ts";
-import { appendLog, type LogRecord } from "./log.ts";
+import { appendLog, logPath, type LogRecord } from "./log.ts";
 import { commitRecord, type HookRecord } from "./record.ts";
 import { openStore, type Store } from "./store.ts";
 import { classifyStoreError, describeStoreFailure, StoreError } from "./store_failure.ts";
 import type { TrackResult } from "./track.ts";
-
-/**
- * The log file: `log_file`, inside the data directory when relative (a configuration built in code
- * from `defaultConfig` has not been through `resolveConfig`, which does the same).
- *
- * @example
- * ```ts
- * import { logPath } from "./spill.ts";
- * logPath({ dataDir: "/d", logFile: "t.log" }); // "/d/t.log"
- * ```
- */
-export function logPath(config: Pick<TrackerConfig, "dataDir" | "logFile">): string {
-  return /^(?:\/|[A-Za-z]:[\\/])/.test(config.logFile)
-    ? config.logFile
-    : `${config.dataDir}/${config.logFile}`;
-}
 
 /**
  * A logger of corrupt stores moved aside (for `openStore`'s `onMovedAside`).
@@ -65,23 +49,6 @@ export function movedAsideLogger(log: (r: LogRecord) => void) {
       reason,
       salvage: `tracker.ts recover ${aside}`,
     });
-}
-
-/**
- * A directory's names, `true` for symlinks (empty when it cannot be listed).
- *
- * @example
- * ```ts
- * import { listNames } from "./spill.ts";
- * listNames(Deno.makeTempDirSync()).size; // 0
- * ```
- */
-export function listNames(dir: string): Map<string, boolean> {
-  try {
-    return new Map([...Deno.readDirSync(dir)].map((e) => [e.name, e.isSymlink]));
-  } catch {
-    return new Map();
-  }
 }
 
 /** A journal taken and applied in a transaction, waiting for {@linkcode finishReplay}. */

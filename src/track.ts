@@ -1,8 +1,9 @@
 /**
  * The recording core: {@linkcode track} owns the whole chain for every caller — the hooks, the
- * library (`getTracker()`), `import` and the benchmark's phase-timed hook: enabled → path rules →
- * size cap → redaction (`prepareRecord`), then one store transaction that first replays the spill
- * journal and then records (`commitRecord`: pattern, version, lineage, execution, event, outbox).
+ * library (`getTracker()`), `import` and the benchmark's phase-timed hook: enabled → path rules
+ * (`admit`, before the store is touched) → size cap → redaction (`shapeRecord`, while the store
+ * opens), then one store transaction that first replays the spill journal and then records
+ * (`commitRecord`: pattern, version, lineage, execution; `queueEvent`: event → outbox).
  *
  * Never stall, never lose: a hook waits for the store at most `store_wait_ms`; when the store
  * cannot take the record (locked, full, read-only, a symlink, corrupt and not movable) the
@@ -13,9 +14,9 @@
  */
 
 import type { TrackerConfig } from "./config.ts";
-import { type DataDirScan, scanDataDir } from "./data_dir.ts";
+import { type DataDirScan, listNames, scanDataDir } from "./data_dir.ts";
 import { pendingJournalPlaces, RESERVE_FILE } from "./journal.ts";
-import { appendLog, type LogRecord } from "./log.ts";
+import { appendLog, logPath, type LogRecord } from "./log.ts";
 import {
   admit,
   type ChangeIds,
@@ -33,14 +34,7 @@ import {
   type TrackInput,
 } from "./record.ts";
 import { ensureReserve } from "./journal_files.ts";
-import {
-  finishReplay,
-  listNames,
-  logPath,
-  movedAsideLogger,
-  replayPlaces,
-  spillRecords,
-} from "./spill.ts";
+import { finishReplay, movedAsideLogger, replayPlaces, spillRecords } from "./spill.ts";
 import { DB_FILE, type FileVersion, noteMovedAside, openStore, type Store } from "./store.ts";
 import { classifyStoreError, describeStoreFailure } from "./store_failure.ts";
 
