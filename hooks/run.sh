@@ -16,8 +16,10 @@ if [ -z "$deno" ]; then cat >/dev/null; exit 0; fi
 deno="$(readlink -f "$deno" 2>/dev/null || echo "$deno")"
 mkdir -p "$data" 2>/dev/null && chmod 700 "$data" 2>/dev/null
 export PATTERN_TRACKER_DATA_DIR="$data" PATTERN_TRACKER_CONFIG="$config"
+# The spill journal's second place, for a read-only or full data directory (src/journal.ts names it).
+fallback="/tmp/pattern-tracker-$(printf %s "${data%/}" | cksum | cut -d' ' -f1)"
 set -- run --quiet --no-prompt --cached-only --config="$root/deno.json" \
-  --allow-read="$data,$config" --allow-write="$data" --allow-env='HOME,PATTERN_TRACKER_*'
+  --allow-read="$data,$fallback,$config" --allow-write="$data,$fallback" --allow-env='HOME,PATTERN_TRACKER_*'
 case "$hook" in
   pre) exec "$deno" "$@" "$root/pre_hook.ts" ;;
   post) exec "$deno" "$@" --allow-run="$deno" "$root/post_hook.ts" ;;

@@ -56,28 +56,44 @@ export interface PendingEntry<R = unknown> {
 }
 
 /**
- * The second place for the journal, outside the data directory: `/tmp/pattern-tracker-<16 hex>`,
- * the hex being a hash of the data directory's path (two 32-bit multiplicative hashes, FNV-1a and
- * a Murmur constant, on its UTF-16 code units: plain number arithmetic, cheap on a hook's path) so
- * that each data directory has its own. The hooks' `--allow-read` and `--allow-write` include it.
+ * The second place for the journal, outside the data directory:
+ * `/tmp/pattern-tracker-<POSIX cksum of the data directory's path>`, one per data directory. The
+ * shell computes the same name (`printf %s "$data" | cksum`), so a launcher script can put it in
+ * the hooks' `--allow-read` and `--allow-write`, as `install` does.
  *
  * @example
  * ```ts
  * import { journalFallbackDir } from "./journal.ts";
- * journalFallbackDir("/home/dev/.claude/pattern-tracker"); // "/tmp/pattern-tracker-…" (16 hex)
+ * journalFallbackDir("/home/dev/.claude/pattern-tracker"); // "/tmp/pattern-tracker-<digits>"
  * ```
  */
 export function journalFallbackDir(dataDir: string): string {
-  const path = dataDir.replace(/[\\/]+$/, "");
-  let a = 0x811c9dc5;
-  let b = 0x9e3779b9;
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0");
-  return `/tmp/pattern-tracker-${hex(a)}${hex(b)}`;
+  let end = dataDir.length;
+  while (end > 1 && (dataDir[end - 1] === "/" || dataDir[end - 1] === "\\")) end--;
+  return `/tmp/pattern-tracker-${posixCksum(new TextEncoder().encode(dataDir.slice(0, end)))}`;
+}
+
+/**
+ * The checksum of POSIX `cksum`: CRC-32 (polynomial 0x04C11DB7, most significant bit first) of the
+ * bytes and then of their length, complemented.
+ *
+ * @example
+ * ```ts
+ * import { posixCksum } from "./journal.ts";
+ * posixCksum(new TextEncoder().encode("abc")); // 1219131554, as `printf abc | cksum` prints
+ * ```
+ */
+export function posixCksum(bytes: Uint8Array): number {
+  let crc = 0;
+  const add = (byte: number) => {
+    crc ^= byte << 24;
+    for (let bit = 0; bit < 8; bit++) {
+      crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
+    }
+  };
+  for (const byte of bytes) add(byte);
+  for (let length = bytes.length; length > 0; length = Math.floor(length / 256)) add(length & 0xff);
+  return ~crc >>> 0;
 }
 
 /**

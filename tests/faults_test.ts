@@ -361,7 +361,7 @@ Deno.test({
       new Uint8Array(),
     );
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /store +UNAVAILABLE: .*readonly/);
+    assert.match(status.stdout, /store +NOT WRITABLE NOW: .*readonly/);
     assert.match(status.stdout, /spill journal +2 waiting/);
     assert.equal(versionsOf(dataDir, "/home/dev/project/app.py").length, 1);
     // Writable again: the next hook replays the journal first, then records its own edit.
@@ -543,7 +543,7 @@ Deno.test("the hooks refuse to follow a symlink for the log, the database or the
   assert.match(Deno.readTextFileSync(`${fallback}/spill-journal.jsonl`), /toolu_03/);
   const status = await runCli(["status"], env);
   assert.equal(status.code, 0);
-  assert.match(status.stdout, /UNAVAILABLE: .*symbolic link/);
+  assert.match(status.stdout, /NOT WRITABLE NOW: .*symbolic link/);
   Deno.removeSync(fallback, { recursive: true });
 });
 

@@ -43,15 +43,25 @@ Deno.test("journal lines: one JSON object each; torn and foreign lines are count
   assert.equal(parsed.torn, 2);
 });
 
-Deno.test("the fallback place is one directory per data directory, under /tmp", () => {
+Deno.test("the fallback place is one directory per data directory, under /tmp, named as the shell's cksum names it", async () => {
   const a = journalFallbackDir("/home/a/.claude/pattern-tracker");
-  assert.match(a, /^\/tmp\/pattern-tracker-[0-9a-f]{16}$/);
+  assert.match(a, /^\/tmp\/pattern-tracker-\d+$/);
   assert.equal(
     journalFallbackDir("/home/a/.claude/pattern-tracker/"),
     a,
     "a trailing slash is the same",
   );
   assert.notEqual(journalFallbackDir("/home/b/.claude/pattern-tracker"), a);
+  for (const dir of ["/home/a/.claude/pattern-tracker", `/tmp/${"d".repeat(300)}/données`]) {
+    const out = await new Deno.Command("sh", {
+      args: ["-c", 'printf %s "$1" | cksum | cut -d" " -f1', "sh", dir],
+      stdout: "piped",
+    }).output();
+    assert.equal(
+      journalFallbackDir(dir),
+      `/tmp/pattern-tracker-${new TextDecoder().decode(out.stdout).trim()}`,
+    );
+  }
 });
 
 Deno.test("spilling appends fsync'd lines to the data directory's journal; a symlink there sends them to the fallback", () => {

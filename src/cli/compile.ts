@@ -5,6 +5,7 @@
  * @module
  */
 
+import { journalFallbackDir } from "../journal.ts";
 import { netPermission } from "../flusher.ts";
 import { BINARIES } from "../runtime.ts";
 
@@ -33,8 +34,9 @@ export interface CompileTarget {
 export function compileArgs(t: CompileTarget): { name: string; args: string[] }[] {
   const hookFlags = [
     "--no-prompt",
-    `--allow-read=${t.dataDir},${t.configPath}`,
-    `--allow-write=${t.dataDir}`,
+    // The spill journal's second place (a read-only or full data directory) is outside it.
+    `--allow-read=${t.dataDir},${journalFallbackDir(t.dataDir)},${t.configPath}`,
+    `--allow-write=${t.dataDir},${journalFallbackDir(t.dataDir)}`,
     "--allow-env=HOME,PATTERN_TRACKER_*",
   ];
   const common = ["compile", "--quiet", `--config=${t.root}/deno.json`];

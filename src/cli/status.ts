@@ -57,7 +57,10 @@ export interface StatusReport {
   breaker: string;
   /** The hook bundle in the checkout (`install` makes it): fresh, stale or absent. */
   hooks_bundle: "fresh" | "stale" | "absent";
-  /** Why the store could not be opened for writing (then the figures are read-only or absent). */
+  /**
+   * Why the store could not be written just now (locked, read-only, a symlink…): the figures are
+   * read-only or absent, and the spill journal waits.
+   */
   store_problem: string | null;
   journal: JournalStatus;
   integrity: IntegrityStatus;
@@ -300,7 +303,7 @@ export function renderStatus(r: StatusReport): string {
 function storeLines(r: StatusReport): string[] {
   const j = r.journal;
   const lines: string[] = [];
-  if (r.store_problem) lines.push(`  store          UNAVAILABLE: ${r.store_problem}`);
+  if (r.store_problem) lines.push(`  store          NOT WRITABLE NOW: ${r.store_problem}`);
   lines.push(
     `  spill journal  ${j.waiting} waiting${
       j.waiting
