@@ -17,8 +17,10 @@ export interface DataDirScan {
   entries: ReadonlyMap<string, boolean>;
   /** Owner of the directory (null where the platform has no owners). */
   uid: number | null;
-  /** Device and inode of each store file looked at (the database's identity, for the store). */
-  files: ReadonlyMap<string, { dev: number; ino: number | null }>;
+  /**
+   * Device, inode and size of each store file looked at (the database's identity, the WAL's size).
+   */
+  files: ReadonlyMap<string, { dev: number; ino: number | null; size: number }>;
 }
 
 /** Files whose mode is tightened to 0600 on every start (the ones that hold code). */
@@ -48,11 +50,11 @@ export function scanDataDir(
   }
   const info = Deno.statSync(dataDir);
   if (info.mode !== null && (info.mode & 0o077) !== 0) chmodQuietly(dataDir, 0o700);
-  const files = new Map<string, { dev: number; ino: number | null }>();
+  const files = new Map<string, { dev: number; ino: number | null; size: number }>();
   for (const name of [...TIGHTENED, ...extraFiles]) {
     if (entries.get(name) !== false) continue; // absent, or a symlink (never chmod through one)
     const file = tightenFile(`${dataDir}/${name}`);
-    if (file) files.set(name, { dev: file.dev, ino: file.ino });
+    if (file) files.set(name, { dev: file.dev, ino: file.ino, size: file.size });
   }
   return { dir: dataDir, entries, uid: info.uid, files };
 }

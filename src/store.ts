@@ -356,6 +356,25 @@ export class Store {
   }
 
   /**
+   * Checkpoints the WAL into the database and truncates it, if no other connection is using it
+   * right now (never waits: another process busy means "next time"); returns whether it did.
+   * Hooks call it when the WAL has grown: a process that opens the store alone rebuilds its index
+   * of the WAL by reading every frame, so a hook's cost grows with the WAL, and the WAL of
+   * processes that never close (hooks) is otherwise never reset.
+   */
+  truncateWal(busyTimeoutMs: number): boolean {
+    this.#db.exec("PRAGMA busy_timeout = 0");
+    try {
+      const r = this.#db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as Row | undefined;
+      return Number(r?.busy ?? 1) === 0;
+    } catch {
+      return false;
+    } finally {
+      this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    }
+  }
+
+  /**
    * SQLite's `PRAGMA quick_check`: the problems found (at most `limit`), empty when the database
    * is sound. It reads every page, so it runs in the flusher and `status`, never in a hook.
    */

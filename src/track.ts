@@ -38,6 +38,16 @@ import { finishReplay, movedAsideLogger, replayPlaces, spillRecords } from "./sp
 import { DB_FILE, type FileVersion, noteMovedAside, openStore, type Store } from "./store.ts";
 import { classifyStoreError, describeStoreFailure } from "./store_failure.ts";
 
+/**
+ * WAL size above which a hook checkpoints and truncates it (when no other process is using the
+ * store at that moment). A process that opens the store alone rebuilds its index of the WAL by
+ * reading every frame — about 1 ms of CPU per MiB here — and the WAL of processes that never close
+ * (the hooks) otherwise grows without end while no flusher runs: measured over 150 post hooks,
+ * 6.6 MiB of WAL and about 3 ms more CPU per hook on average. A checkpoint costs two fsyncs; at
+ * 256 KiB (each hook adds about 40 KiB) it runs about every sixth hook.
+ */
+export const WAL_LIMIT_BYTES = 256 * 1024;
+
 /** Options of {@linkcode track}. */
 export interface TrackOptions {
   /** The change's pattern IDs, when the caller started hashing early (the hook does). */
@@ -274,6 +284,12 @@ async function recordInStore(
       // have released it). Not on every hook: a disk too full for it would cost each one a write.
       if (scan && !scan.entries.has(RESERVE_FILE) && (journal || !scan.entries.has(DB_FILE))) {
         ensureReserve(config.dataDir);
+      }
+      // Keep the WAL short: every hook that opens the store alone reads all of it.
+      const wal = scan?.files.get(`${DB_FILE}-wal`)?.size ?? 0;
+      if (opened && wal > WAL_LIMIT_BYTES) {
+        store.truncateWal(waitMs);
+        time("truncate WAL");
       }
       summarize(result, commits);
       if (result.queued && options.onQueued) {
