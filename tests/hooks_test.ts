@@ -284,3 +284,36 @@ Deno.test("demo replays the bundled session through the hooks and prints four ve
     out.stdout,
   );
 });
+
+Deno.test("hooks keep the WAL short: a session of edits never lets it grow past a few hundred KiB", async () => {
+  const { dataDir, commands, env } = hookWorld();
+  const template = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`));
+  const sizes: number[] = [];
+  for (let i = 0; i < 24; i++) {
+    const content = `# file ${i}\n${"x = 'some code on a line of its own'\n".repeat(500)}`;
+    const payload = {
+      ...template,
+      tool_use_id: `toolu_wal${i}`,
+      tool_input: { file_path: `/project/w${i}.py`, content },
+      tool_response: { ...template.tool_response, filePath: `/project/w${i}.py`, content },
+    };
+    const r = await runHookProcess(
+      commands.post,
+      env,
+      new TextEncoder().encode(JSON.stringify(payload)),
+    );
+    assert.equal(r.code, 0);
+    try {
+      sizes.push(Deno.statSync(`${dataDir}/patterns.db-wal`).size);
+    } catch {
+      sizes.push(0);
+    }
+  }
+  // Each hook adds about 40 KiB here: 24 of them would make about 1 MiB without the truncation.
+  assert.ok(Math.max(...sizes) < 512 * 1024, `WAL sizes: ${sizes.join(", ")}`);
+  assert.ok(sizes.some((s, i) => i > 0 && s < (sizes[i - 1] ?? 0)), "it was truncated");
+  const store = openStore(dataDir);
+  const versions = store.counts().versions;
+  store.close();
+  assert.equal(versions, 24, "nothing lost to the truncation");
+});
