@@ -309,7 +309,7 @@ Deno.test("hooks keep the WAL short: a session of edits never lets it grow past 
       sizes.push(0);
     }
   }
-  // Each hook adds about 40 KiB here: 24 of them would make about 1 MiB without the truncation.
+  // Each hook adds about 80 KiB here: 24 of them made about 2 MiB without the truncation.
   assert.ok(Math.max(...sizes) < 512 * 1024, `WAL sizes: ${sizes.join(", ")}`);
   assert.ok(sizes.some((s, i) => i > 0 && s < (sizes[i - 1] ?? 0)), "it was truncated");
   const store = openStore(dataDir);
