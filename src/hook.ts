@@ -100,12 +100,12 @@ export async function runHook(
     }
     // A running flusher (it lingers after a burst) takes the new events, and an open breaker (the
     // service is down) forbids a new one: then the code that starts one is not loaded.
+    let woke = false;
     const wake = async (store: Store | null): Promise<string | undefined> => {
       if (kind !== "post") return undefined;
-      let woke: boolean;
       if (options.wake) woke = options.wake(store, config, configPath);
       else {
-        const may = store ? mayStartFlusher(store, config) : mayStartFlusherAfterSpill(config);
+        const may = store ? mayStartFlusher(store, config) : flusherLockFree(config);
         time("ask whether a flusher may start");
         woke = may && (await import("./flusher.ts")).startFlusher(config, configPath);
         time("start flusher");
@@ -118,6 +118,16 @@ export async function runHook(
       onQueued: wake,
       // The flusher replays the journal as soon as the store is free, and delivers it.
       onSpilled: () => wake(null),
+      // A flusher closes the store when it is done, which checkpoints and empties the WAL: a
+      // running one will; else the post hook starts one (even with the breaker open: it then only
+      // tidies up). The pre hook leaves it to the post hook that follows.
+      onLongWal: async () => {
+        if (kind === "pre") return true;
+        if (woke || !config.autoFlush || options.wake) return woke;
+        if (!flusherLockFree(config)) return true;
+        woke = (await import("./flusher.ts")).startFlusher(config, configPath);
+        return woke;
+      },
       time,
     });
     return { outcome: result.outcome, detail: result.detail, queued: result.queued };
@@ -135,8 +145,11 @@ export async function runHook(
   }
 }
 
-/** After a spill there is no store to read the breaker from: only auto-flush and the lock count. */
-function mayStartFlusherAfterSpill(config: TrackerConfig): boolean {
+/**
+ * Auto-flush on and no flusher running (after a spill there is no store to read the breaker from;
+ * for the WAL's upkeep the breaker does not matter).
+ */
+function flusherLockFree(config: TrackerConfig): boolean {
   if (!config.autoFlush) return false;
   try {
     const lock = tryFlusherLock(config.dataDir);

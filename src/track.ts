@@ -39,14 +39,21 @@ import { DB_FILE, type FileVersion, noteMovedAside, openStore, type Store } from
 import { classifyStoreError, describeStoreFailure } from "./store_failure.ts";
 
 /**
- * WAL size above which a hook checkpoints and truncates it (when no other process is using the
- * store at that moment). A process that opens the store alone rebuilds its index of the WAL by
- * reading every frame — about 1 ms of CPU per MiB here — and the WAL of processes that never close
- * (the hooks) otherwise grows without end while no flusher runs: measured over 150 post hooks,
- * 6.6 MiB of WAL and about 3 ms more CPU per hook on average. A checkpoint costs two fsyncs; at
- * 256 KiB (each hook adds about 40 KiB) it runs about every sixth hook.
+ * The WAL must stay short. A process that opens the store alone (every hook) rebuilds its index of
+ * the WAL by reading every frame — 1 to 2 ms per MiB here — and cannot tell which frames were
+ * checkpointed already, so the WAL of processes that never close (hooks: closing costs a
+ * checkpoint) is never reset: 150 post hooks without a flusher made 6.6 MiB of WAL and cost about
+ * 3 ms more CPU per hook on average; beyond 4 MiB SQLite's auto-checkpoint copies the whole WAL on
+ * every commit. Whoever closes the store last (the flusher, a command) checkpoints and deletes it.
+ *
+ * Above {@linkcode WAL_HANDOFF_BYTES} a hook asks for that to happen off its path (the post hook
+ * starts the flusher, which closes the store when it is done); a hook that cannot hand it off
+ * (auto-flush off) checkpoints and truncates the WAL itself above {@linkcode WAL_LIMIT_BYTES}
+ * (two fsyncs and the copy: several ms, so rarely; each hook adds 40 to 80 KiB).
  */
-export const WAL_LIMIT_BYTES = 256 * 1024;
+export const WAL_HANDOFF_BYTES = 256 * 1024;
+/** See {@linkcode WAL_HANDOFF_BYTES}. */
+export const WAL_LIMIT_BYTES = 1024 * 1024;
 
 /** Options of {@linkcode track}. */
 export interface TrackOptions {
@@ -67,6 +74,12 @@ export interface TrackOptions {
   queue?: boolean;
   /** After a commit that queued events, with the open store; returns a detail for the result. */
   onQueued?: (store: Store) => Promise<string | undefined> | string | undefined;
+  /**
+   * When the store's WAL has grown (a store left open by `keepOpen`): arrange for a process that
+   * closes the store to run (the post hook starts the flusher) and return true, or false to have
+   * `track` truncate the WAL itself.
+   */
+  onLongWal?: (store: Store) => Promise<boolean> | boolean;
   /** After a spill (the post hook starts the flusher: it replays once the store is free). */
   onSpilled?: () => Promise<string | undefined> | string | undefined;
   /**
@@ -285,16 +298,20 @@ async function recordInStore(
       if (scan && !scan.entries.has(RESERVE_FILE) && (journal || !scan.entries.has(DB_FILE))) {
         ensureReserve(config.dataDir);
       }
-      // Keep the WAL short: every hook that opens the store alone reads all of it.
-      const wal = scan?.files.get(`${DB_FILE}-wal`)?.size ?? 0;
-      if (opened && wal > WAL_LIMIT_BYTES) {
-        store.truncateWal(waitMs);
-        time("truncate WAL");
-      }
       summarize(result, commits);
       if (result.queued && options.onQueued) {
         const detail = await options.onQueued(store);
         if (detail) result.detail = detail;
+      }
+      // Keep the WAL short (see WAL_HANDOFF_BYTES). A store this call closes is checkpointed by
+      // the close; one left open (a hook) hands it off, or truncates it when it cannot.
+      const wal = scan?.files.get(`${DB_FILE}-wal`)?.size ?? 0;
+      if (opened && options.keepOpen && wal > WAL_HANDOFF_BYTES) {
+        const handedOff = (await options.onLongWal?.(store)) === true;
+        if (!handedOff && wal > WAL_LIMIT_BYTES) {
+          store.truncateWal(waitMs);
+          time("truncate WAL");
+        }
       }
       if (opened && !options.keepOpen) store.close();
       return;
