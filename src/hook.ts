@@ -7,9 +7,9 @@
  * @module
  */
 
-import { loadConfig, type TrackerConfig } from "./config.ts";
+import { type ConfigProblem, loadConfig, type TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
-import { type ParsedPayload, parseHookPayload } from "./payload.ts";
+import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { hashChange } from "./record.ts";
 import type { Store } from "./store.ts";
 import { mayStartFlusher, tryFlusherLock } from "./lock.ts";
@@ -76,28 +76,8 @@ export async function runHook(
     time("read config");
     logFile = config.logFile;
     if (!config.enabled) return { outcome: "disabled" };
-    if (problems.length > 0) Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    for (const p of problems) {
-      appendLog(config.logFile, {
-        level: "error",
-        event: "config_invalid",
-        key: p.key,
-        source: p.source,
-        reason: p.reason,
-        using: "default",
-      });
-    }
-    if (parsed.kind === "invalid") {
-      Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-      appendLog(config.logFile, {
-        level: "error",
-        event: "payload_invalid",
-        hook: kind,
-        tool_use_id: parsed.toolUseId,
-        error: parsed.error,
-      });
-      return { outcome: "invalid", detail: parsed.error };
-    }
+    if (problems.length > 0) logConfigProblems(config, problems);
+    if (parsed.kind === "invalid") return logInvalid(config, kind, parsed);
     // A running flusher (it lingers after a burst) takes the new events, and an open breaker (the
     // service is down) forbids a new one: then the code that starts one is not loaded.
     let woke = false;
@@ -143,6 +123,33 @@ export async function runHook(
     }
     return { outcome: "error", detail: String((error as Error)?.message ?? error) };
   }
+}
+
+/** Out of `runHook`: a hook compiles only the code it runs. */
+function logConfigProblems(config: TrackerConfig, problems: readonly ConfigProblem[]): void {
+  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  for (const p of problems) {
+    appendLog(config.logFile, {
+      level: "error",
+      event: "config_invalid",
+      key: p.key,
+      source: p.source,
+      reason: p.reason,
+      using: "default",
+    });
+  }
+}
+
+function logInvalid(config: TrackerConfig, kind: HookKind, parsed: InvalidPayload): HookResult {
+  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  appendLog(config.logFile, {
+    level: "error",
+    event: "payload_invalid",
+    hook: kind,
+    tool_use_id: parsed.toolUseId,
+    error: parsed.error,
+  });
+  return { outcome: "invalid", detail: parsed.error };
 }
 
 /**

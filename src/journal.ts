@@ -69,24 +69,35 @@ export interface PendingEntry<R = unknown> {
  */
 export function journalFallbackDir(dataDir: string): string {
   let end = dataDir.length;
-  while (end > 1 && (dataDir[end - 1] === "/" || dataDir[end - 1] === "\\")) end--;
-  return `/tmp/pattern-tracker-${posixCksum(new TextEncoder().encode(dataDir.slice(0, end)))}`;
+  while (end > 1 && (dataDir.charCodeAt(end - 1) === 47 || dataDir.charCodeAt(end - 1) === 92)) {
+    end--; // trailing / or \
+  }
+  return `/tmp/pattern-tracker-${posixCksum(dataDir.slice(0, end))}`;
 }
 
 /**
- * The checksum of POSIX `cksum`: CRC-32 (polynomial 0x04C11DB7, most significant bit first) of the
- * bytes and then of their length, complemented. Table-driven: a hook computes it on every run, and
+ * The checksum of POSIX `cksum` of a text's UTF-8 bytes: CRC-32 (polynomial 0x04C11DB7, most
+ * significant bit first) of the bytes and then of their length, complemented. Table-driven: a hook computes it on every run, and
  * a bit-by-bit loop costs a cold process a quarter of a millisecond.
  *
  * @example
  * ```ts
  * import { posixCksum } from "./journal.ts";
- * posixCksum(new TextEncoder().encode("abc")); // 1219131554, as `printf abc | cksum` prints
+ * posixCksum("abc"); // 1219131554, as `printf abc | cksum` prints
  * ```
  */
-export function posixCksum(bytes: Uint8Array): number {
+export function posixCksum(text: string): number {
+  // UTF-8 bytes; a plain ASCII path (the usual case) needs no encoder.
+  let ascii = true;
+  for (let i = 0; i < text.length && ascii; i++) ascii = text.charCodeAt(i) < 128;
+  const bytes: { length: number; [i: number]: number } = ascii
+    ? { length: text.length }
+    : new TextEncoder().encode(text);
   let crc = 0;
-  for (const byte of bytes) crc = (crc << 8) ^ (CKSUM_TABLE[(crc >>> 24) ^ byte] as number);
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = ascii ? text.charCodeAt(i) : bytes[i] as number;
+    crc = (crc << 8) ^ (CKSUM_TABLE[(crc >>> 24) ^ byte] as number);
+  }
   for (let length = bytes.length; length > 0; length = Math.floor(length / 256)) {
     crc = (crc << 8) ^ (CKSUM_TABLE[(crc >>> 24) ^ (length & 0xff)] as number);
   }
@@ -216,13 +227,14 @@ export function pendingJournalPlaces(
   dataDirEntries: ReadonlyMap<string, boolean>,
 ): JournalPlace[] {
   const places: JournalPlace[] = [];
-  const primary = journalNames([...dataDirEntries.keys()]);
-  if (primary.length > 0) places.push({ dir: dataDir, files: primary });
+  if (hasJournalName(dataDirEntries.keys())) {
+    places.push({ dir: dataDir, files: journalNames([...dataDirEntries.keys()]) });
+  }
   const fallbackDir = journalFallbackDir(dataDir);
   try {
     const names: string[] = [];
     for (const entry of Deno.readDirSync(fallbackDir)) names.push(entry.name);
-    const fallback = journalNames(names);
+    const fallback = names.length === 0 ? names : journalNames(names);
     if (fallback.length > 0) {
       checkFallbackDir(fallbackDir, ownerOf(dataDir));
       places.push({ dir: fallbackDir, files: fallback });
@@ -236,6 +248,12 @@ export function pendingJournalPlaces(
     // Not permitted (hooks installed before the fallback was in their flags) or not ours: skipped.
   }
   return places;
+}
+
+/** True when one of `names` may be a journal file (a cheap look before sorting them out). */
+function hasJournalName(names: Iterable<string>): boolean {
+  for (const name of names) if (name.startsWith("spill-") && name.endsWith(".jsonl")) return true;
+  return false;
 }
 
 /**

@@ -1015,7 +1015,33 @@ export function openStore(dataDir: string, options: OpenStoreOptions = {}): Stor
   } catch (error) {
     throw describeStoreFailure(error, path, busyTimeoutMs);
   }
-  const links = scan ? symlinksAmong(scan, [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`]) : [];
+  if (scan) refuseSymlinks(scan, dataDir);
+  // The scan says whether the database exists, and its lstat is the identity (no stat, and no
+  // thrown NotFound: a thrown error costs a hook a third of a millisecond).
+  const opening: Opening = {
+    dataDir,
+    path,
+    exists: scan ? scan.entries.has(DB_FILE) : fileExists(path),
+    identity: scan?.files.get(DB_FILE) ?? null,
+  };
+  try {
+    return openDatabase(opening, options, busyTimeoutMs);
+  } catch (error) {
+    // Kept out of the function above: a hook compiles only the code it runs.
+    return reopenAfterFailure(error, opening, options, busyTimeoutMs);
+  }
+}
+
+/** What {@linkcode openDatabase} opens, and the identity of the file it opened. */
+interface Opening {
+  dataDir: string;
+  path: string;
+  exists: boolean;
+  identity: FileIdentity | null;
+}
+
+function refuseSymlinks(scan: DataDirScan, dataDir: string): void {
+  const links = symlinksAmong(scan, [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`]);
   if (links.length > 0) {
     throw new StoreError(
       "symlink",
@@ -1024,68 +1050,76 @@ export function openStore(dataDir: string, options: OpenStoreOptions = {}): Stor
       }: is a symbolic link, and the store refuses to follow it (it could write outside ${dataDir}); replace it with the real file or remove it`,
     );
   }
-  let movedAside: { aside: string; reason: string } | null = null;
-  for (let attempt = 0;; attempt++) {
-    // The scan says whether the database exists (no stat, and no thrown NotFound: a thrown error
-    // costs a hook a third of a millisecond); after a move aside it is looked at again.
-    const exists = attempt === 0 && scan ? scan.entries.has(DB_FILE) : fileExists(path);
-    let store: Store | null = null;
-    let identity: FileIdentity | null = null;
-    try {
-      if (!exists && !options.readOnly) createEmptyDatabase(dataDir, path);
-      // The scan looked at the database already (its lstat is the identity); after a create or a
-      // move aside, look again.
-      identity = (exists && attempt === 0 ? scan?.files.get(DB_FILE) : undefined) ??
-        fileIdentity(path);
-      const db = new DatabaseSync(path, { readOnly: options.readOnly === true });
-      store = new Store(db, path, identity);
-      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      // NORMAL does not fsync each commit in WAL mode (a power loss can lose the last commits, a
-      // killed process cannot). No foreign-key checks on the hot path: the one writer inserts
-      // each pattern before the versions that use it.
-      if (!options.readOnly) db.exec("PRAGMA synchronous = NORMAL");
-      // Reading the header is what finds garbage in it ("file is not a database").
-      const version = store.schemaVersion();
-      if (!options.readOnly) {
-        // WAL lets readers and the one writer work at once. The mode is stored in the file, so it
-        // is set once, with the schema, not on every open (that costs a hook a third of a ms).
-        if (version < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
-        migrate(db, store);
-      }
-      if (movedAside) {
-        noteMovedAside(
-          store,
-          movedAside.aside,
-          movedAside.reason,
-          (options.now ?? (() => new Date()))(),
-        );
-      }
-      return store;
-    } catch (error) {
-      store?.close();
-      if (classifyStoreError(error) !== "corrupt" || options.readOnly || attempt > 0) {
-        throw describeStoreFailure(error, path, busyTimeoutMs);
-      }
-      const reason = String((error as Error)?.message ?? error);
-      let aside: string | null;
-      try {
-        aside = moveAsideCorrupt(path, identity, (options.now ?? (() => new Date()))());
-      } catch (moveError) {
-        throw new StoreError(
-          "corrupt",
-          `store ${path}: ${reason}, and it could not be moved aside (${
-            (moveError as Error).message
-          }); make ${dataDir} writable, then run any tracker.ts command`,
-          { cause: error },
-        );
-      }
-      // null: another process moved it aside already; the retry opens the fresh store it made.
-      if (aside !== null) {
-        movedAside = { aside, reason };
-        options.onMovedAside?.(aside, reason);
-      }
+}
+
+/** Opens, configures and migrates the database; the first query finds garbage in its header. */
+function openDatabase(o: Opening, options: OpenStoreOptions, busyTimeoutMs: number): Store {
+  if (!o.exists && !options.readOnly) createEmptyDatabase(o.dataDir, o.path);
+  if (!o.exists || o.identity === null) o.identity = fileIdentity(o.path);
+  const db = new DatabaseSync(o.path, { readOnly: options.readOnly === true });
+  const store = new Store(db, o.path, o.identity);
+  try {
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    // NORMAL does not fsync each commit in WAL mode (a power loss can lose the last commits, a
+    // killed process cannot). No foreign-key checks on the hot path: the one writer inserts each
+    // pattern before the versions that use it.
+    if (!options.readOnly) db.exec("PRAGMA synchronous = NORMAL");
+    // Reading the header is what finds garbage in it ("file is not a database").
+    const version = store.schemaVersion();
+    if (!options.readOnly) {
+      // WAL lets readers and the one writer work at once. The mode is stored in the file, so it
+      // is set once, with the schema, not on every open (that costs a hook a third of a ms).
+      if (version < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
+      migrate(db, store);
     }
+    return store;
+  } catch (error) {
+    store.close();
+    throw error;
   }
+}
+
+/**
+ * After a failed open: a corrupt database is moved aside and a fresh store opened (once); any
+ * other failure is described.
+ */
+function reopenAfterFailure(
+  error: unknown,
+  o: Opening,
+  options: OpenStoreOptions,
+  busyTimeoutMs: number,
+): Store {
+  if (classifyStoreError(error) !== "corrupt" || options.readOnly) {
+    throw describeStoreFailure(error, o.path, busyTimeoutMs);
+  }
+  const reason = String((error as Error)?.message ?? error);
+  const at = (options.now ?? (() => new Date()))();
+  let aside: string | null;
+  try {
+    aside = moveAsideCorrupt(o.path, o.identity, at);
+  } catch (moveError) {
+    throw new StoreError(
+      "corrupt",
+      `store ${o.path}: ${reason}, and it could not be moved aside (${
+        (moveError as Error).message
+      }); make ${o.dataDir} writable, then run any tracker.ts command`,
+      { cause: error },
+    );
+  }
+  // null: another process moved it aside already; this opens the fresh store it made.
+  if (aside !== null) options.onMovedAside?.(aside, reason);
+  let store: Store;
+  try {
+    store = openDatabase(
+      { dataDir: o.dataDir, path: o.path, exists: fileExists(o.path), identity: null },
+      options,
+      busyTimeoutMs,
+    );
+  } catch (again) {
+    throw describeStoreFailure(again, o.path, busyTimeoutMs);
+  }
+  if (aside !== null) noteMovedAside(store, aside, reason, at);
+  return store;
 }
 
 /**

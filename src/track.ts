@@ -198,29 +198,55 @@ export async function track(
     await recordInStore(config, shaping, options, result, log, now, time);
     return result;
   } catch (error) {
-    if (error instanceof RecordRefused) throw error;
-    const failure = describeStoreFailure(
-      error,
-      `${config.dataDir}/${DB_FILE}`,
-      options.waitMs ?? config.storeWaitMs,
-    );
-    const records = await shaping;
-    if (options.spill === false || !records.every(isHookRecord)) throw failure;
-    spillRecords(
-      config,
-      records as HookRecord[],
-      failure,
-      result,
-      log,
-      now,
-    );
-    time("spill to journal");
-    if (result.outcome === "spilled" && options.onSpilled) {
-      const detail = await options.onSpilled();
-      if (detail) result.detail = `${result.detail}; ${detail}`;
-    }
-    return result;
+    // Out of line: a hook compiles only the code it runs, and this one rarely does.
+    return await spillAfterFailure(error, config, shaping, options, result, log, now, time);
   }
+}
+
+/** The store could not take the records: to the spill journal (import: the error goes on). */
+async function spillAfterFailure(
+  error: unknown,
+  config: TrackerConfig,
+  shaping: Promise<PreparedRecord[]>,
+  options: TrackOptions,
+  result: TrackResult,
+  log: (r: LogRecord) => void,
+  now: () => Date,
+  time: (phase: string) => void,
+): Promise<TrackResult> {
+  if (error instanceof RecordRefused) throw error;
+  const failure = describeStoreFailure(
+    error,
+    `${config.dataDir}/${DB_FILE}`,
+    options.waitMs ?? config.storeWaitMs,
+  );
+  const records = await shaping;
+  if (options.spill === false || !records.every(isHookRecord)) throw failure;
+  spillRecords(config, records as HookRecord[], failure, result, log, now);
+  time("spill to journal");
+  if (result.outcome === "spilled" && options.onSpilled) {
+    const detail = await options.onSpilled();
+    if (detail) result.detail = `${result.detail}; ${detail}`;
+  }
+  return result;
+}
+
+function moveAsideAfterDamage(
+  store: Store,
+  error: unknown,
+  dataDir: string,
+  waitMs: number,
+  log: (r: LogRecord) => void,
+  now: () => Date,
+): void {
+  const at = now();
+  const aside = store.moveAsideAsCorrupt(at);
+  if (aside === null) return; // another process moved it already
+  const reason = String((error as Error)?.message ?? error);
+  movedAsideLogger(log)(aside, reason);
+  const fresh = openStore(dataDir, { busyTimeoutMs: waitMs, now });
+  noteMovedAside(fresh, aside, reason, at);
+  fresh.close();
 }
 
 function isHookRecord(r: PreparedRecord): r is HookRecord {
@@ -260,7 +286,7 @@ async function recordInStore(
         busyTimeoutMs: waitMs,
         scan,
         now,
-        onMovedAside: movedAsideLogger(log),
+        onMovedAside: (aside, reason) => movedAsideLogger(log)(aside, reason),
       });
       time("open store");
     }
@@ -318,15 +344,7 @@ async function recordInStore(
     } catch (error) {
       if (classifyStoreError(error) === "corrupt" && attempt === 0) {
         // Damage met while writing (a data page): move the database aside and record afresh.
-        const at = now();
-        const aside = store.moveAsideAsCorrupt(at);
-        const reason = String((error as Error)?.message ?? error);
-        if (aside !== null) {
-          movedAsideLogger(log)(aside, reason);
-          const fresh = openStore(config.dataDir, { busyTimeoutMs: waitMs, now });
-          noteMovedAside(fresh, aside, reason, at);
-          fresh.close();
-        }
+        moveAsideAfterDamage(store, error, config.dataDir, waitMs, log, now);
         if (!opened) throw error; // the caller's store is gone; it reopens
         continue;
       }
