@@ -93,8 +93,8 @@ export function symlinksAmong(scan: DataDirScan, names: readonly string[]): stri
 }
 
 /**
- * Sets a regular file's mode to 0600 when group or others have any access. Never follows a
- * symlink; never throws (a mode that cannot be changed is not worth failing a hook for). Returns
+ * Sets a regular file's mode to 0600 when group or others have any access. Call it only for a name
+ * the directory listing says is no symlink; never throws (a mode that cannot be changed is not worth failing a hook for). Returns
  * what `lstat` said (null when it could not look).
  *
  * @example
@@ -105,7 +105,10 @@ export function symlinksAmong(scan: DataDirScan, names: readonly string[]): stri
  */
 export function tightenFile(path: string): Deno.FileInfo | null {
   try {
-    const info = Deno.lstatSync(path);
+    // stat, not lstat: the callers know from the listing that it is no symlink, and a hook has used
+    // stat already (each kind of call costs a fresh process a first-use setup).
+    const info = Deno.statSync(path);
+    if (info.isSymlink) return null;
     if (info.isFile && info.mode !== null && (info.mode & 0o077) !== 0) chmodQuietly(path, 0o600);
     return info;
   } catch {

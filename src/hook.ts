@@ -95,6 +95,7 @@ export async function runHook(
     const result = await track(config, parsed, {
       ids,
       keepOpen: options.leaveOpen,
+      replay: kind === "post",
       onQueued: wake,
       // The flusher replays the journal as soon as the store is free, and delivers it.
       onSpilled: () => wake(null),
@@ -102,11 +103,10 @@ export async function runHook(
       // running one will; else the post hook starts one (even with the breaker open: it then only
       // tidies up). The pre hook leaves it to the post hook that follows.
       onLongWal: async () => {
-        if (kind === "pre") return true;
-        if (woke || !config.autoFlush || options.wake) return woke;
-        if (!flusherLockFree(config)) return true;
-        woke = (await import("./flusher.ts")).startFlusher(config, configPath);
-        return woke;
+        if (kind === "pre" || woke || !config.autoFlush || options.wake) return;
+        if (flusherLockFree(config)) {
+          woke = (await import("./flusher.ts")).startFlusher(config, configPath);
+        }
       },
       time,
     });

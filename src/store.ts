@@ -651,15 +651,18 @@ export class Store {
     startedAt: string;
     beforePatternId: string | null;
   }): boolean {
-    const latest = this.#latestCall(e.sessionId, e.toolUseId);
-    if (latest && latest.finished_at === null) return false;
+    // One statement (a hook prepares each statement afresh): the next call number, unless a call
+    // of this (session, ID) is still waiting for its outcome.
+    const key = e.sessionId ?? "";
     return this.#run(
       `INSERT INTO executions (session_key, tool_use_id, call_seq, session_id, tool_name, file_path,
          correlation_id, started_at, before_pattern_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      e.sessionId ?? "",
+       SELECT ?1, ?2, COALESCE(MAX(call_seq) + 1, 0), ?3, ?4, ?5, ?6, ?7, ?8
+         FROM executions WHERE session_key = ?1 AND tool_use_id = ?2
+         HAVING COUNT(*) = 0 OR MAX(CASE WHEN finished_at IS NULL THEN 1 ELSE 0 END) = 0
+       ON CONFLICT DO NOTHING`,
+      key,
       e.toolUseId,
-      latest ? Number(latest.call_seq) + 1 : 0,
       e.sessionId,
       e.toolName,
       e.filePath,

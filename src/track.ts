@@ -47,9 +47,10 @@ import { classifyStoreError, describeStoreFailure } from "./store_failure.ts";
  * every commit. Whoever closes the store last (the flusher, a command) checkpoints and deletes it.
  *
  * Above {@linkcode WAL_HANDOFF_BYTES} a hook asks for that to happen off its path (the post hook
- * starts the flusher, which closes the store when it is done); a hook that cannot hand it off
- * (auto-flush off) checkpoints and truncates the WAL itself above {@linkcode WAL_LIMIT_BYTES}
- * (two fsyncs and the copy: several ms, so rarely; each hook adds 40 to 80 KiB).
+ * starts the flusher, which closes the store when it is done — but a close empties the WAL only
+ * when no hook has the store open at that moment); above {@linkcode WAL_LIMIT_BYTES} (auto-flush
+ * off, or a flusher that kept meeting hooks) the hook checkpoints and truncates it itself: two
+ * fsyncs and the copy, several ms, so rarely (each hook adds 40 to 80 KiB).
  */
 export const WAL_HANDOFF_BYTES = 256 * 1024;
 /** See {@linkcode WAL_HANDOFF_BYTES}. */
@@ -66,6 +67,11 @@ export interface TrackOptions {
   store?: Store;
   /** How long to wait for the store's lock, in ms (default: `store_wait_ms`, the hooks' budget). */
   waitMs?: number;
+  /**
+   * false: do not replay the spill journal first (the pre hook: an intent orders nothing, and the
+   * post hook that follows replays). Default true.
+   */
+  replay?: boolean;
   /** Leave the store that `track` opened open (a hook about to exit: closing checkpoints the WAL). */
   keepOpen?: boolean;
   /** false: throw a store failure instead of spilling to the journal (import). Default true. */
@@ -75,11 +81,11 @@ export interface TrackOptions {
   /** After a commit that queued events, with the open store; returns a detail for the result. */
   onQueued?: (store: Store) => Promise<string | undefined> | string | undefined;
   /**
-   * When the store's WAL has grown (a store left open by `keepOpen`): arrange for a process that
-   * closes the store to run (the post hook starts the flusher) and return true, or false to have
-   * `track` truncate the WAL itself.
+   * When the WAL of a store left open by `keepOpen` has grown: arrange for a process that closes
+   * the store to run (the post hook starts the flusher). Past `WAL_LIMIT_BYTES` `track` truncates
+   * it itself.
    */
-  onLongWal?: (store: Store) => Promise<boolean> | boolean;
+  onLongWal?: (store: Store) => Promise<void> | void;
   /** After a spill (the post hook starts the flusher: it replays once the store is free). */
   onSpilled?: () => Promise<string | undefined> | string | undefined;
   /**
@@ -182,15 +188,15 @@ export async function track(
   }
   // Hashing (WebCrypto, off the main thread) goes on while the store opens; the rest of the
   // shaping (measures, size cap, redaction) runs when awaited.
-  const shaping = Promise.all(
-    admitted.map((one): Promise<PreparedRecord> =>
-      isImportInput(one) ? importer(options).shape(config, one) : shapeRecord(config, one, {
-        ids: inputs.length === 1 ? options.ids : undefined,
-        now: options.now,
-        newId: options.newId,
-      })
-    ),
-  );
+  const shape = (one: TrackInput): Promise<PreparedRecord> =>
+    isImportInput(one) ? importer(options).shape(config, one) : shapeRecord(config, one, {
+      ids: inputs.length === 1 ? options.ids : undefined,
+      now: options.now,
+      newId: options.newId,
+    });
+  const shaping = admitted.length === 1
+    ? shape(admitted[0] as TrackInput).then((record) => [record])
+    : Promise.all(admitted.map(shape));
   shaping.catch(() => {}); // awaited below on every path; never an unhandled rejection
   const log = options.log ?? ((r: LogRecord) => void appendLog(logPath(config), r));
   const now = options.now ?? (() => new Date());
@@ -293,10 +299,9 @@ async function recordInStore(
     try {
       const records = await shaping;
       time("shape record (hashes, size cap, redaction)");
-      const places = pendingJournalPlaces(
-        config.dataDir,
-        scan?.entries ?? listNames(config.dataDir),
-      );
+      const places = options.replay === false
+        ? []
+        : pendingJournalPlaces(config.dataDir, scan?.entries ?? listNames(config.dataDir));
       // The journal is taken (renamed) only under the write lock: a hook that cannot get the lock
       // appends to it instead of splitting it into one file per spill.
       const { commits, journal } = store.immediate(() => {
@@ -333,11 +338,11 @@ async function recordInStore(
       // the close; one left open (a hook) hands it off, or truncates it when it cannot.
       const wal = scan?.files.get(`${DB_FILE}-wal`)?.size ?? 0;
       if (opened && options.keepOpen && wal > WAL_HANDOFF_BYTES) {
-        const handedOff = (await options.onLongWal?.(store)) === true;
-        if (!handedOff && wal > WAL_LIMIT_BYTES) {
+        if (wal > WAL_LIMIT_BYTES) {
+          // Not handed off, or the one it was handed to could not close the store alone.
           store.truncateWal(waitMs);
           time("truncate WAL");
-        }
+        } else await options.onLongWal?.(store);
       }
       if (opened && !options.keepOpen) store.close();
       return;
