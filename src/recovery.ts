@@ -11,7 +11,7 @@ import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { TrackerConfig } from "./config.ts";
 import { languageFromPath } from "./language.ts";
 import type { LogRecord } from "./log.ts";
-import { openAndReplay } from "./spill.ts";
+import { journalWaiting, openAndReplay } from "./spill.ts";
 import {
   DB_FILE,
   type ExecutionRow,
@@ -25,6 +25,11 @@ import {
 
 /** Meta key of the last quick check's time (ms since the epoch). */
 const QUICK_CHECK_META = "quick_check_at";
+/**
+ * File in the data directory whose mtime is the last quick check's time: the flusher looks at it
+ * without opening the store (it starts after most hooks' bursts, and mostly has nothing to do).
+ */
+export const QUICK_CHECK_STAMP = "quick-check.stamp";
 /** Meta key prefix of a recovered file's summary. */
 export const RECOVERED_META = "recovered:";
 
@@ -67,6 +72,7 @@ export function checkStoreHealth(
   } catch (error) {
     problems = [String((error as Error)?.message ?? error)];
   }
+  stampQuickCheck(config.dataDir);
   if (problems.length === 0) {
     try {
       store.setMeta(QUICK_CHECK_META, String(now().getTime()));
@@ -106,6 +112,12 @@ export async function maintainStore(
     sleep?: (ms: number) => Promise<void>;
   },
 ): Promise<void> {
+  // Most flusher runs have nothing to replay and no check due: then the store is not opened here.
+  if (
+    !journalWaiting(config.dataDir) && !quickCheckDue(config.dataDir, options.quickCheckEveryMs)
+  ) {
+    return;
+  }
   const deadline = Date.now() + options.patienceMs;
   const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   for (;;) {
@@ -144,6 +156,21 @@ export async function maintainStore(
     opened.store.close();
     await sleep(250);
   }
+}
+
+function quickCheckDue(dataDir: string, everyMs: number): boolean {
+  try {
+    const at = Deno.statSync(`${dataDir}/${QUICK_CHECK_STAMP}`).mtime?.getTime() ?? 0;
+    return Date.now() - at >= everyMs;
+  } catch {
+    return true; // never checked
+  }
+}
+
+function stampQuickCheck(dataDir: string): void {
+  try {
+    Deno.writeFileSync(`${dataDir}/${QUICK_CHECK_STAMP}`, new Uint8Array(), { mode: 0o600 });
+  } catch { /* a read-only directory: checked again next time */ }
 }
 
 /** A database moved aside as corrupt, for `status`. */
