@@ -33,7 +33,8 @@ export type {
   ToolIntent,
   TrackedTool,
 } from "./src/payload.ts";
-export type { ChangeOutcome } from "./src/record.ts";
+export type { CommitOutcome } from "./src/record.ts";
+export type { TrackResult } from "./src/track.ts";
 
 if (import.meta.main) {
   const { main } = await import("./src/cli/main.ts");

@@ -1,9 +1,10 @@
 /**
- * A scratch copy of the hook (`src/hook.ts` `hookMain` → `runHook`) with a `performance.now()` mark
- * around each phase, for `bench/run.ts` to find where the time above the floor goes. Modules are
- * imported dynamically, one group at a time, so their loading is timed too; the work is the real
- * code's, step by step in the hook's order. Prints one JSON object of phase durations (ms) to
- * stdout and exits 0 without closing the store, as the hook does.
+ * The hook (`src/hook.ts` `runHook`, the real code, not a copy) with a `performance.now()` mark
+ * around each phase, for `bench/run.ts` to find where the time above the floor goes: module loading
+ * is timed by importing the modules dynamically, one group at a time; the hook's own phases come
+ * from its timing callback (`HookOptions.time`, passed through to the recording core). Prints one
+ * JSON object of phase durations (ms) to stdout and exits 0 without closing the store, as the hook
+ * does.
  *
  * Run with the hook's own flags: `sh -c "<post command with this script> post" < payload.json`.
  *
@@ -26,61 +27,15 @@ async function main(kind: "pre" | "post"): Promise<never> {
 
   await import("node:sqlite");
   mark("load node:sqlite");
-  const { readStdin } = await import("../src/hook.ts");
-  const { parseHookPayload } = await import("../src/payload.ts");
-  const { hashChange, recordChange, recordIntent } = await import("../src/record.ts");
-  const { openStore } = await import("../src/store.ts");
-  const { isPathTracked } = await import("../src/privacy.ts");
-  const { mayStartFlusher } = await import("../src/lock.ts");
-  const { loadConfig } = await import("../src/config.ts");
+  const { readStdin, runHook } = await import("../src/hook.ts");
   mark("load our modules");
 
   const input = readStdin(Deno.stdin);
   mark("read stdin");
-  const parsed = parseHookPayload(new TextDecoder().decode(input ?? new Uint8Array()));
-  const ids = parsed.kind === "change" ? hashChange(parsed) : undefined;
-  ids?.catch(() => {});
-  mark("parse payload");
-
-  // As the hook: the resolved configuration comes from the data directory's cache when unchanged.
-  const { config, configPath } = await loadConfig({ cache: true });
-  mark("read config");
-  if (parsed.kind !== "change" && parsed.kind !== "intent") {
-    console.log(JSON.stringify({ error: `unexpected payload kind ${parsed.kind}` }));
-    Deno.exit(0);
-  }
-  isPathTracked(parsed.filePath, config.includePaths, config.excludePaths);
-  mark("path filter");
-  const store = openStore(config.dataDir);
-  mark("open store");
-  const recordOptions = {
-    storeCode: config.storeCode,
-    redactSecrets: config.redactSecrets,
-    maxPatternBytes: config.maxPatternBytes,
-  };
-  if (kind === "pre" || parsed.kind === "intent") {
-    if (parsed.kind === "intent") recordIntent(store, parsed, recordOptions);
-    mark("record (transaction)");
-  } else {
-    const resolved = await ids;
-    mark("await hashing");
-    const result = await recordChange(store, parsed, { ...recordOptions, ids: ids ?? undefined });
-    void resolved;
-    mark("record (transaction)");
-    const queued = result.kind === "recorded" && result.versions.length > 0;
-    if (queued) {
-      const may = mayStartFlusher(store, config);
-      mark("ask whether a flusher may start");
-      if (may) {
-        const { startFlusher } = await import("../src/flusher.ts");
-        mark("load flusher module");
-        phases["flusher started (count)"] = startFlusher(config, configPath) ? 1 : 0;
-        mark("spawn flusher");
-      } else {
-        phases["flusher started (count)"] = 0;
-      }
-    }
-  }
+  const result = await runHook(kind, input, { leaveOpen: true, time: mark });
+  mark("after the hook");
+  phases["flusher started (count)"] = result.detail === "flusher started" ? 1 : 0;
+  phases["spilled (count)"] = result.outcome === "spilled" ? 1 : 0;
   phases["total in script"] = performance.now() - phases["runtime until first line"]!;
   console.log(JSON.stringify(phases));
   Deno.exit(0);

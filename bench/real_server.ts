@@ -2,7 +2,7 @@
  * Delivery throughput to the real Phase 4 server, next to the stand-in:
  * `deno run -A bench/real_server.ts [--versions 2000] [--json FILE]`.
  *
- * One file with N versions (a chain of modifications, recorded through `recordChange`) is
+ * One file with N versions (a chain of modifications, recorded through the library, `track`) is
  * delivered by `flushOutbox` with the default configuration (`timeout_seconds` 2, `batch_size`
  * 100) to a fresh real server (omniarchon's lineage code on its own PostgreSQL, see
  * `tests/real_phase4.ts`) and to the loopback stand-in. Printed: events/s overall, and the curve —
@@ -152,7 +152,7 @@ export async function measureHistoryDelivery(n: number): Promise<HistoryDelivery
  */
 export function renderHistoryDelivery(d: HistoryDelivery): string[] {
   const lines = [
-    `One file's ${d.versions}-version history (recorded through \`recordChange\`), delivered by \`flushOutbox\` with \`timeout_seconds\` 2 and \`batch_size\` 100 to a fresh server.${
+    `One file's ${d.versions}-version history (recorded through the library, \`track\`), delivered by \`flushOutbox\` with \`timeout_seconds\` 2 and \`batch_size\` 100 to a fresh server.${
       d.realSkipped ? ` The real server was not measured: ${d.realSkipped}.` : ""
     }`,
     "",

@@ -17,7 +17,7 @@
  *    packages are here; `bench/real_server.ts`) next to the stand-in;
  * 4. a store of 100,000 patterns: hook latency against the empty store, `lineage` of a file with
  *    1,000 versions, database size per pattern with `store_code` on and off;
- * 5. where the hooks' time goes: import-only scripts and a phase-timed copy of the hook;
+ * 5. where the hooks' time goes: import-only scripts and the phase-timed hook;
  * 6. store size (`bench/storage.ts`): bytes per version of a 163 KB file edited 300 times and of a
  *    small-file session, before and after delivery; the post hook on the 163 KB file; reading the
  *    newest and the oldest of 1,000 versions, and their `lineage`.
@@ -37,7 +37,7 @@ import { type BundledHooks, bundleHooks } from "../src/cli/bundle.ts";
 import { directHookCommands, hookCommands, pluginHookCommands } from "../src/cli/install.ts";
 import { DENO_PATH_FILE } from "../src/cli/launcher.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { recordChange } from "../src/record.ts";
+import { track } from "../src/track.ts";
 import { openStore, type Store } from "../src/store.ts";
 import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
 import { measureHistoryDelivery, renderHistoryDelivery } from "./real_server.ts";
@@ -276,6 +276,80 @@ async function launcherCost(rounds: number, server: Phase4Server): Promise<Launc
     },
   ];
   return { rows, floor, overhead };
+}
+
+/** Result of the locked-store measurement. */
+export interface LockedResult {
+  rows: LatencyRow[];
+  spilled: number;
+  replayed: number;
+}
+
+/**
+ * Post hooks against a store whose write lock another process holds for the whole run: the
+ * default `store_wait_ms` (wait, then spill) and 0 (the journal's own cost), with the floor.
+ */
+export async function lockedStore(rounds: number): Promise<LockedResult> {
+  const inst = install(tempDir("locked"), SHIPPED_CONFIG, "http://127.0.0.1:9", {
+    PATTERN_TRACKER_AUTO_FLUSH: "false",
+  }, HOOKS);
+  const first = await timeProcess(shell(inst.commands.post, inst.env, payloads("lk").postWrite));
+  if (first.code !== 0) throw new Error(`the first hook exited ${first.code}`);
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { DatabaseSync } from "node:sqlite";
+       const db = new DatabaseSync(Deno.args[0]); db.exec("BEGIN IMMEDIATE"); console.log("locked");
+       await new Promise((r) => setTimeout(r, 3_600_000));`,
+      `${inst.dataDir}/patterns.db`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = holder.stdout.getReader();
+  await reader.read();
+  reader.releaseLock();
+  let spilled = 0;
+  const s = await (async () => {
+    try {
+      return await interleave([
+        { name: "floor", spec: () => shell(inst.floor, inst.env) },
+        {
+          name: "post Write, store locked (store_wait_ms 250, then the journal)",
+          spec: (r) => {
+            spilled++;
+            return shell(inst.commands.post, inst.env, payloads(`lkw${r + 10}`).postWrite);
+          },
+        },
+        {
+          name: "post Write, store locked, store_wait_ms 0 (the journal alone)",
+          spec: (r) => {
+            spilled++;
+            return shell(
+              inst.commands.post,
+              { ...inst.env, PATTERN_TRACKER_STORE_WAIT_MS: "0" },
+              payloads(`lkz${r + 10}`).postWrite,
+            );
+          },
+        },
+        { name: "floor ", spec: () => shell(inst.floor, inst.env) },
+      ], rounds);
+    } finally {
+      holder.kill("SIGKILL");
+      await holder.status;
+    }
+  })();
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: [...TASK_FLAGS, `${ROOT}/tracker.ts`, "status", "--json"],
+    env: { PATH, DENO_DIR, ...inst.env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const report = JSON.parse(new TextDecoder().decode(status.stdout)) as {
+    journal: { replayed: number };
+  };
+  return { rows: latencyRows("locked", s), spilled, replayed: report.journal.replayed };
 }
 
 /** Python start-up (the original stack) against the Deno floor, interleaved. */
@@ -569,7 +643,7 @@ function dbSize(dataDir: string): number {
 }
 
 /**
- * Bytes per pattern when `n` Writes (≈ 500-byte files) are recorded by the real `recordChange`,
+ * Bytes per pattern when `n` Writes (≈ 500-byte files) are recorded by the real `track`,
  * with `store_code` resolved from `PATTERN_TRACKER_STORE_CODE`: pattern, version, execution and
  * queued event, as the post hook stores them.
  */
@@ -599,11 +673,7 @@ async function realSizePerPattern(
       tool_response: { ...template.tool_response, filePath: file, content },
     }));
     if (parsed.kind !== "change") throw new Error(`size payload parsed as ${parsed.kind}`);
-    await recordChange(store, parsed as ToolChange, {
-      storeCode: config.storeCode,
-      redactSecrets: config.redactSecrets,
-      maxPatternBytes: config.maxPatternBytes,
-    });
+    await track(config, parsed as ToolChange, { store });
   }
   const cfg = { ...config, intelligenceUrl: server.url, batchSize: 1000 };
   store.close(); // checkpoints the WAL into the database file
@@ -754,7 +824,7 @@ export interface ProfileResult {
 
 /**
  * Where the time goes: (a) whole processes that only load parts of the hook, interleaved with the
- * floor; (b) the phase-timed copy of the hook (`bench/profile_hook.ts`) run with the hook's flags.
+ * floor; (b) the phase-timed hook (`bench/profile_hook.ts`) run with the hook's flags.
  */
 async function profile(rounds: number, server: Phase4Server): Promise<ProfileResult> {
   const inst = install(tempDir("prof"), SHIPPED_CONFIG, server.url, {}, HOOKS);
@@ -1025,6 +1095,30 @@ async function main(options: BenchOptions): Promise<void> {
   );
   out();
 
+  // 1b. The spill path: a hook that finds the store locked.
+  const locked = await lockedStore(rounds);
+  out("## 1b. A hook that finds the store locked (the spill journal's path)");
+  out();
+  out(
+    `Another process holds the store's write lock (\`BEGIN IMMEDIATE\`, as a sqlite3 shell or a backup would) for the whole run. The post hook waits \`store_wait_ms\`, then appends its redacted record to the spill journal (one fsync'd line) and exits 0; with \`store_wait_ms: 0\` the figure is the journal's own cost. Default install, auto-flush off, interleaved with the floor. Afterwards one \`tracker.ts status\` replayed ${locked.replayed} of the ${locked.spilled} spilled records.`,
+  );
+  out();
+  out(
+    table(
+      ["hook", "median ms", "p95 ms", "floor median", "median above the floor", "median ratio"],
+      ["l", "r", "r", "r", "r", "r"],
+      locked.rows.map((r) => [
+        r.hook,
+        fmt(r.hookMs.median),
+        fmt(r.hookMs.p95),
+        fmt(r.floorMs.median),
+        `+${fmt(r.hookMs.median - r.floorMs.median)} ms`,
+        `${r.medianRatio.toFixed(2)}×`,
+      ]),
+    ).join("\n"),
+  );
+  out();
+
   // 2. Concurrency.
   const conc = await concurrency(options.quick ? 2 : 5);
   out("## 2. 16 post hooks at once");
@@ -1141,7 +1235,7 @@ async function main(options: BenchOptions): Promise<void> {
           String(Math.round(b.fillWithoutCode)),
         ],
         [
-          `\`recordChange\` of ${sizeN.toLocaleString("en")} Writes (+ execution), events queued`,
+          `\`track\` of ${sizeN.toLocaleString("en")} Writes (+ execution), events queued`,
           String(Math.round(b.recordWithCode.queued)),
           String(Math.round(b.recordWithoutCode.queued)),
         ],
@@ -1179,7 +1273,7 @@ async function main(options: BenchOptions): Promise<void> {
   );
   out();
   out(
-    "Phases inside a phase-timed copy of the hook (`bench/profile_hook.ts`: dynamic imports, then the real functions in the hook's order; shipped config, server up; median of the runs where the phase occurred):",
+    "Phases inside the phase-timed hook (`bench/profile_hook.ts`: dynamic imports, then the real `runHook` with its timing callback; shipped config, server up; median of the runs where the phase occurred):",
   );
   out();
   out(
@@ -1220,6 +1314,7 @@ async function main(options: BenchOptions): Promise<void> {
           rounds,
           latency,
           python: py,
+          locked,
           compiled,
           launcher,
           concurrency: conc,
@@ -1312,7 +1407,7 @@ export function renderStorage(r: StorageResult): string[] {
   return [
     `Large file: a ${r.largeFile.lines.toLocaleString("en")}-line TypeScript module of ${
       kb(r.largeFile.bytes)
-    } (the project's own code), written, then edited ${r.largeFile.edits} times, one line each time (${r.large.versions} versions). Small-file session: 12 files of 1–6 KB, each written, then edited 9 times (${r.small.versions} versions). Both recorded by the real \`recordChange\` (the post hook's write path), delivered to the stand-in, then compacted as the background flusher does (\`compactCode\`, free pages returned).`,
+    } (the project's own code), written, then edited ${r.largeFile.edits} times, one line each time (${r.large.versions} versions). Small-file session: 12 files of 1–6 KB, each written, then edited 9 times (${r.small.versions} versions). Both recorded by the real \`track\` (the post hook's write path), delivered to the stand-in, then compacted as the background flusher does (\`compactCode\`, free pages returned).`,
     "",
     ...table(
       ["database", "large file", "bytes/version", "small files", "bytes/version"],

@@ -3,7 +3,7 @@
  * what the post hook costs on a large file, and how fast old and new versions read back.
  *
  * - the large file: a 2,500-line TypeScript module (≈ 163 KB) edited 300 times, one line each time,
- *   recorded by the real `recordChange` (the post hook's write path, in-process);
+ *   recorded by the real `track` (the post hook's write path, in-process);
  * - a typical small-file session: 12 files of 1–6 KB, each written then edited 9 times;
  * - the post hook on the large file (whole process, interleaved with the floor);
  * - reading the newest and the oldest of 1,000 versions of the large file, and its `lineage`.
@@ -18,7 +18,7 @@ import { resolveConfig } from "../src/config.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
 import { patternId } from "../src/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { recordChange } from "../src/record.ts";
+import { track } from "../src/track.ts";
 import { openStore } from "../src/store.ts";
 import type { Phase4Server } from "../tests/phase4_server.ts";
 import { seeded } from "../tests/support.ts";
@@ -206,7 +206,7 @@ function split(tables: Record<string, number>) {
 }
 
 /**
- * Records `payloads` (post-hook payloads, in order) with the real `recordChange` into a new store in
+ * Records `payloads` (post-hook payloads, in order) with the real `track` into a new store in
  * `dataDir`, then measures it queued, estimates it with an outbox of references, delivers it to
  * `server`, compacts it as the background flusher does, and measures it again.
  *
@@ -231,11 +231,7 @@ export async function measureHistory(
   for (const text of payloads) {
     const parsed = parseHookPayload(text);
     if (parsed.kind !== "change") throw new Error(`a bench payload parsed as ${parsed.kind}`);
-    await recordChange(store, parsed as ToolChange, {
-      storeCode: config.storeCode,
-      redactSecrets: config.redactSecrets,
-      maxPatternBytes: config.maxPatternBytes,
-    });
+    await track(config, parsed as ToolChange, { store });
   }
   const versions = store.counts().versions;
   const textBytes = store.codeStorage().textBytes;

@@ -7,8 +7,11 @@
 
 import { loadConfig, type TrackerConfig } from "./config.ts";
 import type { TrackedTool } from "./payload.ts";
-import { type ChangeOutcome, recordChange, recordFailure } from "./record.ts";
 import { openStore, type Store, type VersionWithMetrics } from "./store.ts";
+import { track, type TrackResult } from "./track.ts";
+
+/** How long a library call waits for a locked store before spilling (it is not a hook). */
+const LIBRARY_WAIT_MS = 10_000;
 
 /** Where a piece of code lives and which tool wrote it. */
 export interface CodeContext {
@@ -32,7 +35,10 @@ export interface ExecutionReport {
 
 /**
  * Records patterns into the store of a configuration. Obtain the shared one with
- * {@linkcode getTracker}; construct one directly only for a different data directory.
+ * {@linkcode getTracker}; construct one directly only for a different data directory. Every call
+ * goes through the hooks' recording core (`track`), so it obeys the same rules: nothing is recorded
+ * with `enabled: false` or for a path the path rules exclude, code is capped and redacted the same
+ * way, and a store that cannot take the record spills it to the journal.
  *
  * @example
  * ```ts
@@ -61,7 +67,7 @@ export class PatternTracker {
   }
 
   /** Tracks a new file's content as a `pattern_created`. */
-  trackCreation(code: string, context: CodeContext): Promise<ChangeOutcome> {
+  trackCreation(code: string, context: CodeContext): Promise<TrackResult> {
     return this.#change(null, code, context, "Write");
   }
 
@@ -72,14 +78,17 @@ export class PatternTracker {
   trackModification(
     code: string,
     context: CodeContext & { parentCode?: string },
-  ): Promise<ChangeOutcome> {
+  ): Promise<TrackResult> {
     return this.#change(context.parentCode, code, context, "Edit");
   }
 
-  /** Records a failed tool call (successful ones are recorded by the two functions above). */
-  trackExecution(report: ExecutionReport): boolean {
-    if (report.success) return false;
-    return recordFailure(this.#open(), {
+  /**
+   * Records a failed tool call (successful ones are recorded by the two functions above); null for
+   * a successful report.
+   */
+  async trackExecution(report: ExecutionReport): Promise<TrackResult | null> {
+    if (report.success) return null;
+    return await track(this.config, {
       kind: "failure",
       hookEvent: "PostToolUseFailure",
       toolName: report.toolName,
@@ -89,7 +98,7 @@ export class PatternTracker {
       filePath: report.filePath,
       error: report.error ?? "failed",
       durationMs: report.durationMs,
-    }, this.#recordOptions());
+    }, { waitMs: LIBRARY_WAIT_MS });
   }
 
   /** The versions of a file, oldest first. */
@@ -108,8 +117,8 @@ export class PatternTracker {
     after: string,
     context: CodeContext,
     tool: TrackedTool,
-  ): Promise<ChangeOutcome> {
-    return recordChange(this.#open(), {
+  ): Promise<TrackResult> {
+    return track(this.config, {
       kind: "change",
       hookEvent: "PostToolUse",
       toolName: context.toolName ?? tool,
@@ -123,15 +132,7 @@ export class PatternTracker {
       lineDelta: null,
       summary: `${context.toolName ?? tool} (library call)`,
       replaceAll: false,
-    }, this.#recordOptions());
-  }
-
-  #recordOptions() {
-    return {
-      storeCode: this.config.storeCode,
-      redactSecrets: this.config.redactSecrets,
-      maxPatternBytes: this.config.maxPatternBytes,
-    };
+    }, { waitMs: LIBRARY_WAIT_MS });
   }
 }
 

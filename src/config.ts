@@ -41,6 +41,11 @@ export interface TrackerConfig {
    * metrics stay); 0 keeps everything. Applied by the background flusher and `tracker.ts prune`.
    */
   retentionDays: number;
+  /**
+   * How long a hook waits for the store's write lock before it writes its record to the spill
+   * journal instead (milliseconds; the CLI and the flusher wait longer).
+   */
+  storeWaitMs: number;
 }
 
 /** A value that could not be used, and why. */
@@ -66,7 +71,8 @@ type Kind =
   | "dir"
   | "globs"
   | "bytes"
-  | "days";
+  | "days"
+  | "millis";
 
 /** Every setting: its YAML key, its environment variable and its kind. */
 export const SETTINGS: ReadonlyArray<
@@ -121,6 +127,12 @@ export const SETTINGS: ReadonlyArray<
     env: "PATTERN_TRACKER_RETENTION_DAYS",
     kind: "days",
   },
+  {
+    key: "storeWaitMs",
+    yaml: "store_wait_ms",
+    env: "PATTERN_TRACKER_STORE_WAIT_MS",
+    kind: "millis",
+  },
 ];
 
 /** Environment variable naming the config file. */
@@ -151,6 +163,7 @@ export function defaultConfig(home: string): TrackerConfig {
     excludePaths: [...DEFAULT_EXCLUDES],
     maxPatternBytes: 1024 * 1024,
     retentionDays: 0,
+    storeWaitMs: 250,
   };
 }
 
@@ -346,6 +359,16 @@ function parseValue(kind: Kind, raw: unknown, home: string): Parsed {
       }
       return { ok: true, value: n };
     }
+    case "millis": {
+      const n = Number(text);
+      if (typeof text === "boolean" || !Number.isInteger(n) || n < 0 || n > 10_000) {
+        return {
+          ok: false,
+          reason: `${JSON.stringify(raw)} is not a whole number of milliseconds in [0, 10000]`,
+        };
+      }
+      return { ok: true, value: n };
+    }
     default: {
       const unreachable: never = kind;
       return { ok: false, reason: `unknown kind ${unreachable}` };
@@ -441,7 +464,7 @@ export async function loadConfig(
     : null;
   const cacheKey = cacheDir === null
     ? ""
-    : JSON.stringify({ format: 1, configPath, text, env, home });
+    : JSON.stringify({ format: 2, configPath, text, env, home });
   const cachePath = `${cacheDir}/${CONFIG_CACHE_FILE}`;
   // Read once: a hit returns from it, a miss rewrites it with the new entry first.
   const cacheEntries = cacheDir === null ? [] : readConfigCacheEntries(cachePath);

@@ -7,7 +7,11 @@
  */
 
 import { createHash } from "node:crypto";
+import type { TrackerConfig } from "./config.ts";
+import { RecordRefused, type TrackInput } from "./record.ts";
+import { commitImported, shapeImported } from "./record_import.ts";
 import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "./store.ts";
+import { track } from "./track.ts";
 
 /** Version of our export format (the header's `schema`). */
 export const EXPORT_SCHEMA = 1;
@@ -129,131 +133,140 @@ export interface ImportReport {
   edges: number;
   executions: number;
   skipped: number;
+  /** Records left out by the path rules (`include_paths`, `exclude_paths`). */
+  excluded: number;
   queued: number;
 }
 
 /**
- * Imports our JSON lines into a store in one transaction. Records already present are skipped, so
- * importing twice is the same as once. Imported versions are not queued for delivery unless
- * `queue` is set (they came from another store, which delivered them); queued, they are in doubt:
- * the flusher asks the server which it already holds before sending any.
+ * Imports our JSON lines into a store, through the same recording core as the hooks: nothing with
+ * `enabled: false`, no file the path rules exclude, code capped, redacted and dropped with
+ * `store_code: false` exactly as the hooks would. Each pattern ID is checked against its code
+ * (code that carries `[REDACTED:` markers was redacted by the exporting store and cannot be
+ * checked). One transaction: a refused record (a forged ID, a version whose parent is neither in
+ * the export nor in this store, another history of a path already here) imports nothing. Records
+ * already present are skipped, so importing twice is the same as once. Imported versions are
+ * queued for delivery only with `queue` (they came from another store, which delivered them);
+ * queued, they are in doubt (the flusher asks the server which it already holds before sending
+ * any), and a queued version whose parent's version was never queued here gets it queued first.
  *
  * @example
  * ```ts
  * import { exportRecords, importRecords } from "./export.ts";
  * // const lines = [...exportRecords(source)].map((r) => JSON.stringify(r));
- * // importRecords(target, lines); // { patterns: 4, versions: 4, …, skipped: 0 }
+ * // await importRecords(target, lines, config); // { patterns: 4, versions: 4, …, skipped: 0 }
  * ```
  */
-export function importRecords(
+export async function importRecords(
   store: Store,
   lines: Iterable<string>,
+  config: TrackerConfig,
   options: { queue?: boolean; now?: () => Date } = {},
-): ImportReport {
+): Promise<ImportReport> {
   const report: ImportReport = {
     patterns: 0,
     versions: 0,
     edges: 0,
     executions: 0,
     skipped: 0,
+    excluded: 0,
     queued: 0,
   };
-  // Pattern ID of each stored version of a file, loaded when an imported version is already there.
-  const storedVersions = new Map<string, Map<number, string>>();
-  store.immediate(() => {
-    let lineNo = 0;
-    let sawHeader = false;
-    for (const line of lines) {
-      lineNo++;
-      if (line.trim() === "") continue;
-      let r: ExportRecord;
-      try {
-        r = JSON.parse(line) as ExportRecord;
-      } catch (error) {
-        throw new Error(
-          `line ${lineNo} is not JSON (${(error as Error).message}); nothing was imported`,
-        );
-      }
-      if (!sawHeader && r?.type !== "header") {
-        throw new Error(
-          `line ${lineNo}: an export starts with a header line; nothing was imported`,
-        );
-      }
-      switch (r.type) {
-        case "header":
-          if (r.format !== "pattern-tracker" || r.schema > EXPORT_SCHEMA) {
-            throw new Error(
-              `line ${lineNo}: unsupported export (format ${r.format}, schema ${r.schema}); nothing was imported`,
-            );
-          }
-          sawHeader = true;
-          break;
-        case "pattern": {
-          const { type: _t, ...p } = r;
-          if (store.insertPattern(p)) report.patterns++;
-          else report.skipped++;
-          break;
-        }
-        case "version": {
-          const { type: _t, ...v } = r;
-          // The same version already there (an earlier import of this file) is skipped. A different
-          // pattern at the same file and version is another history of that path: appending to it
-          // would give versions whose parent is not the version before, so nothing is imported.
-          if (!store.insertVersionIfAbsent(v)) {
-            let stored = storedVersions.get(v.filePath);
-            if (!stored) {
-              stored = new Map(store.fileHistory(v.filePath).map((h) => [h.version, h.patternId]));
-              storedVersions.set(v.filePath, stored);
-            }
-            const here = stored.get(v.version);
-            if (here !== undefined && here !== v.patternId) {
-              throw new Error(
-                `line ${lineNo}: ${v.filePath} version ${v.version} is ${here} in this store but ${v.patternId} in the export (two different histories of one path); nothing was imported`,
-              );
-            }
-            report.skipped++;
-            break;
-          }
-          report.versions++;
-          if (options.queue) {
-            const versionId = store.versionId(v.filePath, v.version) as number;
-            const at = (options.now ?? (() => new Date()))().toISOString();
-            store.enqueueVersion(versionId, at, { inDoubt: true });
-            report.queued++;
-          }
-          break;
-        }
-        case "edge": {
-          const { type: _t, child, parent, ...rest } = r;
-          // An edge already stored is not inserted again, and counts as skipped.
-          if (store.insertEdge({ child, parent, ...rest })) report.edges++;
-          else report.skipped++;
-          break;
-        }
-        case "execution": {
-          const { type: _t, ...x } = r;
-          if (store.execution(x.toolUseId)) report.skipped++;
-          else {
-            store.finishExecution(x);
-            report.executions++;
-          }
-          break;
-        }
-        default: {
-          const unknown: never = r;
+  const patterns = new Map<string, PatternRow>();
+  const inputs: TrackInput[] = [];
+  let lineNo = 0;
+  let sawHeader = false;
+  for (const line of lines) {
+    lineNo++;
+    if (line.trim() === "") continue;
+    let r: ExportRecord;
+    try {
+      r = JSON.parse(line) as ExportRecord;
+    } catch (error) {
+      throw new Error(
+        `line ${lineNo} is not JSON (${(error as Error).message}); nothing was imported`,
+      );
+    }
+    if (!sawHeader && r?.type !== "header") {
+      throw new Error(`line ${lineNo}: an export starts with a header line; nothing was imported`);
+    }
+    switch (r.type) {
+      case "header":
+        if (r.format !== "pattern-tracker" || r.schema > EXPORT_SCHEMA) {
           throw new Error(
-            `line ${lineNo}: unknown record type ${
-              JSON.stringify((unknown as { type?: unknown }).type)
-            }; nothing was imported`,
+            `line ${lineNo}: unsupported export (format ${r.format}, schema ${r.schema}); nothing was imported`,
           );
         }
+        sawHeader = true;
+        break;
+      case "pattern": {
+        const { type: _t, ...p } = r;
+        patterns.set(p.patternId, p);
+        break;
       }
-      if (!sawHeader) {
+      case "version": {
+        const { type: _t, ...v } = r;
+        inputs.push({ kind: "imported_version", version: v, pattern: undefined, line: lineNo });
+        break;
+      }
+      case "edge": {
+        const { type: _t, ...e } = r;
+        inputs.push({ kind: "imported_edge", edge: e, line: lineNo });
+        break;
+      }
+      case "execution": {
+        const { type: _t, ...x } = r;
+        inputs.push({ kind: "imported_execution", execution: x, line: lineNo });
+        break;
+      }
+      default: {
+        const unknown: never = r;
         throw new Error(
-          `line ${lineNo}: an export starts with a header line; nothing was imported`,
+          `line ${lineNo}: unknown record type ${
+            JSON.stringify((unknown as { type?: unknown }).type)
+          }; nothing was imported`,
         );
       }
     }
-  });
+  }
+  if (!config.enabled) {
+    throw new Error(
+      "tracking is disabled (enabled: false), and import obeys it as the hooks do; nothing was imported",
+    );
+  }
+  // Each version carries its pattern's content (a pattern no version uses is not a file's content).
+  const used = new Set<string>();
+  for (const input of inputs) {
+    if (input.kind !== "imported_version") continue;
+    input.pattern = patterns.get(input.version.patternId);
+    used.add(input.version.patternId);
+  }
+  report.skipped += [...patterns.keys()].filter((id) => !used.has(id)).length;
+  let result;
+  try {
+    result = await track(config, inputs, {
+      store,
+      spill: false,
+      queue: options.queue === true,
+      now: options.now,
+      imports: { shape: shapeImported, commit: commitImported },
+    });
+  } catch (error) {
+    if (error instanceof RecordRefused) throw new Error(`${error.message}; nothing was imported`);
+    throw error;
+  }
+  report.excluded = result.excluded;
+  for (const c of result.commits) {
+    if (c.kind !== "imported") continue;
+    if (c.patternAdded) report.patterns++;
+    report.queued += c.queued;
+    if (!c.added) {
+      report.skipped++;
+      continue;
+    }
+    if (c.what === "version") report.versions++;
+    else if (c.what === "edge") report.edges++;
+    else report.executions++;
+  }
   return report;
 }

@@ -1,18 +1,19 @@
 /**
- * The hook runner shared by `pre_hook.ts` and `post_hook.ts`: read stdin, parse, record in one
- * transaction, and get out of the way. It never throws, never writes to stdout, and reports every
- * problem to the JSON-lines log only.
+ * The hook runner shared by `pre_hook.ts` and `post_hook.ts`: read stdin, parse, hand the payload to
+ * the recording core (`track`), and get out of the way. It never throws, never writes to stdout,
+ * never waits for a locked store longer than `store_wait_ms` (the record goes to the spill journal
+ * instead), and reports every problem to the JSON-lines log only.
  *
  * @module
  */
 
-import { loadConfig, type TrackerConfig } from "./config.ts";
+import { type ConfigProblem, loadConfig, type TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
-import { type ParsedPayload, parseHookPayload } from "./payload.ts";
-import { hashChange, recordChange, recordFailure, recordIntent } from "./record.ts";
-import { openStore, type Store } from "./store.ts";
-import { checkPath, projectDirFromEnv } from "./privacy.ts";
-import { mayStartFlusher } from "./lock.ts";
+import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
+import { hashChange } from "./record.ts";
+import type { Store } from "./store.ts";
+import { mayStartFlusher, tryFlusherLock } from "./lock.ts";
+import { track, type TrackOutcome } from "./track.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -22,29 +23,22 @@ export type HookKind = "pre" | "post";
 
 /** What a hook run did, for tests and the log. */
 export type HookResult = {
-  outcome:
-    | "ignored"
-    | "excluded"
-    | "disabled"
-    | "invalid"
-    | "error"
-    | "duplicate"
-    | "unchanged"
-    | "recorded"
-    | "intent";
+  outcome: TrackOutcome | "ignored" | "invalid" | "error";
   detail?: string;
   queued?: boolean;
 };
 
-/** Options for {@linkcode runHook}; tests inject these. */
+/** Options for {@linkcode runHook}; tests and the benchmark inject these. */
 export interface HookOptions {
-  /** Called after a hook queued events: starts the background flusher (default: `wakeFlusher`). */
-  wake?: (store: Store, config: TrackerConfig, configPath: string) => boolean;
+  /** Called after a hook queued events: starts the background flusher (default: `startFlusher`). */
+  wake?: (store: Store | null, config: TrackerConfig, configPath: string) => boolean;
   /**
    * Leave the database open when the process is about to exit: closing the last connection
    * checkpoints the WAL, which costs the hook time and is done by the next writer anyway.
    */
   leaveOpen?: boolean;
+  /** Phase timing (`bench/profile_hook.ts`): called with each phase's name as it ends. */
+  time?: (phase: string) => void;
 }
 
 /**
@@ -63,6 +57,7 @@ export async function runHook(
   options: HookOptions = {},
 ): Promise<HookResult> {
   let logFile: string | null = null;
+  const time = options.time ?? (() => {});
   try {
     const parsed: ParsedPayload = input === null
       ? {
@@ -71,90 +66,51 @@ export async function runHook(
         toolUseId: null,
       }
       : parseHookPayload(new TextDecoder().decode(input));
-    // Hash while the config is read and the store opened.
+    // Hash while the config is read.
     const ids = parsed.kind === "change" ? hashChange(parsed) : undefined;
-    ids?.catch(() => {}); // awaited below; an early failure must not be reported as unhandled
+    ids?.catch(() => {}); // awaited by track; an early failure must not be reported as unhandled
+    time("parse payload");
     if (parsed.kind === "ignored") return { outcome: "ignored", detail: parsed.reason };
 
     const { config, problems, configPath } = await loadConfig({ cache: true });
+    time("read config");
     logFile = config.logFile;
     if (!config.enabled) return { outcome: "disabled" };
-    if (problems.length > 0) Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    for (const p of problems) {
-      appendLog(config.logFile, {
-        level: "error",
-        event: "config_invalid",
-        key: p.key,
-        source: p.source,
-        reason: p.reason,
-        using: "default",
-      });
-    }
-    if (parsed.kind === "invalid") {
-      Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-      appendLog(config.logFile, {
-        level: "error",
-        event: "payload_invalid",
-        hook: kind,
-        tool_use_id: parsed.toolUseId,
-        error: parsed.error,
-      });
-      return { outcome: "invalid", detail: parsed.error };
-    }
-
-    const path = checkPath(
-      parsed.filePath,
-      { include: config.includePaths, exclude: config.excludePaths },
-      { cwd: parsed.cwd, projectDir: projectDirFromEnv() },
-    );
-    if (path.kind === "refused") {
-      Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-      appendLog(config.logFile, {
-        level: "error",
-        event: "path_refused",
-        hook: kind,
-        tool_use_id: parsed.toolUseId,
-        reason: path.reason,
-      });
-      return { outcome: "invalid", detail: path.reason };
-    }
-    if (path.kind !== "tracked") return { outcome: "excluded" };
-    const store = openStore(config.dataDir);
-    try {
-      const recordOptions = {
-        storeCode: config.storeCode,
-        redactSecrets: config.redactSecrets,
-        maxPatternBytes: config.maxPatternBytes,
-      };
-      switch (parsed.kind) {
-        case "intent":
-          recordIntent(store, parsed, recordOptions);
-          return { outcome: "intent" };
-        case "failure":
-          return {
-            outcome: recordFailure(store, parsed, recordOptions) ? "recorded" : "duplicate",
-            detail: parsed.error,
-          };
-        case "change": {
-          const result = await recordChange(store, parsed, { ...recordOptions, ids });
-          const queued = result.kind === "recorded" && result.versions.length > 0;
-          // A running flusher (it lingers after a burst) takes the new events, and an open breaker
-          // (the service is down) forbids a new one: then the code that starts one is not loaded.
-          let woke = false;
-          if (options.wake) woke = queued && options.wake(store, config, configPath);
-          else if (queued && mayStartFlusher(store, config)) {
-            woke = (await import("./flusher.ts")).startFlusher(config, configPath);
-          }
-          return { outcome: result.kind, queued, detail: woke ? "flusher started" : undefined };
-        }
-        default: {
-          const unreachable: never = parsed;
-          return { outcome: "error", detail: `unhandled payload ${JSON.stringify(unreachable)}` };
-        }
+    if (problems.length > 0) logConfigProblems(config, problems);
+    if (parsed.kind === "invalid") return logInvalid(config, kind, parsed);
+    // A running flusher (it lingers after a burst) takes the new events, and an open breaker (the
+    // service is down) forbids a new one: then the code that starts one is not loaded.
+    let woke = false;
+    const wake = async (store: Store | null): Promise<string | undefined> => {
+      if (kind !== "post") return undefined;
+      if (options.wake) woke = options.wake(store, config, configPath);
+      else {
+        const may = store ? mayStartFlusher(store, config) : flusherLockFree(config);
+        time("ask whether a flusher may start");
+        woke = may && (await import("./flusher.ts")).startFlusher(config, configPath);
+        time("start flusher");
       }
-    } finally {
-      if (!options.leaveOpen) store.close();
-    }
+      return woke ? "flusher started" : undefined;
+    };
+    const result = await track(config, parsed, {
+      ids,
+      keepOpen: options.leaveOpen,
+      replay: kind === "post",
+      onQueued: wake,
+      // The flusher replays the journal as soon as the store is free, and delivers it.
+      onSpilled: () => wake(null),
+      // A flusher closes the store when it is done, which checkpoints and empties the WAL: a
+      // running one will; else the post hook starts one (even with the breaker open: it then only
+      // tidies up). The pre hook leaves it to the post hook that follows.
+      onLongWal: async () => {
+        if (kind === "pre" || woke || !config.autoFlush || options.wake) return;
+        if (flusherLockFree(config)) {
+          woke = (await import("./flusher.ts")).startFlusher(config, configPath);
+        }
+      },
+      time,
+    });
+    return { outcome: result.outcome, detail: result.detail, queued: result.queued };
   } catch (error) {
     if (logFile) {
       appendLog(logFile, {
@@ -166,6 +122,48 @@ export async function runHook(
       });
     }
     return { outcome: "error", detail: String((error as Error)?.message ?? error) };
+  }
+}
+
+/** Out of `runHook`: a hook compiles only the code it runs. */
+function logConfigProblems(config: TrackerConfig, problems: readonly ConfigProblem[]): void {
+  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  for (const p of problems) {
+    appendLog(config.logFile, {
+      level: "error",
+      event: "config_invalid",
+      key: p.key,
+      source: p.source,
+      reason: p.reason,
+      using: "default",
+    });
+  }
+}
+
+function logInvalid(config: TrackerConfig, kind: HookKind, parsed: InvalidPayload): HookResult {
+  Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  appendLog(config.logFile, {
+    level: "error",
+    event: "payload_invalid",
+    hook: kind,
+    tool_use_id: parsed.toolUseId,
+    error: parsed.error,
+  });
+  return { outcome: "invalid", detail: parsed.error };
+}
+
+/**
+ * Auto-flush on and no flusher running (after a spill there is no store to read the breaker from;
+ * for the WAL's upkeep the breaker does not matter).
+ */
+function flusherLockFree(config: TrackerConfig): boolean {
+  if (!config.autoFlush) return false;
+  try {
+    const lock = tryFlusherLock(config.dataDir);
+    lock?.close();
+    return lock !== null;
+  } catch {
+    return false; // a read-only data directory: no flusher could help now
   }
 }
 

@@ -33,8 +33,10 @@ export function formatLogLine(record: LogRecord, now: Date = new Date()): string
 }
 
 /**
- * Appends a record to the log file, creating it readable by the user only. Never throws: a log that
- * cannot be written must not break a hook.
+ * Appends a record to the log file, creating it readable by the user only. Refuses to follow a
+ * symbolic link (a log replaced by one must not make a hook write outside its data directory).
+ * Returns whether the line was written; never throws: a log that cannot be written must not break
+ * a hook.
  *
  * @example
  * ```ts
@@ -42,11 +44,48 @@ export function formatLogLine(record: LogRecord, now: Date = new Date()): string
  * appendLog("/tmp/pattern-tracker.log.jsonl", { level: "warn", event: "config", key: "enabled" });
  * ```
  */
-export function appendLog(path: string, record: LogRecord): void {
+export function appendLog(path: string, record: LogRecord): boolean {
   try {
-    // One write call with O_APPEND keeps lines from parallel hooks whole.
-    Deno.writeTextFileSync(path, formatLogLine(record), { append: true, mode: 0o600 });
+    if (isSymlink(path)) return false;
+    const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+    try {
+      // Opened the file the path names now (not a link swapped in after the check above).
+      const opened = file.statSync();
+      const named = Deno.lstatSync(path);
+      if (named.isSymlink || named.ino !== opened.ino || named.dev !== opened.dev) return false;
+      if (opened.mode !== null && (opened.mode & 0o077) !== 0) Deno.chmodSync(path, 0o600);
+      // One write call with O_APPEND keeps lines from parallel hooks whole.
+      const bytes = new TextEncoder().encode(formatLogLine(record));
+      return file.writeSync(bytes) === bytes.length;
+    } finally {
+      file.close();
+    }
   } catch {
     // Nowhere left to report to; dropping a log line is better than failing the hook.
+    return false;
   }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSymlink;
+  } catch {
+    return false; // absent: it is created as a regular file
+  }
+}
+
+/**
+ * The log file: `log_file`, inside the data directory when relative (a configuration built in code
+ * from `defaultConfig` has not been through `resolveConfig`, which does the same).
+ *
+ * @example
+ * ```ts
+ * import { logPath } from "./log.ts";
+ * logPath({ dataDir: "/d", logFile: "t.log" }); // "/d/t.log"
+ * ```
+ */
+export function logPath(config: { dataDir: string; logFile: string }): string {
+  return /^(?:\/|[A-Za-z]:[\\/])/.test(config.logFile)
+    ? config.logFile
+    : `${config.dataDir}/${config.logFile}`;
 }

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { journalFallbackDir } from "./journal.ts";
+
 /** Environment variables the hooks and the flusher may read (`--allow-env`). */
 export const ALLOWED_ENV: readonly string[] = [
   "HOME", // the default data directory
@@ -14,14 +16,26 @@ export const ALLOWED_ENV: readonly string[] = [
   "PATTERN_TRACKER_*", // the configuration
 ];
 
+/**
+ * The files a hook or the flusher may use: the data directory, the config file, and the spill
+ * journal's second place outside the data directory (for a read-only or full one), which is
+ * {@linkcode journalFallbackDir} of the data directory unless given (the launcher gives the name
+ * it computed in the shell).
+ */
+export interface FileGrant {
+  dataDir: string;
+  configPath: string;
+  journalFallback?: string;
+}
+
 /** What one program is granted. */
 export type Grant =
   /** The pre hook: its store and config, nothing else. */
-  | { program: "pre"; dataDir: string; configPath: string }
+  | { program: "pre" } & FileGrant
   /** The post hook: the same, plus starting the flusher with `flusher` (that executable only). */
-  | { program: "post"; dataDir: string; configPath: string; flusher: string }
+  | { program: "post"; flusher: string } & FileGrant
   /** The background flusher: the same read/write/env, plus the service's `host:port`. */
-  | { program: "flusher"; dataDir: string; configPath: string; service: string }
+  | { program: "flusher"; service: string } & FileGrant
   /**
    * The compiled CLI: it reads and writes settings.json, reports and exports wherever the user
    * says, so its file access is broad; its network is the service's `host:port` only.
@@ -35,9 +49,11 @@ export type Grant =
  * ```ts
  * import assert from "node:assert/strict";
  * import { permissionFlags } from "./permissions.ts";
+ * import { journalFallbackDir } from "./journal.ts";
+ * const fallback = journalFallbackDir("/d"); // "/tmp/pattern-tracker-<cksum of /d>"
  * assert.deepEqual(permissionFlags({ program: "pre", dataDir: "/d", configPath: "/c.yaml" }), [
- *   "--allow-read=/d,/c.yaml",
- *   "--allow-write=/d",
+ *   `--allow-read=/d,${fallback},/c.yaml`,
+ *   `--allow-write=/d,${fallback}`,
  *   "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*",
  * ]);
  * ```
@@ -48,9 +64,10 @@ export function permissionFlags(grant: Grant): string[] {
     case "pre":
     case "post":
     case "flusher": {
+      const fallback = grant.journalFallback ?? journalFallbackDir(grant.dataDir);
       const files = [
-        `--allow-read=${grant.dataDir},${grant.configPath}`,
-        `--allow-write=${grant.dataDir}`,
+        `--allow-read=${grant.dataDir},${fallback},${grant.configPath}`,
+        `--allow-write=${grant.dataDir},${fallback}`,
         env,
       ];
       if (grant.program === "post") return [...files, `--allow-run=${grant.flusher}`];

@@ -1,6 +1,19 @@
 /**
- * Recording: turns a parsed hook payload into rows of the store — pattern, file version, lineage
- * edge, execution and outbox event — in one `BEGIN IMMEDIATE` transaction per tool call.
+ * Recording, in two stages.
+ *
+ * 1. {@linkcode prepareRecord} does everything that needs no store, on the real content: the path
+ *    rules, pattern IDs (SHA-256 of the real code), sizes, line deltas and the transformation guess,
+ *    then the size cap, `store_code` and secret redaction. Its result is a plain, serializable,
+ *    already-redacted record — exactly what the spill journal holds, so unredacted code never
+ *    reaches the disk.
+ * 2. {@linkcode commitRecord} writes one record into the store inside the caller's `BEGIN
+ *    IMMEDIATE` transaction: pattern (its code as a line patch against its parent's, see
+ *    `code_storage.ts`), file version with the metrics of the change that made it, lineage edge,
+ *    execution, and the version queued in the outbox (a reference: the flusher assembles the Phase
+ *    4 request from the rows when it sends it, `events.ts` `eventForVersion`).
+ *
+ * `track.ts` chains the two (and the journal); hooks, the library, import and the benchmark call it.
+ * An export's records are shaped and written by `record_import.ts`, which only import loads.
  *
  * @module
  */
@@ -15,23 +28,21 @@ import {
   patternId,
 } from "./pattern.ts";
 import type { ToolChange, ToolFailure, ToolIntent } from "./payload.ts";
-import { redactSecrets } from "./privacy.ts";
-import type { FileVersion, Store } from "./store.ts";
+import { checkPath, projectDirFromEnv, redactSecrets } from "./privacy.ts";
+import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "./store.ts";
 
-/** Settings and clocks used while recording. */
-export interface RecordOptions {
+/** The settings recording obeys (a subset of `TrackerConfig`). */
+export interface RecordRules {
+  /** false: record nothing at all. */
+  enabled: boolean;
+  includePaths: readonly string[];
+  excludePaths: readonly string[];
   /** Keep the code in the store and events (config `store_code`). */
   storeCode: boolean;
-  /** Replace secrets in the code before it is stored or sent (config `redact_secrets`, default on). */
-  redactSecrets?: boolean;
-  /** Patterns larger than this keep no code (config `max_pattern_bytes`). */
-  maxPatternBytes?: number;
-  /** The change's pattern IDs, when already being computed ({@linkcode hashChange}). */
-  ids?: Promise<ChangeIds>;
-  /** Clock; tests pass a fixed one. */
-  now?: () => Date;
-  /** UUID v4 factory for correlation IDs. */
-  newId?: () => string;
+  /** Replace secrets before anything is stored or sent (config `redact_secrets`). */
+  redactSecrets: boolean;
+  /** Larger patterns keep no code (config `max_pattern_bytes`). */
+  maxPatternBytes: number;
 }
 
 /** Pattern IDs of a change's content after and before (null: new file; undefined: not sent). */
@@ -42,12 +53,13 @@ export interface ChangeIds {
 
 /**
  * Starts hashing a change's contents (WebCrypto runs off the main thread, so a hook starts this
- * first and opens the store meanwhile).
+ * first and reads its configuration meanwhile).
  *
  * @example
  * ```ts
  * import { hashChange } from "./record.ts";
- * // const ids = hashChange(change); ... await recordChange(store, change, { storeCode: true, ids });
+ * const ids = await hashChange({ after: 'def hello():\n    print("world")', before: null });
+ * ids.afterId; // "3d73da5b43ce076f"
  * ```
  */
 export async function hashChange(change: Pick<ToolChange, "after" | "before">): Promise<ChangeIds> {
@@ -58,255 +70,726 @@ export async function hashChange(change: Pick<ToolChange, "after" | "before">): 
   return { afterId, beforeId: typeof change.before === "string" ? beforeHash : change.before };
 }
 
-/** What recording a change did. */
-export type ChangeOutcome =
-  | { kind: "duplicate"; toolUseId: string }
-  | { kind: "unchanged"; patternId: string }
-  | { kind: "recorded"; versions: FileVersion[] };
+// ---- records ------------------------------------------------------------------------------------
+
+/** One content as it may be stored and sent: its ID (of the real content), sizes, redacted code. */
+export interface ContentFacts {
+  /** Pattern ID: SHA-256 of the real content (LF line endings), first 16 hex. */
+  id: string;
+  /** The code with secrets redacted, or null when it must not be kept. */
+  code: string | null;
+  /** Why `code` is null. */
+  codeOmitted: "store_code_off" | "too_large" | null;
+  /** Secrets replaced in `code`. */
+  redactedSecrets: number;
+  lineCount: number;
+  byteSize: number;
+}
+
+interface CallFields {
+  toolUseId: string;
+  sessionId: string | null;
+  toolName: string;
+  filePath: string;
+  /** When the hook ran (ISO 8601 UTC): a replay keeps the original time. */
+  at: string;
+  /** Correlation ID for this call, used unless its intent already gave one. */
+  correlationId: string;
+}
+
+/** A PreToolUse intent, ready for the store. */
+export interface IntentRecord extends CallFields {
+  kind: "intent";
+}
+
+/** A failed tool call, ready for the store (the error text redacted). */
+export interface FailureRecord extends CallFields {
+  kind: "failure";
+  error: string;
+  durationMs: number | null;
+}
+
+/** A successful change, ready for the store: everything measured on the real content. */
+export interface ChangeRecord extends CallFields {
+  kind: "change";
+  language: string;
+  after: ContentFacts;
+  /** The content before: null for a new file, "unknown" when the payload does not say. */
+  before: ContentFacts | null | "unknown";
+  /** Lines added and removed (the payload's patch, or counted on the real content); null if unknown. */
+  delta: LineDelta | null;
+  /** Guessed on the real content when the content before is known. */
+  transformation: TransformationType | null;
+  durationMs: number | null;
+  summary: string;
+  replaceAll: boolean;
+}
+
+/** A file version read from an export (`import`), with its content, ready for the store. */
+export interface ImportedVersionRecord {
+  kind: "imported_version";
+  version: FileVersion;
+  content: ContentFacts;
+  language: string;
+  /** Line of the export it came from, for messages. */
+  line: number;
+}
+
+/** An execution read from an export, ready for the store (the error text redacted). */
+export interface ImportedExecutionRecord {
+  kind: "imported_execution";
+  execution: ExecutionRow;
+  line: number;
+}
+
+/** A lineage edge read from an export. */
+export interface ImportedEdgeRecord {
+  kind: "imported_edge";
+  edge: LineageEdgeRow;
+  line: number;
+}
+
+/** What {@linkcode commitRecord} takes; the first three are what a hook spills to the journal. */
+export type PreparedRecord =
+  | IntentRecord
+  | FailureRecord
+  | ChangeRecord
+  | ImportedVersionRecord
+  | ImportedExecutionRecord
+  | ImportedEdgeRecord;
+
+/** The records a hook makes (and the spill journal holds). */
+export type HookRecord = IntentRecord | FailureRecord | ChangeRecord;
+
+/** The records an import makes. */
+export type ImportRecord = ImportedVersionRecord | ImportedExecutionRecord | ImportedEdgeRecord;
+
+/** A version from an export, as `import` reads it. */
+export interface ImportedVersion {
+  kind: "imported_version";
+  version: FileVersion;
+  /** The export's pattern record for `version.patternId`, if it had one. */
+  pattern: PatternRow | undefined;
+  line: number;
+}
+
+/** An execution from an export. */
+export interface ImportedExecution {
+  kind: "imported_execution";
+  execution: ExecutionRow;
+  line: number;
+}
+
+/** A lineage edge from an export. */
+export interface ImportedEdge {
+  kind: "imported_edge";
+  edge: LineageEdgeRow;
+  line: number;
+}
+
+/** What a hook (or the library) records. */
+export type HookInput = ToolIntent | ToolChange | ToolFailure;
+
+/** What an import records. */
+export type ImportInput = ImportedVersion | ImportedExecution | ImportedEdge;
+
+/** Everything the recording core accepts: hook payloads, and the records of an export. */
+export type TrackInput = HookInput | ImportInput;
 
 /**
- * Records a PreToolUse intent: when the call started and which pattern the file held before (the
- * store's newest version; the hook does not read project files). A repeated intent is ignored.
+ * True for the records of an export.
  *
  * @example
  * ```ts
- * import { recordIntent } from "./record.ts";
- * import { openStore } from "./store.ts";
- * import { parseHookObject, type ToolIntent } from "./payload.ts";
- * const store = openStore(Deno.makeTempDirSync());
- * const intent = parseHookObject({
- *   hook_event_name: "PreToolUse", tool_name: "Write", tool_use_id: "toolu_1",
- *   tool_input: { file_path: "/p/a.py", content: "x = 1\n" },
- * }) as ToolIntent;
- * recordIntent(store, intent, { storeCode: true }); // true
+ * import { isImportInput } from "./record.ts";
+ * isImportInput({ kind: "imported_edge", edge: {} as never, line: 1 }); // true
  * ```
  */
-export function recordIntent(store: Store, intent: ToolIntent, options: RecordOptions): boolean {
-  const now = (options.now ?? (() => new Date()))();
-  return store.immediate(() =>
-    store.insertIntent({
-      toolUseId: intent.toolUseId,
-      sessionId: intent.sessionId,
-      toolName: intent.toolName,
-      filePath: intent.filePath,
-      correlationId: (options.newId ?? (() => crypto.randomUUID()))(),
-      startedAt: now.toISOString(),
-      beforePatternId: store.latestVersion(intent.filePath)?.patternId ?? null,
-    })
+export function isImportInput(input: TrackInput): input is ImportInput {
+  return input.kind === "imported_version" || input.kind === "imported_execution" ||
+    input.kind === "imported_edge";
+}
+
+/** A refusal of an input, with the reason (import stops on these; nothing is written). */
+export class RecordRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RecordRefused";
+  }
+}
+
+/** Result of {@linkcode prepareRecord}. */
+export type Prepared =
+  | Exclude<Admission, { kind: "admitted" }>
+  | { kind: "ready"; record: HookRecord };
+
+/** Options of {@linkcode prepareRecord}. */
+export interface PrepareOptions {
+  /** The change's pattern IDs, when the hook started hashing early ({@linkcode hashChange}). */
+  ids?: Promise<ChangeIds>;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/** Whether an input is recorded at all: the first two links of the chain. */
+export type Admission =
+  | { kind: "disabled" }
+  | { kind: "excluded"; filePath: string }
+  /** A file path that is not a file's (empty, relative, a directory…): logged, never stored. */
+  | { kind: "refused"; reason: string; toolUseId: string | null }
+  | { kind: "admitted" };
+
+/**
+ * Enabled → path rules: whether an input is recorded at all (synchronous, so a hook knows before
+ * it opens the store). The one place the path rules are asked: relative to the project root
+ * (`CLAUDE_PROJECT_DIR`, else the payload's `cwd`) for a file inside it (see `path_rules.ts`).
+ *
+ * @example
+ * ```ts
+ * import { admit } from "./record.ts";
+ * import { defaultConfig } from "./config.ts";
+ * admit(defaultConfig("/h"), {
+ *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "t", sessionId: "s",
+ *   cwd: "/p", filePath: "/p/.env", contentAfter: "K=v\n",
+ * }).kind; // "excluded"
+ * ```
+ */
+export function admit(rules: RecordRules, input: TrackInput): Admission {
+  if (!rules.enabled) return { kind: "disabled" };
+  const target = targetOf(input);
+  if (target === null) return { kind: "admitted" };
+  // `cwd` is null for an export's records and library calls: then CLAUDE_PROJECT_DIR, if set, is
+  // the root, else rules see the absolute path.
+  const decision = checkPath(
+    target.filePath,
+    { include: rules.includePaths, exclude: rules.excludePaths },
+    { cwd: target.cwd, projectDir: projectDirFromEnv() },
   );
+  switch (decision.kind) {
+    case "tracked":
+      return { kind: "admitted" };
+    case "excluded":
+    case "not_included":
+      return { kind: "excluded", filePath: target.filePath };
+    case "refused":
+      return { kind: "refused", reason: decision.reason, toolUseId: toolUseIdOf(input) };
+    default: {
+      const unreachable: never = decision;
+      throw new Error(`unhandled path decision ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function toolUseIdOf(input: TrackInput): string | null {
+  switch (input.kind) {
+    case "intent":
+    case "failure":
+    case "change":
+      return input.toolUseId;
+    case "imported_version":
+      return input.version.toolUseId;
+    case "imported_execution":
+      return input.execution.toolUseId;
+    case "imported_edge":
+      return null;
+    default: {
+      const unreachable: never = input;
+      throw new Error(`unhandled input ${JSON.stringify(unreachable)}`);
+    }
+  }
 }
 
 /**
- * Records a failed tool call: the execution with its error text, no pattern. A repeated delivery of
- * the same `tool_use_id` is ignored.
+ * The store-independent half of recording: enabled → path rules ({@linkcode admit}) → size cap →
+ * redaction ({@linkcode shapeRecord}). Returns the already-redacted record, or why there is none.
  *
  * @example
  * ```ts
- * import { recordFailure } from "./record.ts";
- * // recordFailure(store, failure, { storeCode: true }) → true when recorded
+ * import { prepareRecord } from "./record.ts";
+ * import { defaultConfig } from "./config.ts";
+ * const p = await prepareRecord(defaultConfig("/h"), {
+ *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "t", sessionId: "s",
+ *   cwd: "/p", filePath: "/p/.env", contentAfter: "K=v\n",
+ * });
+ * p.kind; // "excluded"
  * ```
  */
-export function recordFailure(store: Store, failure: ToolFailure, options: RecordOptions): boolean {
-  const now = (options.now ?? (() => new Date()))().toISOString();
-  return store.immediate(() => {
-    const existing = store.execution(failure.toolUseId);
-    if (existing?.finishedAt) return false;
-    store.finishExecution({
-      toolUseId: failure.toolUseId,
-      sessionId: failure.sessionId,
-      toolName: failure.toolName,
-      filePath: failure.filePath,
-      correlationId: existing?.correlationId ?? (options.newId ?? (() => crypto.randomUUID()))(),
-      startedAt: existing?.startedAt ?? null,
-      finishedAt: now,
-      durationMs: failure.durationMs,
-      success: false,
-      error: options.redactSecrets === false ? failure.error : redactSecrets(failure.error).text,
-      linesAdded: 0,
-      linesRemoved: 0,
-      beforePatternId: existing?.beforePatternId ??
-        store.latestVersion(failure.filePath)?.patternId ?? null,
-      patternId: null,
-    });
-    return true;
+export async function prepareRecord(
+  rules: RecordRules,
+  input: HookInput,
+  options: PrepareOptions = {},
+): Promise<Prepared> {
+  const admission = admit(rules, input);
+  if (admission.kind !== "admitted") return admission;
+  return { kind: "ready", record: await shapeRecord(rules, input, options) };
+}
+
+/**
+ * Size cap → redaction, on an admitted hook input: pattern IDs and measures of the real content,
+ * then the code as it may be kept (an export's records: `record_import.ts`).
+ *
+ * @example
+ * ```ts
+ * import { shapeRecord } from "./record.ts";
+ * import { defaultConfig } from "./config.ts";
+ * // const record = await shapeRecord(defaultConfig("/h"), change);
+ * ```
+ */
+export async function shapeRecord(
+  rules: RecordRules,
+  input: HookInput,
+  options: PrepareOptions = {},
+): Promise<HookRecord> {
+  const at = () => (options.now ?? (() => new Date()))().toISOString();
+  const newId = options.newId ?? (() => crypto.randomUUID());
+  switch (input.kind) {
+    case "intent":
+      return { kind: "intent", ...callFields(input, at(), newId()) };
+    case "failure":
+      return {
+        kind: "failure",
+        ...callFields(input, at(), newId()),
+        error: rules.redactSecrets ? redactSecrets(input.error).text : input.error,
+        durationMs: input.durationMs,
+      };
+    case "change":
+      return await prepareChange(rules, input, options, at(), newId());
+    default: {
+      const unreachable: never = input;
+      throw new Error(`unhandled input ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** The file an input writes, and the project it was written in (the payload's `cwd`). */
+function targetOf(input: TrackInput): { filePath: string; cwd: string | null } | null {
+  switch (input.kind) {
+    case "intent":
+    case "failure":
+    case "change":
+      return { filePath: input.filePath, cwd: input.cwd };
+    case "imported_version":
+      return { filePath: input.version.filePath, cwd: null };
+    case "imported_execution":
+      return input.execution.filePath === null
+        ? null
+        : { filePath: input.execution.filePath, cwd: null };
+    case "imported_edge":
+      return input.edge.filePath === null ? null : { filePath: input.edge.filePath, cwd: null };
+    default: {
+      const unreachable: never = input;
+      throw new Error(`unhandled input ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function callFields(
+  input: ToolIntent | ToolChange | ToolFailure,
+  at: string,
+  correlationId: string,
+): CallFields {
+  return {
+    toolUseId: input.toolUseId,
+    sessionId: input.sessionId,
+    toolName: input.toolName,
+    filePath: input.filePath,
+    at,
+    correlationId,
+  };
+}
+
+async function prepareChange(
+  rules: RecordRules,
+  change: ToolChange,
+  options: PrepareOptions,
+  at: string,
+  correlationId: string,
+): Promise<ChangeRecord> {
+  const { afterId, beforeId } = await (options.ids ?? hashChange(change));
+  const known = typeof change.before === "string" && typeof beforeId === "string";
+  const delta = change.lineDelta ??
+    (change.before === null ? lineDeltaBetween(null, change.after) : null) ??
+    (known ? lineDeltaBetween(change.before as string, change.after) : null);
+  const transformation = known && beforeId !== afterId
+    ? guessTransformation({
+      before: change.before as string,
+      after: change.after,
+      delta: delta ?? lineDeltaBetween(change.before as string, change.after),
+      replaceAll: change.replaceAll,
+    })
+    : null;
+  return {
+    kind: "change",
+    ...callFields(change, at, correlationId),
+    language: languageFromPath(change.filePath.replace(/#.*$/, "")),
+    after: contentFacts(afterId, change.after, rules),
+    // Redacted only if read: a bridge needs it (the store never saw this content), or the journal.
+    before: known
+      ? lazyContentFacts(beforeId as string, change.before as string, rules)
+      : change.before === null
+      ? null
+      : "unknown",
+    delta,
+    transformation,
+    durationMs: change.durationMs,
+    summary: change.summary,
+    replaceAll: change.replaceAll,
+  };
+}
+
+/**
+ * One content as it may be kept: sizes of the real content, then the size cap, `store_code`, and
+ * secret redaction.
+ *
+ * @example
+ * ```ts
+ * import { contentFacts } from "./record.ts";
+ * const f = contentFacts("0123456789abcdef", 'token = "abcd1234efgh"\n', {
+ *   storeCode: true, redactSecrets: true, maxPatternBytes: 1024,
+ * });
+ * f.code; // 'token = "[REDACTED:assigned_secret]"\n'
+ * ```
+ */
+export function contentFacts(
+  id: string,
+  text: string,
+  rules: Pick<RecordRules, "storeCode" | "redactSecrets" | "maxPatternBytes">,
+): ContentFacts {
+  const normalized = normalizeLineEndings(text);
+  const byteSize = new TextEncoder().encode(normalized).length;
+  return {
+    id,
+    lineCount: countLines(normalized),
+    byteSize,
+    ...keptCode(normalized, byteSize, rules),
+  };
+}
+
+function keptCode(
+  normalized: string,
+  byteSize: number,
+  rules: Pick<RecordRules, "storeCode" | "redactSecrets" | "maxPatternBytes">,
+): Pick<ContentFacts, "code" | "codeOmitted" | "redactedSecrets"> {
+  if (!rules.storeCode) return { code: null, codeOmitted: "store_code_off", redactedSecrets: 0 };
+  if (byteSize > rules.maxPatternBytes) {
+    return { code: null, codeOmitted: "too_large", redactedSecrets: 0 };
+  }
+  if (!rules.redactSecrets) return { code: normalized, codeOmitted: null, redactedSecrets: 0 };
+  const r = redactSecrets(normalized);
+  return {
+    code: r.text,
+    codeOmitted: null,
+    redactedSecrets: Object.values(r.counts).reduce((a, b) => a + b, 0),
+  };
+}
+
+/**
+ * {@linkcode contentFacts} whose code is redacted when first read: the content before an edit is
+ * usually the store's newest version already, and redacting a large file costs milliseconds. Its
+ * fields are enumerable getters, so `JSON.stringify` (the journal) reads — and redacts — them.
+ */
+function lazyContentFacts(
+  id: string,
+  text: string,
+  rules: Pick<RecordRules, "storeCode" | "redactSecrets" | "maxPatternBytes">,
+): ContentFacts {
+  const normalized = normalizeLineEndings(text);
+  const byteSize = new TextEncoder().encode(normalized).length;
+  let kept: ReturnType<typeof keptCode> | null = null;
+  const get = () => kept ??= keptCode(normalized, byteSize, rules);
+  const facts = { id, lineCount: countLines(normalized), byteSize } as ContentFacts;
+  for (const key of ["code", "codeOmitted", "redactedSecrets"] as const) {
+    Object.defineProperty(facts, key, { enumerable: true, get: () => get()[key] });
+  }
+  return facts;
+}
+
+// ---- the store half ------------------------------------------------------------------------------
+
+/** What committing a record did. */
+export type CommitOutcome =
+  | { kind: "intent"; recorded: boolean }
+  | { kind: "failure"; recorded: boolean }
+  | { kind: "duplicate"; toolUseId: string }
+  | { kind: "unchanged"; patternId: string }
+  | { kind: "recorded"; versions: FileVersion[] }
+  | {
+    kind: "imported";
+    what: "version" | "execution" | "edge";
+    added: boolean;
+    patternAdded: boolean;
+    queued: number;
+  };
+
+/** Options of {@linkcode commitRecord}. */
+export interface CommitOptions {
+  /** Queue Phase 4 events (hooks and the library: yes; import: only with `--queue`). */
+  queue: boolean;
+  /** Imported patterns already committed in this transaction (import checks parents against it). */
+  imported?: Set<string>;
+  /** Pattern IDs whose versions are queued in this transaction (so a parent is queued once). */
+  queuedNow?: Set<string>;
+  /** When an import queues its versions (a hook's record is queued at the time it was made). */
+  queuedAt?: string;
+  /**
+   * The content before the change as the payload carried it (unredacted; a hook's own record
+   * only, never from the journal): the store patches the new code against it without reading the
+   * parent's code back. Absent, the store reads it.
+   */
+  beforeText?: string | null;
+}
+
+/**
+ * Writes one prepared hook record into the store. Call inside `store.immediate` (the caller's
+ * transaction; an export's records: `record_import.ts`).
+ *
+ * @example
+ * ```ts
+ * import { commitRecord, prepareRecord } from "./record.ts";
+ * // const p = await prepareRecord(config, change);
+ * // if (p.kind === "ready") store.immediate(() => commitRecord(store, p.record, { queue: true }));
+ * ```
+ */
+export function commitRecord(
+  store: Store,
+  record: HookRecord,
+  options: CommitOptions,
+): CommitOutcome {
+  switch (record.kind) {
+    case "intent":
+      return {
+        kind: "intent",
+        recorded: store.insertIntent({
+          toolUseId: record.toolUseId,
+          sessionId: record.sessionId,
+          toolName: record.toolName,
+          filePath: record.filePath,
+          correlationId: record.correlationId,
+          startedAt: record.at,
+          beforePatternId: store.latestVersion(record.filePath)?.patternId ?? null,
+        }),
+      };
+    case "failure":
+      return { kind: "failure", recorded: commitFailure(store, record) };
+    case "change":
+      return commitChange(store, record, options);
+    default: {
+      const unreachable: never = record;
+      throw new Error(`unhandled record ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** A failure repeats an earlier one of the same call when its file and error are the same. */
+function commitFailure(store: Store, record: FailureRecord): boolean {
+  const existing = store.execution(record.sessionId, record.toolUseId);
+  if (
+    existing?.finishedAt && existing.success === false && existing.error === record.error &&
+    existing.filePath === record.filePath
+  ) return false;
+  const waiting = existing && !existing.finishedAt ? existing : undefined;
+  store.finishExecution({
+    toolUseId: record.toolUseId,
+    sessionId: record.sessionId,
+    toolName: record.toolName,
+    filePath: record.filePath,
+    correlationId: waiting?.correlationId ?? record.correlationId,
+    startedAt: waiting?.startedAt ?? null,
+    finishedAt: record.at,
+    durationMs: record.durationMs,
+    success: false,
+    error: record.error,
+    linesAdded: 0,
+    linesRemoved: 0,
+    beforePatternId: waiting?.beforePatternId ??
+      store.latestVersion(record.filePath)?.patternId ?? null,
+    patternId: null,
   });
+  return true;
 }
 
 /**
  * Records a successful change: the new pattern and its lineage (or nothing new when the content is
  * unchanged), the execution metrics, and the Phase 4 events in the outbox.
  *
+ * A call is identified by (session, `tool_use_id`). Its PostToolUse repeated (same file, same
+ * content) records once; the same ID with other content is another call that reused the ID, and
+ * is recorded — a change of content is never dropped because of an execution key.
+ *
  * When the content before the change is not the file's newest known version, a bridging version is
  * recorded first — a baseline `pattern_created` for a file tracked for the first time, or an
  * external `pattern_modified` for a file changed outside Claude Code — so every modification's
  * parent is a known pattern, locally and on the Phase 4 server.
- *
- * @example
- * ```ts
- * import { recordChange } from "./record.ts";
- * // const outcome = await recordChange(store, change, { storeCode: true });
- * // outcome.kind === "recorded" → outcome.versions holds the new versions
- * ```
  */
-export async function recordChange(
-  store: Store,
-  change: ToolChange,
-  options: RecordOptions,
-): Promise<ChangeOutcome> {
-  const clock = options.now ?? (() => new Date());
-  const newId = options.newId ?? (() => crypto.randomUUID());
-  // Hashing is async (WebCrypto), so it happens before the synchronous transaction; a hook starts
-  // it earlier still (see hashChange), to overlap with opening the store.
-  const { afterId, beforeId } = await (options.ids ?? hashChange(change));
-  const timestamp = clock().toISOString();
-  const language = languageFromPath(change.filePath.replace(/#.*$/, ""));
+function commitChange(store: Store, change: ChangeRecord, options: CommitOptions): CommitOutcome {
+  const existing = store.execution(change.sessionId, change.toolUseId);
+  if (
+    existing?.finishedAt && existing.success && existing.patternId === change.after.id &&
+    existing.filePath === change.filePath
+  ) return { kind: "duplicate", toolUseId: change.toolUseId };
+  const waiting = existing && !existing.finishedAt ? existing : undefined;
+  const correlationId = waiting?.correlationId ?? change.correlationId;
+  const before = change.before;
+  const beforeId = before === "unknown" ? undefined : before === null ? null : before.id;
+  const latest = store.latestVersion(change.filePath);
+  const decision = decideLineage({
+    beforeId,
+    afterId: change.after.id,
+    latestKnownId: latest?.patternId ?? null,
+  });
+  const versions: FileVersion[] = [];
+  let nextVersion = (latest?.version ?? 0) + 1;
+  // The newest version's (stored, redacted) code: read only when the measures need it.
+  let latestCodeRead = false;
+  let latestCodeValue: string | null = null;
+  const latestCode = () => {
+    if (!latestCodeRead) {
+      latestCodeValue = latest ? store.pattern(latest.patternId)?.code ?? null : null;
+      latestCodeRead = true;
+    }
+    return latestCodeValue;
+  };
 
-  return store.immediate((): ChangeOutcome => {
-    const existing = store.execution(change.toolUseId);
-    if (existing?.finishedAt) return { kind: "duplicate", toolUseId: change.toolUseId };
-    const correlationId = existing?.correlationId ?? newId();
-    const latest = store.latestVersion(change.filePath);
-    const decision = decideLineage({ beforeId, afterId, latestKnownId: latest?.patternId ?? null });
-    const versions: FileVersion[] = [];
-    let nextVersion = (latest?.version ?? 0) + 1;
-
-    const addVersion = (v: {
-      code: string;
-      id: string;
-      parentId: string | null;
-      parentCode: string | null;
-      toolName: string;
-      toolUseId: string | null;
-      reason: string;
-      delta: LineDelta;
-      durationMs: number | null;
-      replaceAll: boolean;
-    }) => {
-      const normalized = normalizeLineEndings(v.code);
-      const lineCount = countLines(normalized);
-      const byteSize = new TextEncoder().encode(normalized).length;
-      const codeOmitted = !options.storeCode
-        ? "store_code_off"
-        : byteSize > (options.maxPatternBytes ?? Infinity)
-        ? "too_large"
-        : null;
-      const redaction = codeOmitted !== null
-        ? null
-        : options.redactSecrets === false
-        ? { text: normalized, counts: {} }
-        : redactSecrets(normalized);
-      const redactedSecrets = Object.values(redaction?.counts ?? {}).reduce((a, b) => a + b, 0);
-      const transformationType: TransformationType | null = v.parentId === null
-        ? null
-        : guessTransformation({
-          before: v.parentCode ?? "",
-          after: normalized,
-          delta: v.delta,
-          replaceAll: v.replaceAll,
-        });
-      store.insertPattern({
-        patternId: v.id,
-        language,
-        lineCount,
-        byteSize,
-        code: redaction?.text ?? null,
-        firstSeenAt: timestamp,
-        codeOmitted,
-        redactedSecrets,
-        // The store keeps the code as a patch against the parent's; the payload's content before
-        // spares it reading the parent back.
-        parent: v.parentId === null ? null : { patternId: v.parentId, content: v.parentCode },
-      });
-      const version: FileVersion = {
-        filePath: change.filePath,
-        version: nextVersion++,
-        patternId: v.id,
-        parentPatternId: v.parentId,
-        eventType: v.parentId === null ? "pattern_created" : "pattern_modified",
-        transformationType,
-        toolName: v.toolName,
-        toolUseId: v.toolUseId,
-        sessionId: change.sessionId,
-        correlationId,
-        reason: v.reason,
-        createdAt: timestamp,
-        changeLinesAdded: v.delta.added,
-        changeLinesRemoved: v.delta.removed,
-        changeDurationMs: v.durationMs,
-      };
-      const versionId = store.insertVersion(version);
-      if (v.parentId !== null) {
-        store.insertEdge({
-          child: v.id,
-          parent: v.parentId,
-          edgeType: "modified_from",
-          transformationType,
-          filePath: change.filePath,
-          createdAt: timestamp,
-        });
-      }
-      // The outbox refers to the version; the flusher builds the request from the rows.
-      store.enqueueVersion(versionId, timestamp);
-      versions.push(version);
+  const addVersion = (v: {
+    content: ContentFacts;
+    parentId: string | null;
+    /** The parent's content when at hand (else the store reads it if it needs it). */
+    parentContent: string | null;
+    transformation: TransformationType | null;
+    toolName: string;
+    toolUseId: string | null;
+    reason: string;
+    delta: LineDelta;
+    durationMs: number | null;
+  }) => {
+    store.insertPattern({
+      patternId: v.content.id,
+      language: change.language,
+      lineCount: v.content.lineCount,
+      byteSize: v.content.byteSize,
+      code: v.content.code,
+      firstSeenAt: change.at,
+      codeOmitted: v.content.codeOmitted,
+      redactedSecrets: v.content.redactedSecrets,
+      // Kept as a patch against the parent's stored code when that is smaller.
+      parent: v.parentId === null ? null : { patternId: v.parentId, content: v.parentContent },
+    });
+    const version: FileVersion = {
+      filePath: change.filePath,
+      version: nextVersion++,
+      patternId: v.content.id,
+      parentPatternId: v.parentId,
+      eventType: v.parentId === null ? "pattern_created" : "pattern_modified",
+      transformationType: v.parentId === null ? null : v.transformation,
+      toolName: v.toolName,
+      toolUseId: v.toolUseId,
+      sessionId: change.sessionId,
+      correlationId,
+      reason: v.reason,
+      createdAt: change.at,
+      changeLinesAdded: v.delta.added,
+      changeLinesRemoved: v.delta.removed,
+      changeDurationMs: v.durationMs,
     };
+    const versionId = store.insertVersion(version);
+    if (v.parentId !== null) {
+      store.insertEdge({
+        child: v.content.id,
+        parent: v.parentId,
+        edgeType: "modified_from",
+        transformationType: version.transformationType,
+        filePath: change.filePath,
+        createdAt: change.at,
+      });
+    }
+    // A reference to the version: the flusher assembles the request from the rows when it sends.
+    if (options.queue) store.enqueueVersion(versionId, change.at);
+    versions.push(version);
+  };
 
-    // The newest version's code is read only when the payload does not carry the content before.
-    const latestCode = () => latest ? store.pattern(latest.patternId)?.code ?? null : null;
-    if (
-      decision.kind === "modified" && typeof change.before === "string" &&
-      latest?.patternId !== beforeId
-    ) {
+  if (decision.kind === "modified" && before !== null && before !== "unknown") {
+    if (latest?.patternId !== before.id) {
+      // The store never saw the content before: bridge to it. Measured on redacted code (the only
+      // code the store has); a bridge happens once per file tracked or changed outside Claude.
+      const parentCode = latestCode();
+      const bridgeCode = before.code ?? "";
       addVersion({
-        code: change.before,
-        id: beforeId as string,
+        content: before,
         parentId: latest?.patternId ?? null,
-        parentCode: latestCode(),
+        parentContent: parentCode,
+        transformation: latest
+          ? guessTransformation({
+            before: parentCode ?? "",
+            after: bridgeCode,
+            delta: lineDeltaBetween(parentCode, bridgeCode),
+            replaceAll: false,
+          })
+          : null,
         toolName: latest ? "external" : "baseline",
         toolUseId: null,
         reason: latest
           ? "changed outside Claude Code since the last tracked version"
           : "content before tracking began",
-        delta: lineDeltaBetween(latestCode(), change.before),
+        delta: before.code !== null
+          ? lineDeltaBetween(parentCode, before.code)
+          : { added: before.lineCount, removed: 0 },
         durationMs: null,
-        replaceAll: false,
       });
     }
+  }
 
-    const parentCode = typeof change.before === "string" ? change.before : latestCode();
-    const delta = change.lineDelta ?? lineDeltaBetween(parentCode, change.after);
-    if (decision.kind !== "unchanged") {
-      addVersion({
-        code: change.after,
-        id: afterId,
-        parentId: decision.kind === "modified" ? decision.parentPatternId : null,
-        parentCode,
-        toolName: change.toolName,
-        toolUseId: change.toolUseId,
-        reason: change.summary,
-        delta,
-        durationMs: change.durationMs,
-        replaceAll: change.replaceAll,
-      });
-    }
-    store.finishExecution({
-      toolUseId: change.toolUseId,
-      sessionId: change.sessionId,
+  // The content before unknown to the payload: the newest stored version is the parent, and the
+  // measures come from its stored (redacted) code.
+  const delta = change.delta ??
+    (change.after.code !== null
+      ? lineDeltaBetween(latestCode(), change.after.code)
+      : { added: change.after.lineCount, removed: 0 });
+  if (decision.kind !== "unchanged") {
+    const transformation = change.transformation ??
+      (decision.kind === "modified"
+        ? guessTransformation({
+          before: latestCode() ?? "",
+          after: change.after.code ?? "",
+          delta,
+          replaceAll: change.replaceAll,
+        })
+        : null);
+    addVersion({
+      content: change.after,
+      parentId: decision.kind === "modified" ? decision.parentPatternId : null,
+      // The content before is the parent: the payload's when the hook has it, else the newest
+      // stored code when it was read for the measures (a replay: the store reads it if need be).
+      parentContent: before !== null && before !== "unknown"
+        ? options.beforeText ?? null
+        : latestCodeRead
+        ? latestCodeValue
+        : null,
+      transformation,
       toolName: change.toolName,
-      filePath: change.filePath,
-      correlationId,
-      startedAt: existing?.startedAt ?? null,
-      finishedAt: timestamp,
+      toolUseId: change.toolUseId,
+      reason: change.summary,
+      delta,
       durationMs: change.durationMs,
-      success: true,
-      error: null,
-      linesAdded: delta.added,
-      linesRemoved: delta.removed,
-      beforePatternId: (typeof beforeId === "string" ? beforeId : null) ??
-        existing?.beforePatternId ?? null,
-      patternId: afterId,
     });
-    return decision.kind === "unchanged"
-      ? { kind: "unchanged", patternId: afterId }
-      : { kind: "recorded", versions };
+  }
+  store.finishExecution({
+    toolUseId: change.toolUseId,
+    sessionId: change.sessionId,
+    toolName: change.toolName,
+    filePath: change.filePath,
+    correlationId,
+    startedAt: waiting?.startedAt ?? null,
+    finishedAt: change.at,
+    durationMs: change.durationMs,
+    success: true,
+    error: null,
+    linesAdded: delta.added,
+    linesRemoved: delta.removed,
+    beforePatternId: (typeof beforeId === "string" ? beforeId : null) ??
+      waiting?.beforePatternId ?? null,
+    patternId: change.after.id,
   });
+  return decision.kind === "unchanged"
+    ? { kind: "unchanged", patternId: change.after.id }
+    : { kind: "recorded", versions };
 }

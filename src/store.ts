@@ -24,8 +24,18 @@ import {
   storableText,
   type StoredCode,
 } from "./code_storage.ts";
+import { type DataDirScan, scanDataDir, symlinksAmong } from "./data_dir.ts";
 import { applyLinePatches, type LinePatchError } from "./line_patch.ts";
 import { normalizeLineEndings } from "./pattern.ts";
+import {
+  classifyStoreError,
+  describeStoreFailure,
+  type FileIdentity,
+  fileIdentity,
+  moveAsideCorrupt,
+  sameFile,
+  StoreError,
+} from "./store_failure.ts";
 
 /** File name of the database inside the data directory. */
 export const DB_FILE = "patterns.db";
@@ -116,7 +126,7 @@ export const MIGRATIONS: readonly string[] = [
   // 2: privacy — why a pattern's code is absent, and how many secrets were redacted from it.
   `ALTER TABLE patterns ADD COLUMN code_omitted TEXT;
    ALTER TABLE patterns ADD COLUMN redacted_secrets INTEGER NOT NULL DEFAULT 0;`,
-  // Delivery by reference, per server. Needs only the v2 schema. The outbox refers to a file
+  // 3: delivery by reference, per server. Needs only the v2 schema. The outbox refers to a file
   // version (the request is assembled when it is sent, from immutable rows); the metrics of the
   // change move onto the version; delivery and dead letters are recorded per server URL (server ''
   // = before per-server tracking: the first flush adopts those marks). Old rows map to versions
@@ -225,6 +235,48 @@ export const MIGRATIONS: readonly string[] = [
      data BLOB NOT NULL
    );
    CREATE INDEX pattern_code_base ON pattern_code(base) WHERE base IS NOT NULL;`,
+  // 5: recording — an execution is identified by (session, tool_use_id), not tool_use_id alone —
+  // gateways number tool calls toolu_01, call_0, … in every session — and `call_seq` keeps apart
+  // two calls of one session that reuse an ID. `session_key` is the session ID, or '' when Claude
+  // Code sent none (a primary key cannot hold NULL). Rebuilds `executions` with its v2 columns: a
+  // migration that adds columns to `executions` must come after this one. Plus the spill journal's
+  // replayed entries, so that a replay applies each entry exactly once.
+  `CREATE TABLE executions_by_session (
+     session_key TEXT NOT NULL,
+     tool_use_id TEXT NOT NULL,
+     call_seq INTEGER NOT NULL DEFAULT 0,
+     session_id TEXT,
+     tool_name TEXT NOT NULL,
+     file_path TEXT,
+     correlation_id TEXT NOT NULL,
+     started_at TEXT,
+     finished_at TEXT,
+     duration_ms INTEGER,
+     success INTEGER,
+     error TEXT,
+     lines_added INTEGER,
+     lines_removed INTEGER,
+     before_pattern_id TEXT,
+     pattern_id TEXT,
+     PRIMARY KEY (session_key, tool_use_id, call_seq)
+   ) WITHOUT ROWID;
+   INSERT INTO executions_by_session (session_key, tool_use_id, call_seq, session_id, tool_name,
+       file_path, correlation_id, started_at, finished_at, duration_ms, success, error, lines_added,
+       lines_removed, before_pattern_id, pattern_id)
+     SELECT COALESCE(session_id, ''), tool_use_id, 0, session_id, tool_name, file_path,
+       correlation_id, started_at, finished_at, duration_ms, success, error, lines_added,
+       lines_removed, before_pattern_id, pattern_id
+     FROM executions;
+   DROP TABLE executions;
+   ALTER TABLE executions_by_session RENAME TO executions;
+   CREATE INDEX executions_pattern ON executions(pattern_id);
+   CREATE TABLE journal_replays (
+     entry_id TEXT PRIMARY KEY,
+     spilled_at TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     place TEXT NOT NULL,
+     replayed_at TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** One version of a file: a pattern in that file's chain. */
@@ -257,7 +309,10 @@ export interface PatternRow {
   byteSize: number;
   code: string | null;
   firstSeenAt: string;
-  /** Why `code` is null: "store_code_off", "too_large" or "pruned". */
+  /**
+   * Why `code` is null: "store_code_off", "too_large", "pruned", or "unreadable" (lost to damage,
+   * found by `recover`).
+   */
   codeOmitted?: string | null;
   /** Secrets replaced in `code`. */
   redactedSecrets?: number;
@@ -427,6 +482,24 @@ export interface VersionWithMetrics extends FileVersion {
   lineCount: number | null;
 }
 
+/** A spill-journal entry applied to the store (see `journal.ts`). */
+export interface JournalReplay {
+  entryId: string;
+  spilledAt: string;
+  reason: string;
+  /** The journal file it came from. */
+  place: string;
+  replayedAt: string;
+}
+
+/** What the store knows of replayed spill-journal entries, for `status`. */
+export interface ReplaySummary {
+  replayed: number;
+  lastReplayedAt: string | null;
+  lastSpilledAt: string | null;
+  lastReason: string | null;
+}
+
 /** Counts for `status`. */
 export interface StoreCounts {
   patterns: number;
@@ -460,12 +533,15 @@ type Row = Record<string, unknown>;
 export class Store {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  /** The file opened: if the path names another file at close, ours was moved aside. */
+  readonly #identity: FileIdentity | null;
   /** Path of the database file. */
   readonly path: string;
 
-  constructor(db: DatabaseSync, path: string) {
+  constructor(db: DatabaseSync, path: string, identity: FileIdentity | null = fileIdentity(path)) {
     this.#db = db;
     this.path = path;
+    this.#identity = identity;
   }
 
   #stmt(sql: string): StatementSync {
@@ -507,9 +583,57 @@ export class Store {
     }
   }
 
+  /**
+   * Runs `fn` inside a savepoint of the current transaction: if it throws, what it wrote is undone
+   * and the error goes on, while the transaction around it stays usable.
+   */
+  savepoint<T>(fn: () => T): T {
+    this.#db.exec("SAVEPOINT one_record");
+    try {
+      const result = fn();
+      this.#db.exec("RELEASE one_record");
+      return result;
+    } catch (error) {
+      try {
+        this.#db.exec("ROLLBACK TO one_record");
+        this.#db.exec("RELEASE one_record");
+      } catch { /* the transaction itself is gone; the caller's rollback handles it */ }
+      throw error;
+    }
+  }
+
   /** Schema version (number of migrations applied). */
   schemaVersion(): number {
     return Number(this.#get("PRAGMA user_version")?.user_version ?? 0);
+  }
+
+  /**
+   * Checkpoints the WAL into the database and truncates it, if no other connection is using it
+   * right now (never waits: another process busy means "next time"); returns whether it did.
+   * Hooks call it when the WAL has grown: a process that opens the store alone rebuilds its index
+   * of the WAL by reading every frame, so a hook's cost grows with the WAL, and the WAL of
+   * processes that never close (hooks) is otherwise never reset.
+   */
+  truncateWal(busyTimeoutMs: number): boolean {
+    this.#db.exec("PRAGMA busy_timeout = 0");
+    try {
+      const r = this.#db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as Row | undefined;
+      return Number(r?.busy ?? 1) === 0;
+    } catch {
+      return false;
+    } finally {
+      this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    }
+  }
+
+  /**
+   * SQLite's `PRAGMA quick_check`: the problems found (at most `limit`), empty when the database
+   * is sound. It reads every page, so it runs in the flusher and `status`, never in a hook.
+   */
+  quickCheck(limit = 20): string[] {
+    const rows = this.#db.prepare(`PRAGMA quick_check(${Math.max(1, Math.floor(limit))})`).all();
+    const problems = rows.map((r) => String(Object.values(r as Row)[0]));
+    return problems.length === 1 && problems[0] === "ok" ? [] : problems;
   }
 
   // ---- patterns, versions, edges -------------------------------------------------------------
@@ -582,10 +706,13 @@ export class Store {
     return Number(this.#insertVersion(v, "").lastInsertRowid);
   }
 
-  /** Inserts a version unless that file already has one with this number; true when inserted. */
-  insertVersionIfAbsent(v: FileVersion): boolean {
-    return Number(this.#insertVersion(v, "ON CONFLICT (file_path, version) DO NOTHING").changes) >
-      0;
+  /**
+   * Inserts a version unless that file already has one with this number; returns its row ID when
+   * inserted, else null.
+   */
+  insertVersionIfAbsent(v: FileVersion): number | null {
+    const r = this.#insertVersion(v, "ON CONFLICT (file_path, version) DO NOTHING");
+    return Number(r.changes) > 0 ? Number(r.lastInsertRowid) : null;
   }
 
   #insertVersion(v: FileVersion, onConflict: string) {
@@ -613,6 +740,28 @@ export class Store {
     );
   }
 
+  /**
+   * Moves a file's versions `by` numbers up (recovery puts a salvaged history before the versions
+   * a fresh store recorded since). Through negative numbers, so no step collides.
+   */
+  shiftVersions(filePath: string, by: number): void {
+    this.#run("UPDATE file_versions SET version = -version WHERE file_path = ?", filePath);
+    this.#run("UPDATE file_versions SET version = -version + ? WHERE file_path = ?", by, filePath);
+  }
+
+  /**
+   * Deletes one version of a file, with its outbox entry and delivery marks (recovery drops a
+   * bridge that the salvaged history replaces; the replacement is queued in doubt).
+   */
+  deleteVersion(filePath: string, version: number): void {
+    const id = this.versionId(filePath, version);
+    if (id === undefined) return;
+    for (const table of ["outbox", "delivered", "dead_letters"]) {
+      this.#run(`DELETE FROM ${table} WHERE version_id = ?`, id);
+    }
+    this.#run("DELETE FROM file_versions WHERE id = ?", id);
+  }
+
   /** Records a lineage edge (idempotent); true when it was new. */
   insertEdge(e: LineageEdgeRow): boolean {
     return this.#run(
@@ -632,7 +781,8 @@ export class Store {
     return this.#all(
       `SELECT v.*, e.lines_added, e.lines_removed, e.duration_ms, e.success, p.line_count
        FROM file_versions v
-       LEFT JOIN executions e ON e.tool_use_id = v.tool_use_id AND e.pattern_id = v.pattern_id
+       LEFT JOIN executions e ON e.session_key = COALESCE(v.session_id, '')
+         AND e.tool_use_id = v.tool_use_id AND e.pattern_id = v.pattern_id
        LEFT JOIN patterns p ON p.pattern_id = v.pattern_id
        WHERE v.file_path = ? ORDER BY v.version`,
       filePath,
@@ -781,13 +931,36 @@ export class Store {
 
   // ---- executions ----------------------------------------------------------------------------
 
-  /** An execution record, or undefined. */
-  execution(toolUseId: string): ExecutionRow | undefined {
-    const r = this.#get("SELECT * FROM executions WHERE tool_use_id = ?", toolUseId);
+  /**
+   * The newest execution of a tool call, identified by (session, `tool_use_id`), or undefined.
+   * The same ID in another session is another call.
+   */
+  execution(sessionId: string | null, toolUseId: string): ExecutionRow | undefined {
+    const r = this.#latestCall(sessionId, toolUseId);
     return r && toExecution(r);
   }
 
-  /** Records a PreToolUse intent; a second intent for the same tool call is ignored. */
+  /** Every execution recorded under (session, `tool_use_id`), oldest first. */
+  executionsOfCall(sessionId: string | null, toolUseId: string): ExecutionRow[] {
+    return this.#all(
+      "SELECT * FROM executions WHERE session_key = ? AND tool_use_id = ? ORDER BY call_seq",
+      sessionId ?? "",
+      toolUseId,
+    ).map(toExecution);
+  }
+
+  #latestCall(sessionId: string | null, toolUseId: string): Row | undefined {
+    return this.#get(
+      "SELECT * FROM executions WHERE session_key = ? AND tool_use_id = ? ORDER BY call_seq DESC LIMIT 1",
+      sessionId ?? "",
+      toolUseId,
+    );
+  }
+
+  /**
+   * Records a PreToolUse intent. A second intent for a call not yet finished is ignored; after a
+   * finished one, the same (session, ID) is a new call that reuses the ID.
+   */
   insertIntent(e: {
     toolUseId: string;
     sessionId: string | null;
@@ -797,9 +970,17 @@ export class Store {
     startedAt: string;
     beforePatternId: string | null;
   }): boolean {
+    // One statement (a hook prepares each statement afresh): the next call number, unless a call
+    // of this (session, ID) is still waiting for its outcome.
+    const key = e.sessionId ?? "";
     return this.#run(
-      `INSERT INTO executions (tool_use_id, session_id, tool_name, file_path, correlation_id, started_at, before_pattern_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tool_use_id) DO NOTHING`,
+      `INSERT INTO executions (session_key, tool_use_id, call_seq, session_id, tool_name, file_path,
+         correlation_id, started_at, before_pattern_id)
+       SELECT ?1, ?2, COALESCE(MAX(call_seq) + 1, 0), ?3, ?4, ?5, ?6, ?7, ?8
+         FROM executions WHERE session_key = ?1 AND tool_use_id = ?2
+         HAVING COUNT(*) = 0 OR MAX(CASE WHEN finished_at IS NULL THEN 1 ELSE 0 END) = 0
+       ON CONFLICT DO NOTHING`,
+      key,
       e.toolUseId,
       e.sessionId,
       e.toolName,
@@ -810,19 +991,28 @@ export class Store {
     ) > 0;
   }
 
-  /** Writes the outcome of a tool call, keeping the intent's start time and correlation ID. */
+  /**
+   * Writes the outcome of a tool call: into its intent when one is waiting (keeping the intent's
+   * start time and correlation ID), else as a new execution of that (session, ID). The caller
+   * decides, in the same transaction, whether the outcome repeats one already recorded.
+   */
   finishExecution(e: ExecutionRow): void {
+    const latest = this.#latestCall(e.sessionId, e.toolUseId);
+    const waiting = latest && latest.finished_at === null;
+    const seq = latest ? Number(latest.call_seq) + (waiting ? 0 : 1) : 0;
     this.#run(
-      `INSERT INTO executions (tool_use_id, session_id, tool_name, file_path, correlation_id, started_at,
-         finished_at, duration_ms, success, error, lines_added, lines_removed, before_pattern_id, pattern_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tool_use_id) DO UPDATE SET
+      `INSERT INTO executions (session_key, tool_use_id, call_seq, session_id, tool_name, file_path,
+         correlation_id, started_at, finished_at, duration_ms, success, error, lines_added,
+         lines_removed, before_pattern_id, pattern_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (session_key, tool_use_id, call_seq) DO UPDATE SET
          finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
          success = excluded.success, error = excluded.error, lines_added = excluded.lines_added,
          lines_removed = excluded.lines_removed, pattern_id = excluded.pattern_id,
-         before_pattern_id = COALESCE(excluded.before_pattern_id, executions.before_pattern_id),
-         session_id = COALESCE(executions.session_id, excluded.session_id)`,
+         before_pattern_id = COALESCE(excluded.before_pattern_id, executions.before_pattern_id)`,
+      e.sessionId ?? "",
       e.toolUseId,
+      seq,
       e.sessionId,
       e.toolName,
       e.filePath,
@@ -837,6 +1027,41 @@ export class Store {
       e.beforePatternId,
       e.patternId,
     );
+  }
+
+  // ---- spill journal replays -------------------------------------------------------------------
+
+  /** True when the spill-journal entry was already applied (by this or another process). */
+  journalApplied(entryId: string): boolean {
+    return this.#get("SELECT 1 AS x FROM journal_replays WHERE entry_id = ?", entryId) !==
+      undefined;
+  }
+
+  /** Remembers a spill-journal entry as applied, in the transaction that applied it. */
+  markJournalApplied(r: JournalReplay): void {
+    this.#run(
+      `INSERT INTO journal_replays (entry_id, spilled_at, reason, place, replayed_at)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      r.entryId,
+      r.spilledAt,
+      r.reason,
+      r.place,
+      r.replayedAt,
+    );
+  }
+
+  /** How many spilled entries were replayed, and the newest one's times and reason. */
+  replaySummary(): ReplaySummary {
+    const n = Number(this.#get("SELECT COUNT(*) AS n FROM journal_replays")?.n ?? 0);
+    const last = this.#get(
+      "SELECT spilled_at, reason, replayed_at FROM journal_replays ORDER BY replayed_at DESC, spilled_at DESC LIMIT 1",
+    );
+    return {
+      replayed: n,
+      lastReplayedAt: strOrNull(last?.replayed_at),
+      lastSpilledAt: strOrNull(last?.spilled_at),
+      lastReason: strOrNull(last?.reason),
+    };
   }
 
   /** Executions of a session, oldest first. */
@@ -928,6 +1153,61 @@ export class Store {
       attempts: Number(r.attempts),
       lastError: strOrNull(r.last_error),
     }));
+  }
+
+  /**
+   * True when some version holding the pattern is queued, or was acknowledged or refused by a
+   * server (import queues a parent's version first only when none is).
+   */
+  patternInDelivery(patternId: string): boolean {
+    return this.#get(
+      `SELECT 1 AS x FROM file_versions v WHERE v.pattern_id = ? AND (
+         EXISTS (SELECT 1 FROM outbox o WHERE o.version_id = v.id)
+         OR EXISTS (SELECT 1 FROM delivered d WHERE d.version_id = v.id)
+         OR EXISTS (SELECT 1 FROM dead_letters x WHERE x.version_id = v.id)) LIMIT 1`,
+      patternId,
+    ) !== undefined;
+  }
+
+  /** Where one version stands with `server`: queued, acknowledged, refused, or none of these. */
+  versionStanding(server: string, versionId: number): "queued" | "delivered" | "dead" | "none" {
+    const r = this.#get(
+      `SELECT EXISTS (SELECT 1 FROM outbox WHERE version_id = ?2) AS queued,
+         EXISTS (SELECT 1 FROM delivered WHERE server = ?1 AND version_id = ?2) AS delivered,
+         EXISTS (SELECT 1 FROM dead_letters WHERE server = ?1 AND version_id = ?2) AS dead`,
+      server,
+      versionId,
+    );
+    return r?.queued ? "queued" : r?.delivered ? "delivered" : r?.dead ? "dead" : "none";
+  }
+
+  /** Remembers that `server` holds a version (recovery copies a salvaged mark); true when new. */
+  insertDelivered(server: string, versionId: number, at: string): boolean {
+    return this.#run(
+      "INSERT INTO delivered (server, version_id, delivered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      server,
+      versionId,
+      at,
+    ) > 0;
+  }
+
+  /** Remembers that `server` refused a version (recovery copies a salvaged dead letter). */
+  insertDeadLetter(
+    server: string,
+    versionId: number,
+    refusal: { status: number | null; message: string; verdict: string | null },
+    at: string,
+  ): boolean {
+    return this.#run(
+      `INSERT INTO dead_letters (server, version_id, status, message, verdict, dead_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      server,
+      versionId,
+      refusal.status,
+      refusal.message,
+      refusal.verdict,
+      at,
+    ) > 0;
   }
 
   /** Highest outbox row ID ever used (0 when none): tells a flusher whether anything new arrived. */
@@ -1526,6 +1806,17 @@ export class Store {
     return r ? String(r.value) : undefined;
   }
 
+  /** Status values whose key starts with `prefix`, keyed by the rest of the key. */
+  metaWithPrefix(prefix: string): Map<string, string> {
+    return new Map(
+      this.#all(
+        "SELECT key, value FROM meta WHERE key >= ? AND key < ? ORDER BY key",
+        prefix,
+        prefix + "\uffff",
+      ).map((r) => [String(r.key).slice(prefix.length), String(r.value)]),
+    );
+  }
+
   /** Counts for `status`. */
   counts(): StoreCounts {
     const n = (sql: string) => Number(this.#get(sql)?.n ?? 0);
@@ -1543,16 +1834,58 @@ export class Store {
     };
   }
 
-  /** Closes the database. */
+  /**
+   * Moves this store's database aside as corrupt (see {@linkcode moveAsideCorrupt}) after damage
+   * was found in it; returns the new name, or null when another process had moved it already.
+   * Closes the connection first where that is safe.
+   */
+  moveAsideAsCorrupt(now: Date = new Date()): string | null {
+    const aside = moveAsideCorrupt(this.path, this.#identity, now);
+    this.close(); // after the move: the identity check keeps SQLite from touching the new files
+    return aside;
+  }
+
+  /**
+   * Closes the database — unless its file was moved aside meanwhile (found corrupt): SQLite's last
+   * close deletes `<path>-wal` by name, which would now be the fresh store's WAL. Then the
+   * connection is left to the process's exit.
+   */
   close(): void {
     this.#statements.clear();
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    if (this.#identity !== null && !sameFile(fileIdentity(this.path), this.#identity)) return;
+    this.#db.close();
   }
 }
 
+/** Options of {@linkcode openStore}. */
+export interface OpenStoreOptions {
+  /**
+   * How long a statement waits for another process's lock, in ms. The CLI and the flusher wait
+   * 10 s; a hook waits `store_wait_ms` and then spills to the journal instead.
+   */
+  busyTimeoutMs?: number;
+  /** The data directory's scan, when the caller made it already (null: the directory is absent). */
+  scan?: DataDirScan | null;
+  /** Open for reading only (`status` in a read-only data directory): nothing created or migrated. */
+  readOnly?: boolean;
+  /** Clock for the name of a moved-aside database. */
+  now?: () => Date;
+  /** Told when a corrupt database was moved aside (the caller logs it). */
+  onMovedAside?: (aside: string, reason: string) => void;
+}
+
+/** Meta key prefix under which a fresh store remembers the corrupt one it replaced. */
+export const MOVED_ASIDE_META = "moved_aside:";
+
 /**
  * Opens (and creates, readable by the user only) the store in `dataDir`, applying any pending
- * migration.
+ * migration. The data directory is tightened to 0700 and the store's files to 0600 first, and a
+ * database, WAL or shared-memory file that is a symbolic link is refused. A corrupt database
+ * (garbage in its header, or damage met while opening) is moved aside — renamed
+ * `patterns.db.corrupt-<time>` with its `-wal` and `-shm`, never deleted — and a fresh store
+ * starts; the fresh store's meta says what was moved and why (`status` shows it). Every failure is
+ * a {@linkcode StoreError} that says what failed, why and what to do.
  *
  * @example
  * ```ts
@@ -1562,37 +1895,76 @@ export class Store {
  * store.close();
  * ```
  */
-export function openStore(dataDir: string): Store {
+export function openStore(dataDir: string, options: OpenStoreOptions = {}): Store {
   const path = `${dataDir}/${DB_FILE}`;
-  // The database exists on every run but the first: one stat then, instead of a mkdir and a
-  // create that throws AlreadyExists (a thrown error costs a hook a third of a millisecond).
-  if (!fileExists(path)) {
-    Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    try {
-      // Create the file readable by the user only before SQLite opens it (an empty file is an
-      // empty database); SQLite gives the -wal and -shm files the same mode.
-      Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-  }
-  const db = new DatabaseSync(path);
-  const store = new Store(db, path);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+  let scan: DataDirScan | null;
   try {
-    db.exec("PRAGMA busy_timeout = 10000");
+    scan = options.scan !== undefined ? options.scan : scanDataDir(dataDir);
+  } catch (error) {
+    throw describeStoreFailure(error, path, busyTimeoutMs);
+  }
+  if (scan) refuseSymlinks(scan, dataDir);
+  // The scan says whether the database exists, and its lstat is the identity (no stat, and no
+  // thrown NotFound: a thrown error costs a hook a third of a millisecond).
+  const opening: Opening = {
+    dataDir,
+    path,
+    exists: scan ? scan.entries.has(DB_FILE) : fileExists(path),
+    identity: scan?.files.get(DB_FILE) ?? null,
+  };
+  try {
+    return openDatabase(opening, options, busyTimeoutMs);
+  } catch (error) {
+    // Kept out of the function above: a hook compiles only the code it runs.
+    return reopenAfterFailure(error, opening, options, busyTimeoutMs);
+  }
+}
+
+/** What {@linkcode openDatabase} opens, and the identity of the file it opened. */
+interface Opening {
+  dataDir: string;
+  path: string;
+  exists: boolean;
+  identity: FileIdentity | null;
+}
+
+function refuseSymlinks(scan: DataDirScan, dataDir: string): void {
+  const links = symlinksAmong(scan, [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`]);
+  if (links.length > 0) {
+    throw new StoreError(
+      "symlink",
+      `store ${dataDir}/${
+        links[0]
+      }: is a symbolic link, and the store refuses to follow it (it could write outside ${dataDir}); replace it with the real file or remove it`,
+    );
+  }
+}
+
+/** Opens, configures and migrates the database; the first query finds garbage in its header. */
+function openDatabase(o: Opening, options: OpenStoreOptions, busyTimeoutMs: number): Store {
+  if (!o.exists && !options.readOnly) createEmptyDatabase(o.dataDir, o.path);
+  if (!o.exists || o.identity === null) o.identity = fileIdentity(o.path);
+  const db = new DatabaseSync(o.path, { readOnly: options.readOnly === true });
+  const store = new Store(db, o.path, o.identity);
+  try {
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     // NORMAL does not fsync each commit in WAL mode (a power loss can lose the last commits, a
     // killed process cannot). No foreign-key checks on the hot path: the one writer inserts each
     // pattern before the versions that use it.
-    db.exec("PRAGMA synchronous = NORMAL");
-    // WAL lets readers and the one writer work at once. The mode is stored in the file, so it is set
-    // once, with the schema, not on every open (that costs a hook a third of a millisecond).
-    // A new store returns free pages in small steps (src/code_maintenance.ts); this must be set
-    // before the first table exists. (VACUUM, the only other way, is refused by node:sqlite in Deno
-    // without --allow-all: it attaches a temporary database.)
+    if (!options.readOnly) db.exec("PRAGMA synchronous = NORMAL");
+    // Reading the header is what finds garbage in it ("file is not a database").
     const version = store.schemaVersion();
-    if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
-    if (version < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
-    migrate(db, store);
+    if (!options.readOnly) {
+      // A new store returns free pages in small steps (src/code_maintenance.ts); this must be set
+      // before the first table exists. (VACUUM, the only other way, is refused by node:sqlite in
+      // Deno without --allow-all: it attaches a temporary database.)
+      if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+      // WAL lets readers and the one writer work at once. The mode is stored in the file, so it
+      // is set once, with the schema, not on every open (that costs a hook a third of a ms).
+      if (version < MIGRATIONS.length) db.exec("PRAGMA journal_mode = WAL");
+      migrate(db, store);
+    }
     return store;
   } catch (error) {
     store.close();
@@ -1600,9 +1972,80 @@ export function openStore(dataDir: string): Store {
   }
 }
 
+/**
+ * After a failed open: a corrupt database is moved aside and a fresh store opened (once); any
+ * other failure is described.
+ */
+function reopenAfterFailure(
+  error: unknown,
+  o: Opening,
+  options: OpenStoreOptions,
+  busyTimeoutMs: number,
+): Store {
+  if (classifyStoreError(error) !== "corrupt" || options.readOnly) {
+    throw describeStoreFailure(error, o.path, busyTimeoutMs);
+  }
+  const reason = String((error as Error)?.message ?? error);
+  const at = (options.now ?? (() => new Date()))();
+  let aside: string | null;
+  try {
+    aside = moveAsideCorrupt(o.path, o.identity, at);
+  } catch (moveError) {
+    throw new StoreError(
+      "corrupt",
+      `store ${o.path}: ${reason}, and it could not be moved aside (${
+        (moveError as Error).message
+      }); make ${o.dataDir} writable, then run any tracker.ts command`,
+      { cause: error },
+    );
+  }
+  // null: another process moved it aside already; this opens the fresh store it made.
+  if (aside !== null) options.onMovedAside?.(aside, reason);
+  let store: Store;
+  try {
+    store = openDatabase(
+      { dataDir: o.dataDir, path: o.path, exists: fileExists(o.path), identity: null },
+      options,
+      busyTimeoutMs,
+    );
+  } catch (again) {
+    throw describeStoreFailure(again, o.path, busyTimeoutMs);
+  }
+  if (aside !== null) noteMovedAside(store, aside, reason, at);
+  return store;
+}
+
+/**
+ * Notes in the fresh store which corrupt database it replaced, and why (best effort: `status`
+ * also finds moved-aside files by their names).
+ *
+ * @example
+ * ```ts
+ * import { noteMovedAside } from "./store.ts";
+ * // noteMovedAside(freshStore, "/d/patterns.db.corrupt-20261125T020927.034Z", "file is not a database", new Date());
+ * ```
+ */
+export function noteMovedAside(store: Store, aside: string, reason: string, at: Date): void {
+  try {
+    const name = aside.slice(aside.lastIndexOf("/") + 1);
+    store.setMeta(`${MOVED_ASIDE_META}${name}`, JSON.stringify({ at: at.toISOString(), reason }));
+  } catch { /* the note is a courtesy; the moved file itself is the record */ }
+}
+
+function createEmptyDatabase(dataDir: string, path: string): void {
+  Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    // Create the file readable by the user only before SQLite opens it (an empty file is an empty
+    // database); SQLite gives the -wal and -shm files the same mode.
+    Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+}
+
 function fileExists(path: string): boolean {
   try {
-    Deno.statSync(path);
+    Deno.lstatSync(path);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { compileArgs, explainCompileFailure } from "../src/cli/compile.ts";
+import { journalFallbackDir } from "../src/journal.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -20,12 +21,14 @@ Deno.test("compile arguments give each binary only the permissions its script ne
     assert.ok(b);
     assert.ok(!b.args.some((a) => a === "-A" || a === "--allow-all"), b.name);
   }
+  // The data directory, the spill journal's second place outside it, and the config.
+  const fallback = journalFallbackDir("/h/.claude/pattern-tracker");
   assert.ok(
     pre!.args.includes(
-      "--allow-read=/h/.claude/pattern-tracker,/h/.claude/pattern-tracker/config.yaml",
+      `--allow-read=/h/.claude/pattern-tracker,${fallback},/h/.claude/pattern-tracker/config.yaml`,
     ),
   );
-  assert.ok(pre!.args.includes("--allow-write=/h/.claude/pattern-tracker"));
+  assert.ok(pre!.args.includes(`--allow-write=/h/.claude/pattern-tracker,${fallback}`));
   assert.ok(!pre!.args.some((a) => a.startsWith("--allow-net") || a.startsWith("--allow-run")));
   assert.ok(post!.args.includes("--allow-run=/h/.claude/hooks/pattern-tracker"));
   assert.ok(!post!.args.some((a) => a.startsWith("--allow-net")));

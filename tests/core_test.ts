@@ -362,6 +362,7 @@ Deno.test("config: env > file > defaults for every key", () => {
     exclude_paths: [["x/"], "y/"],
     max_pattern_bytes: [100, "200"],
     retention_days: [30, "90"],
+    store_wait_ms: [50, "0"],
   };
   assert.deepEqual(
     new Set(Object.keys(samples)),

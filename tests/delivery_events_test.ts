@@ -138,7 +138,7 @@ Deno.test("a version's request is the same bytes every time, and after an export
     assert.deepEqual(again, first);
     assert.equal(JSON.parse(first[1]!).pattern_data.duration_ms, 7);
     const target = openStore(other);
-    importRecords(target, lines, { queue: true });
+    await importRecords(target, lines, { ...config, dataDir: other }, { queue: true });
     const imported = queuedEventBodies(target, config, 10);
     const v2 = target.versionId("/p/a.py", 2)!;
     assert.equal(versionEventBody(target, v2, true), first[1]);

@@ -34,7 +34,7 @@ export interface ServerUnderTest {
 export const TWIN = "def shared():\n    return 'same content in two files'\n";
 
 /**
- * Records the mixed history through the recording code (`recordChange`, as the hooks do), in an
+ * Records the mixed history through the recording core (`track`, as the hooks do), in an
  * order that interleaves the files. Returns the number of versions.
  */
 export async function recordMixedHistory(

@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { patternId } from "../src/pattern.ts";
 import { openStore } from "../src/store.ts";
-import { hookWorld, runCli, runHookProcess, SESSION_FIXTURES, vanishableDeno } from "./support.ts";
+import {
+  hookWorld,
+  runCli,
+  runHookProcess,
+  SESSION_FIXTURES,
+  vanishableDeno,
+  waitUntil,
+} from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const FIXTURES = [...SESSION_FIXTURES, "09-sessionend"];
@@ -35,8 +42,10 @@ Deno.test("every real payload: exit 0, empty stdout, and the store holds the ses
   }
   const store = openStore(dataDir);
   const history = store.fileHistory("/home/dev/project/app.py");
+  const session = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`))
+    .session_id as string;
   const executions = ["toolu_01", "toolu_02", "toolu_03", "toolu_04"].map((id) =>
-    store.execution(id)
+    store.execution(session, id)
   );
   store.close();
   const contents = [
@@ -281,4 +290,61 @@ Deno.test("demo replays the bundled session through the hooks and prints four ve
     out.stdout.includes("v4  6f70a39026fa4c07  modified from b414e3e8a1cc84d0"),
     out.stdout,
   );
+});
+
+Deno.test("hooks keep the WAL short: with auto-flush off they truncate it themselves, with it on the flusher's close empties it", async () => {
+  for (const autoFlush of ["false", "true"]) {
+    const { dataDir, commands, env } = hookWorld({
+      env: {
+        PATTERN_TRACKER_AUTO_FLUSH: autoFlush,
+        PATTERN_TRACKER_INTELLIGENCE_URL: "http://127.0.0.1:9",
+      },
+    });
+    const template = JSON.parse(
+      Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`),
+    );
+    const sizes: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const content = `# file ${i}\n${"x = 'some code on a line of its own'\n".repeat(500)}`;
+      const payload = {
+        ...template,
+        tool_use_id: `toolu_wal${i}`,
+        tool_input: { file_path: `/project/w${i}.py`, content },
+        tool_response: { ...template.tool_response, filePath: `/project/w${i}.py`, content },
+      };
+      const r = await runHookProcess(
+        commands.post,
+        env,
+        new TextEncoder().encode(JSON.stringify(payload)),
+      );
+      assert.equal(r.code, 0);
+      try {
+        sizes.push(Deno.statSync(`${dataDir}/patterns.db-wal`).size);
+      } catch {
+        sizes.push(0);
+      }
+    }
+    // Each hook adds about 80 KiB here: 30 of them made about 2.4 MiB without the upkeep.
+    assert.ok(
+      Math.max(...sizes) < 1.5 * 1024 * 1024,
+      `auto_flush ${autoFlush}: ${sizes.join(", ")}`,
+    );
+    assert.ok(sizes.some((s, i) => i > 0 && s < (sizes[i - 1] ?? 0)), "it was emptied");
+    await waitUntil(() => {
+      try {
+        const lock = Deno.openSync(`${dataDir}/flusher.lock`, { read: true, write: true });
+        try {
+          return lock.tryLockSync(true);
+        } finally {
+          lock.close();
+        }
+      } catch {
+        return true;
+      }
+    }, 30_000);
+    const store = openStore(dataDir);
+    const versions = store.counts().versions;
+    store.close();
+    assert.equal(versions, 30, "nothing lost");
+  }
 });

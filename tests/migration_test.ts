@@ -187,3 +187,49 @@ Deno.test("a schema v2 store with real history migrates in place: every text rea
   }
   Deno.removeSync(dir, { recursive: true });
 });
+
+Deno.test("a schema v2 store migrates to v5: every execution kept, now identified by (session, tool_use_id)", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "pt-migrate-" });
+  const db = new DatabaseSync(`${dir}/${DB_FILE}`);
+  db.exec(MIGRATIONS[0] as string);
+  db.exec(MIGRATIONS[1] as string);
+  db.exec("PRAGMA user_version = 2");
+  db.exec(`INSERT INTO executions (tool_use_id, session_id, tool_name, file_path, correlation_id,
+             started_at, finished_at, duration_ms, success, lines_added, lines_removed, pattern_id)
+           VALUES ('toolu_01', 'sess-1', 'Write', '/p/a.py', 'c1', '2026-01-01T00:00:00.000Z',
+             '2026-01-01T00:00:01.000Z', 11, 1, 2, 0, 'aaaaaaaaaaaaaaaa'),
+                  ('toolu_02', NULL, 'Edit', '/p/a.py', 'c2', NULL, '2026-01-01T00:00:02.000Z',
+             5, 0, 0, 0, NULL)`);
+  db.close();
+
+  const store = openStore(dir);
+  try {
+    assert.equal(store.schemaVersion(), MIGRATIONS.length);
+    const first = store.execution("sess-1", "toolu_01");
+    assert.equal(first?.durationMs, 11);
+    assert.equal(first?.correlationId, "c1");
+    assert.equal(first?.success, true);
+    assert.equal(store.execution("sess-2", "toolu_01"), undefined, "another session's call");
+    const second = store.execution(null, "toolu_02");
+    assert.equal(second?.sessionId, null, "no session stays no session");
+    assert.equal(second?.success, false);
+    assert.equal(store.executions().length, 2);
+    // The same ID in another session is now another call, not a conflict.
+    store.immediate(() =>
+      store.insertIntent({
+        toolUseId: "toolu_01",
+        sessionId: "sess-2",
+        toolName: "Write",
+        filePath: "/p/b.py",
+        correlationId: "c3",
+        startedAt: "2026-01-02T00:00:00.000Z",
+        beforePatternId: null,
+      })
+    );
+    assert.equal(store.executions().length, 3);
+    assert.equal(store.replaySummary().replayed, 0, "the journal's table exists");
+  } finally {
+    store.close();
+  }
+  Deno.removeSync(dir, { recursive: true });
+});

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { compileArgs } from "../src/cli/compile.ts";
 import { directHookCommands, hookCommands } from "../src/cli/install.ts";
 import { flusherCommand } from "../src/flusher.ts";
+import { journalFallbackDir } from "../src/journal.ts";
 import { ALLOWED_ENV, denoRunArgs, type Grant, permissionFlags } from "../src/permissions.ts";
 import { BINARIES } from "../src/runtime.ts";
 import { runHookProcess } from "./support.ts";
@@ -134,5 +135,9 @@ Deno.test("every hook-side grant lets the hooks read CLAUDE_PROJECT_DIR and neve
     assert.ok(!flags.some((f) => f === "-A" || f === "--allow-all"), grant.program);
     assert.equal(flags.some((f) => f.startsWith("--allow-net")), grant.program === "flusher");
     assert.equal(flags.some((f) => f.startsWith("--allow-run")), grant.program === "post");
+    // The data directory, and the spill journal's second place outside it.
+    const fallback = journalFallbackDir("/d");
+    assert.ok(flags.includes(`--allow-read=/d,${fallback},/c`), grant.program);
+    assert.ok(flags.includes(`--allow-write=/d,${fallback}`), grant.program);
   }
 });

@@ -2,14 +2,14 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { compactCode, maintainStore, MAINTENANCE_INTERVAL_MS } from "../src/code_maintenance.ts";
-import { resolveConfig } from "../src/config.ts";
+import { defaultConfig, resolveConfig } from "../src/config.ts";
 import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { planPrune, prune, PRUNED, retentionCutoff } from "../src/retention.ts";
 import { DB_FILE, openStore, type Store } from "../src/store.ts";
 import { parseAgeLimit } from "../src/cli/prune.ts";
 import { runBackgroundFlusher } from "../src/flush.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { recordChange } from "../src/record.ts";
+import { track } from "../src/track.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { denoDirEnv, runCli, seeded } from "./support.ts";
 
@@ -452,7 +452,12 @@ Deno.test("compaction turns imported snapshots into patches against their lineag
       () => "delivered",
     );
     const { exportRecords, importRecords } = await import("../src/export.ts");
-    importRecords(target, [...exportRecords(source)].map((r) => JSON.stringify(r)));
+    const targetDir = target.path.replace(/\/[^/]+$/, "");
+    await importRecords(
+      target,
+      [...exportRecords(source)].map((r) => JSON.stringify(r)),
+      { ...defaultConfig(targetDir), dataDir: targetDir },
+    );
     assert.equal(target.codeStorage().patches, 0, "an import stores whole texts");
     compactCode(target);
     const after = target.codeStorage();
@@ -496,7 +501,7 @@ Deno.test("the background flusher delivers, then compacts the store and applies 
         },
       })) as ToolChange;
       assert.equal(parsed.kind, "change");
-      await recordChange(store, parsed, { storeCode: true });
+      await track({ ...defaultConfig(dataDir), dataDir }, parsed, { store });
       before = parsed.after;
       texts.push(parsed.after);
     }

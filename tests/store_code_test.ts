@@ -5,9 +5,10 @@ import { compactCode } from "../src/code_maintenance.ts";
 import { MAX_CHAIN, MIN_PATCH_TEXT, storableText } from "../src/code_storage.ts";
 import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { recordChange } from "../src/record.ts";
+import { defaultConfig } from "../src/config.ts";
 import { redactSecrets } from "../src/privacy.ts";
 import { DB_FILE, openStore, type Store, StoredCodeError } from "../src/store.ts";
+import { track } from "../src/track.ts";
 import { seeded } from "./support.ts";
 
 const NOW = "2026-01-01T00:00:00.000Z";
@@ -199,9 +200,9 @@ Deno.test("the recording core's versions read back redacted and exact; a redacte
           newString,
         },
       })) as ToolChange;
-      const outcome = await recordChange(store, parsed, { storeCode: true });
-      assert.equal(outcome.kind, "recorded");
-      const id = (outcome as { versions: { patternId: string }[] }).versions.at(-1)!.patternId;
+      const outcome = await track({ ...defaultConfig(dir), dataDir: dir }, parsed, { store });
+      assert.equal(outcome.outcome, "recorded");
+      const id = outcome.versions.at(-1)!.patternId;
       stored.push([id, redactSecrets(normalizeLineEndings(parsed.after)).text]);
       before = parsed.after;
     }

@@ -27,7 +27,7 @@ async function sampleStore(paths = ["/repo/app.py", EVIL]) {
     );
     await tracker.trackModification("def f(x):\n    return x or 0\n", { filePath: path });
   }
-  tracker.trackExecution({
+  await tracker.trackExecution({
     toolUseId: "toolu_fail",
     filePath: paths[0]!,
     toolName: "Edit",
@@ -176,10 +176,11 @@ Deno.test("export then import into a fresh store gives the same lineage; importi
   assert.equal(JSON.parse(lines[0]!).type, "header");
   const to = Deno.makeTempDirSync({ prefix: "pt-import-" });
   const target = openStore(to);
-  const first = importRecords(target, lines);
+  const config = { ...defaultConfig(to), dataDir: to };
+  const first = await importRecords(target, lines, config);
   assert.equal(first.versions, 6);
   assert.equal(first.skipped, 0);
-  const second = importRecords(target, lines);
+  const second = await importRecords(target, lines, config);
   assert.equal(second.versions + second.patterns + second.executions, 0);
   for (const f of files) {
     const strip = (vs: typeof expected[string]) =>
@@ -195,9 +196,9 @@ Deno.test("export then import into a fresh store gives the same lineage; importi
   const c = target.counts();
   assert.equal(c.versions, 6);
   assert.equal(c.outbox, 0, "imported versions are not queued unless asked");
-  assert.throws(() => importRecords(target, ["{not json"]), /line 1 is not JSON/);
-  assert.throws(
-    () => importRecords(target, [JSON.stringify({ type: "pattern" })]),
+  await assert.rejects(() => importRecords(target, ["{not json"], config), /line 1 is not JSON/);
+  await assert.rejects(
+    () => importRecords(target, [JSON.stringify({ type: "pattern" })], config),
     /starts with a header/,
   );
   target.close();
@@ -234,7 +235,10 @@ Deno.test("importing a different history of a path already in the store fails an
   tracker.close();
   const target = openStore(dataDir);
   const before = target.counts();
-  assert.throws(() => importRecords(target, lines), /two different histories of one path/);
+  await assert.rejects(
+    () => importRecords(target, lines, { ...defaultConfig(dataDir), dataDir }),
+    /two different histories of one path/,
+  );
   assert.deepEqual(target.counts(), before, "the failed import left nothing behind");
   target.close();
 });
@@ -244,9 +248,11 @@ Deno.test("a second import counts nothing as new, edges included", async () => {
   const source = openStore(from);
   const lines = [...exportRecords(source)].map((r) => JSON.stringify(r));
   source.close();
-  const target = openStore(Deno.makeTempDirSync({ prefix: "pt-import-" }));
-  assert.equal(importRecords(target, lines).edges, 2);
-  const again = importRecords(target, lines);
+  const to = Deno.makeTempDirSync({ prefix: "pt-import-" });
+  const target = openStore(to);
+  const config = { ...defaultConfig(to), dataDir: to };
+  assert.equal((await importRecords(target, lines, config)).edges, 2);
+  const again = await importRecords(target, lines, config);
   assert.deepEqual(
     [again.patterns, again.versions, again.edges, again.executions],
     [0, 0, 0, 0],

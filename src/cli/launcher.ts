@@ -28,7 +28,13 @@ export type LauncherAction = "pre" | "post" | "session-start";
 export const DENO_PATH_FILE = "deno-path";
 
 // Stand-ins for the shell variables, replaced after quoting: no real path contains a NUL byte.
-const VARIABLES = { data: "\0data\0", config: "\0config\0", root: "\0root\0", deno: "\0deno\0" };
+const VARIABLES = {
+  data: "\0data\0",
+  config: "\0config\0",
+  root: "\0root\0",
+  deno: "\0deno\0",
+  fallback: "\0fallback\0",
+};
 const SCRIPT = "\0script\0";
 
 /** One argument as a double-quoted shell word, with the stand-ins turned into `${var}`. */
@@ -39,7 +45,11 @@ function shellWord(arg: string): string {
 
 /** The exec line of one hook, from the shared flags. */
 function execLine(hook: "pre" | "post"): string {
-  const files = { dataDir: VARIABLES.data, configPath: VARIABLES.config };
+  const files = {
+    dataDir: VARIABLES.data,
+    configPath: VARIABLES.config,
+    journalFallback: VARIABLES.fallback,
+  };
   const grant: Grant = hook === "pre"
     ? { program: "pre", ...files }
     : { program: "post", ...files, flusher: VARIABLES.deno };
@@ -74,8 +84,10 @@ export function launcherScript(): string {
 # install passes the four values it resolved once. The plugin passes none: the data directory and
 # config file come from the environment, Deno from the path the SessionStart hook remembered in
 # <data dir>/${DENO_PATH_FILE} (or, until it has, from a search). This runs on every tool call, so
-# on that path it uses shell built-ins only, then execs Deno. Without Deno or the hook script, a
-# hook reads its input and exits 0 with empty stdout; SessionStart tells the user, once per session.
+# on that path it uses shell built-ins only (and one cksum: the spill journal's second place,
+# /tmp/pattern-tracker-<cksum of the data dir>, as src/journal.ts names it), then execs Deno.
+# Without Deno or the hook script, a hook reads its input and exits 0 with empty stdout;
+# SessionStart tells the user, once per session.
 
 hook=$1
 case $0 in */hooks/*) root=\${0%/hooks/*} ;; *) root=. ;; esac
@@ -95,6 +107,8 @@ else
 fi
 run_hook() {
   if [ -n "$deno" ] && [ -x "$deno" ] && [ -f "$script" ]; then
+    fallback=/tmp/pattern-tracker-$(printf %s "\${data%/}" | cksum)
+    fallback=\${fallback%% *}
     case $hook in
       pre) ${execLine("pre")} ;;
       post) ${execLine("post")} ;;

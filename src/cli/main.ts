@@ -22,7 +22,9 @@ import {
 import { renderChecks, runSelftest } from "./selftest.ts";
 import {
   configFields,
+  journalStatus,
   lastErrorInLog,
+  openForStatus,
   readLogTail,
   renderStatus,
   type StatusReport,
@@ -33,6 +35,8 @@ import { flushOutbox, type FlushReport, runBackgroundFlusher, serverKey } from "
 import { parsePace } from "../delivery_plan.ts";
 import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
+import { journalWaiting, openAndReplay } from "../spill.ts";
+import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../recovery.ts";
 import { ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { bundleState } from "./bundle.ts";
@@ -55,6 +59,7 @@ Commands:
   export [--format jsonl|agent-trace] [--out FILE]
                                 The store as JSON lines (or Agent Trace records) for other tools
   import FILE [--queue]         Read an export back, without duplicates (--queue: deliver it too)
+  recover FILE [--json]         Copy every readable row of a moved-aside corrupt store into the current one
   classify [--explain]          JSON lines {before, after, intent?} on stdin -> {transformation_type} lines
   install [--settings PATH] [--deno PATH] [--no-bundle | --compiled [--hooks-dir DIR]]
                                 Add the hooks to Claude Code's settings.json (default ~/.claude/settings.json),
@@ -128,6 +133,8 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       return await (await import("./views.ts")).exportCommand(rest);
     case "import":
       return await (await import("./views.ts")).importCommand(rest);
+    case "recover":
+      return await (await import("./recover.ts")).recoverCommand(rest);
     case "prune":
       return await (await import("./prune.ts")).pruneCommand(rest);
     case "classify":
@@ -193,31 +200,60 @@ function appendedTo(path: string, write: () => void): boolean {
 async function status(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: "boolean" } } });
   const { config, problems, configPath } = await loadConfig();
-  const store = openStore(config.dataDir);
+  const { store, problem, integrity } = openForStatus(config);
   try {
-    const counts = store.counts();
+    const counts = readable(() => store!.counts()) ?? EMPTY_COUNTS;
     const report: StatusReport = {
       ...configFields(config),
-      database: store.path,
-      schema_version: store.schemaVersion(),
+      database: store?.path ?? `${config.dataDir}/patterns.db`,
+      schema_version: store?.schemaVersion() ?? 0,
       config_path: configPath,
       config_problems: problems.map((p) => `${p.key}: ${p.reason}`),
       counts,
       oldest_pending_age_seconds: counts.oldestOutboxAt
         ? (Date.now() - Date.parse(counts.oldestOutboxAt)) / 1000
         : null,
-      last_success: store.meta("last_success") ?? null,
-      last_error: store.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
-      breaker: describeBreaker(parseBreaker(store.meta("breaker"))),
-      delivery: deliveryStatus(store, config.intelligenceUrl, config.batchSize),
+      last_success: store?.meta("last_success") ?? null,
+      last_error: store?.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
+      breaker: describeBreaker(parseBreaker(store?.meta("breaker"))),
+      delivery: readable(() => deliveryStatus(store!, config.intelligenceUrl, config.batchSize)) ??
+        noDelivery(config.intelligenceUrl),
       hooks_bundle: await bundleState(ROOT),
-      ...storageFields(store, config.retentionDays, new Date()),
+      ...(readable(() => storageFields(store!, config.retentionDays, new Date())) ??
+        { storage: null, prune: null }),
+      store_problem: problem,
+      journal: journalStatus(config, store),
+      integrity,
     };
     console.log(values.json ? JSON.stringify(report, null, 2) : renderStatus(report));
     return 0;
   } finally {
-    store.close();
+    store?.close();
   }
+}
+
+/**
+ * A figure of the store `status` opened, or null when there is none or it cannot be read (a
+ * read-only store at an older schema): `status` reports what it can.
+ */
+function readable<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}
+
+/** Delivery when the store could not be read: nothing known. */
+function noDelivery(intelligenceUrl: string): StatusReport["delivery"] {
+  return {
+    server: serverKey(intelligenceUrl),
+    queued: 0,
+    in_doubt: 0,
+    servers: [],
+    legacy_events: 0,
+    pace: null,
+  };
 }
 
 function deliveryStatus(
@@ -241,6 +277,19 @@ function deliveryStatus(
   };
 }
 
+const EMPTY_COUNTS = {
+  patterns: 0,
+  versions: 0,
+  files: 0,
+  edges: 0,
+  executions: 0,
+  failedExecutions: 0,
+  outbox: 0,
+  oldestOutboxAt: null,
+  deadLetters: 0,
+  delivered: 0,
+};
+
 async function lineage(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -259,7 +308,7 @@ async function lineage(args: string[]): Promise<number> {
     );
   }
   const { config } = await loadConfig();
-  const store = openStore(config.dataDir);
+  const { store } = openAndReplay(config);
   try {
     const resolved = resolveLineageTarget(store, target, Deno.cwd());
     switch (resolved.kind) {
@@ -426,8 +475,25 @@ async function flush(args: string[]): Promise<number> {
   Deno.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log = (record: Parameters<typeof appendLog>[1]) => appendLog(config.logFile, record);
   if (values.background) {
-    // Detached, started by a hook.
-    await runBackgroundFlusher(config, { log });
+    // Detached, started by a hook: first the spill journal (waiting for a lock that made hooks
+    // spill) and, now and then, an integrity check; then delivery, and the code's compaction and
+    // retention (src/code_maintenance.ts) while it holds the flusher lock.
+    // A hook that spilled while this flusher lingered saw its lock held and started none: look
+    // at the journal again after the lock is released.
+    for (let round = 0; round < 3; round++) {
+      await replayAndCheckStore(config, {
+        patienceMs: 60_000,
+        quickCheckEveryMs: QUICK_CHECK_EVERY_MS,
+        log,
+      });
+      try {
+        await runBackgroundFlusher(config, { log });
+      } catch (error) {
+        // A store locked past the busy timeout, say: the journal check below still runs.
+        log({ level: "error", event: "flusher_failed", error: error as Error });
+      }
+      if (!journalWaiting(config.dataDir)) break;
+    }
     return 0;
   }
   const lock = await waitForFlusherLock(config.dataDir, 60_000);
@@ -436,7 +502,7 @@ async function flush(args: string[]): Promise<number> {
       `another flusher has held ${config.dataDir}/flusher.lock for 60 s; try again later.`,
     );
   }
-  const store = openStore(config.dataDir);
+  const { store } = openAndReplay(config, { log });
   try {
     const report = await flushOutbox(store, config, {
       retryDead: values["retry-dead"],

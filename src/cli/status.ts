@@ -5,15 +5,20 @@
  */
 
 import type { TrackerConfig } from "../config.ts";
+import { FALLBACK_LOG, journalFallbackDir } from "../journal.ts";
+import { waitingEntries } from "../journal_files.ts";
+import { appendLog } from "../log.ts";
+import { checkStoreHealth, type MovedAside, movedAsideStores } from "../recovery.ts";
 import { planPrune, retentionCutoff } from "../retention.ts";
-import type {
-  CodeStorageStats,
-  DatabaseSize,
-  ServerDeliveryCounts,
-  Store,
-  StoreCounts,
+import { openAndReplay } from "../spill.ts";
+import {
+  type CodeStorageStats,
+  type DatabaseSize,
+  openStore,
+  type ServerDeliveryCounts,
+  type Store,
+  type StoreCounts,
 } from "../store.ts";
-
 /** Delivery as `status` shows it: the outbox, and what each server acknowledged or refused. */
 export interface DeliveryStatus {
   /** The server the outbox is delivered to (the configured `intelligence_url`, normalised). */
@@ -27,6 +32,35 @@ export interface DeliveryStatus {
   legacy_events: number;
   /** The adapted batch size and the server's measured cost per event, when measured. */
   pace: { size: number; ms_per_event: number | null } | null;
+}
+
+/** The spill journal's story, for `status`: what waits, what was replayed, what was lost. */
+export interface JournalStatus {
+  /** Entries waiting to be replayed (the store could not take them yet). */
+  waiting: number;
+  oldest_waiting_at: string | null;
+  /** Why the newest waiting entry was spilled. */
+  waiting_reason: string | null;
+  /** Where waiting entries are. */
+  places: string[];
+  /** Entries replayed into the store so far, and the newest one's times and reason. */
+  replayed: number;
+  last_spilled_at: string | null;
+  last_replayed_at: string | null;
+  last_reason: string | null;
+  /** Records that not even the journal could take (from the logs), and the newest one. */
+  lost: number;
+  last_lost_at: string | null;
+  last_lost_reason: string | null;
+}
+
+/** The store's health, for `status`. */
+export interface IntegrityStatus {
+  /** `PRAGMA quick_check` as `status` just ran it. */
+  quick_check: "ok" | "damaged" | "not run";
+  problems: string[];
+  /** Databases moved aside as corrupt, and how to salvage each. */
+  moved_aside: MovedAside[];
 }
 
 /** Everything `status` reports. */
@@ -46,16 +80,26 @@ export interface StatusReport {
   delivery: DeliveryStatus;
   /** The hook bundle in the checkout (`install` makes it): fresh, stale or absent. */
   hooks_bundle: "fresh" | "stale" | "absent";
-  /** The database on disk and the code in it. */
-  storage: { database: DatabaseSize; code: CodeStorageStats };
-  /** What `prune` would free now: with `retention_days`, or with 90 days when that keeps all. */
+  /**
+   * Why the store could not be written just now (locked, read-only, a symlink…): the figures are
+   * read-only or absent, and the spill journal waits.
+   */
+  store_problem: string | null;
+  journal: JournalStatus;
+  integrity: IntegrityStatus;
+  /** The database on disk and the code in it (null when the store could not be read). */
+  storage: { database: DatabaseSize; code: CodeStorageStats } | null;
+  /**
+   * What `prune` would free now: with `retention_days`, or with 90 days when that keeps all (null
+   * when the store could not be read).
+   */
   prune: {
     older_than_days: number;
     from_retention_days: boolean;
     patterns: number;
     freed_code_bytes: number;
     undelivered_kept: number;
-  };
+  } | null;
 }
 
 /** The age `status` shows prune's effect for when `retention_days` keeps everything. */
@@ -108,6 +152,135 @@ export function formatBytes(bytes: number): string {
     if (n < 1024 || unit === "GB") return `${sign}${n < 10 ? n.toFixed(1) : Math.round(n)} ${unit}`;
   }
   return `${sign}${n} GB`;
+}
+
+/** The store as `status` opened it, and what it found on the way. */
+export interface StatusStore {
+  /** Null when it could not be opened at all. */
+  store: Store | null;
+  /** Why it could not be opened for writing. */
+  problem: string | null;
+  integrity: IntegrityStatus;
+}
+
+/**
+ * Opens the store for `status`: replays the spill journal, runs `PRAGMA quick_check` (damage moves
+ * the database aside and a fresh store takes over), and lists moved-aside databases. A store that
+ * cannot be opened for writing (a read-only directory) is opened for reading; one that cannot be
+ * opened at all is reported, not thrown.
+ *
+ * @example
+ * ```ts
+ * import { openForStatus } from "./status.ts";
+ * // const { store, problem, integrity } = openForStatus(config);
+ * ```
+ */
+export function openForStatus(config: TrackerConfig): StatusStore {
+  const log = (r: Parameters<typeof appendLog>[1]) => void appendLog(config.logFile, r);
+  let store: Store | null = null;
+  let problem: string | null = null;
+  let quick: IntegrityStatus["quick_check"] = "not run";
+  let problems: string[] = [];
+  try {
+    const opened = openAndReplay(config, { log });
+    problem = opened.replayFailure?.message ?? null;
+    const health = checkStoreHealth(opened.store, config, { everyMs: 0, log });
+    store = health.store;
+    quick = health.problems.length > 0 ? "damaged" : "ok";
+    problems = health.problems;
+  } catch (error) {
+    problem = (error as Error).message;
+    try {
+      store = openStore(config.dataDir, { readOnly: true, scan: null });
+    } catch { /* nothing readable at all */ }
+  }
+  return {
+    store,
+    problem,
+    integrity: {
+      quick_check: quick,
+      problems,
+      moved_aside: movedAsideStores(config.dataDir, store),
+    },
+  };
+}
+
+/**
+ * The spill journal's story: waiting entries (not yet applied), what the store replayed, and the
+ * records lost according to the logs (the data directory's and the fallback journal's).
+ *
+ * @example
+ * ```ts
+ * import { journalStatus } from "./status.ts";
+ * // journalStatus(config, store).waiting
+ * ```
+ */
+export function journalStatus(config: TrackerConfig, store: Store | null): JournalStatus {
+  const waiting = waitingEntries(config.dataDir);
+  const pending = waiting.entries.filter((e) => {
+    try {
+      return !store?.journalApplied(e.id);
+    } catch {
+      return true;
+    }
+  }).sort((a, b) => a.spilled_at.localeCompare(b.spilled_at));
+  let replay = { replayed: 0, lastReplayedAt: null, lastSpilledAt: null, lastReason: null } as {
+    replayed: number;
+    lastReplayedAt: string | null;
+    lastSpilledAt: string | null;
+    lastReason: string | null;
+  };
+  try {
+    if (store) replay = store.replaySummary();
+  } catch { /* an older, read-only store without the table */ }
+  const lost = [
+    lostInLog(readLogTail(config.logFile)),
+    lostInLog(readLogTail(`${journalFallbackDir(config.dataDir)}/${FALLBACK_LOG}`)),
+  ];
+  const newest =
+    lost.filter((l) => l.lastAt !== null).sort((a, b) =>
+      String(b.lastAt).localeCompare(String(a.lastAt))
+    )[0];
+  return {
+    waiting: pending.length,
+    oldest_waiting_at: pending[0]?.spilled_at ?? null,
+    waiting_reason: pending[pending.length - 1]?.reason ?? null,
+    places: waiting.places,
+    replayed: replay.replayed,
+    last_spilled_at: replay.lastSpilledAt,
+    last_replayed_at: replay.lastReplayedAt,
+    last_reason: replay.lastReason,
+    lost: lost.reduce((n, l) => n + l.lost, 0),
+    last_lost_at: newest?.lastAt ?? null,
+    last_lost_reason: newest?.lastReason ?? null,
+  };
+}
+
+/**
+ * Records lost (not even the journal could take them) in a JSON-lines log text (pure): how many,
+ * and the newest one's time and reason.
+ *
+ * @example
+ * ```ts
+ * import { lostInLog } from "./status.ts";
+ * lostInLog('{"ts":"t","level":"error","event":"record_lost","reason":"disk full"}\n');
+ * // { lost: 1, lastAt: "t", lastReason: "disk full" }
+ * ```
+ */
+export function lostInLog(
+  text: string,
+): { lost: number; lastAt: string | null; lastReason: string | null } {
+  const out = { lost: 0, lastAt: null as string | null, lastReason: null as string | null };
+  for (const line of text.split("\n")) {
+    if (!line.includes('"event":"record_lost"')) continue;
+    try {
+      const r = JSON.parse(line) as Record<string, unknown>;
+      out.lost++;
+      out.lastAt = String(r.ts ?? "");
+      out.lastReason = String(r.reason ?? "");
+    } catch { /* a torn line */ }
+  }
+  return out;
 }
 
 /**
@@ -222,6 +395,7 @@ export function renderStatus(r: StatusReport): string {
     `  last error     ${r.last_error ?? "none"}`,
     `  breaker        ${r.breaker}`,
     ...storageLines(r),
+    ...storeLines(r),
     `  hook bundle    ${
       r.hooks_bundle === "fresh"
         ? "fresh (build/ matches the sources)"
@@ -247,6 +421,7 @@ function renderServers(d: DeliveryStatus, versions: number): string[] {
 }
 
 function storageLines(r: StatusReport): string[] {
+  if (r.storage === null || r.prune === null) return [];
   const { database: db, code } = r.storage;
   const p = r.prune;
   return [
@@ -268,6 +443,45 @@ function storageLines(r: StatusReport): string[] {
       p.undelivered_kept ? `; ${p.undelivered_kept} old one(s) wait for delivery` : ""
     }${p.from_retention_days ? "" : "; retention_days keeps everything"}`,
   ];
+}
+
+/** The spill journal, integrity and moved-aside lines of `status`. */
+function storeLines(r: StatusReport): string[] {
+  const j = r.journal;
+  const lines: string[] = [];
+  if (r.store_problem) lines.push(`  store          NOT WRITABLE NOW: ${r.store_problem}`);
+  lines.push(
+    `  spill journal  ${j.waiting} waiting${
+      j.waiting
+        ? ` since ${j.oldest_waiting_at} (${j.waiting_reason}) in ${j.places.join(", ")}`
+        : ""
+    }; ${j.replayed} replayed${
+      j.last_replayed_at
+        ? ` (last spilled ${j.last_spilled_at}, replayed ${j.last_replayed_at})`
+        : ""
+    }; ${j.lost} lost`,
+  );
+  if (j.last_reason && j.replayed) lines.push(`                 last spill: ${j.last_reason}`);
+  if (j.lost) lines.push(`                 ! last lost ${j.last_lost_at}: ${j.last_lost_reason}`);
+  const i = r.integrity;
+  lines.push(
+    `  integrity      ${
+      i.quick_check === "ok"
+        ? "ok (PRAGMA quick_check)"
+        : i.quick_check === "damaged"
+        ? `DAMAGED (${i.problems.slice(0, 2).join("; ")}): moved aside, a fresh store took over`
+        : "not checked (the store could not be opened)"
+    }`,
+  );
+  for (const m of i.moved_aside) {
+    lines.push(
+      `  moved aside    ${m.path}${m.at ? ` at ${m.at}` : ""}${m.reason ? `: ${m.reason}` : ""}`,
+      m.recoveredAt
+        ? `                 recovered ${m.recoveredAt}`
+        : `                 salvage its rows with: tracker.ts recover ${m.path}`,
+    );
+  }
+  return lines;
 }
 
 /**

@@ -9,6 +9,7 @@ import { loadConfig } from "../config.ts";
 import { exportRecords, importRecords, toAgentTrace } from "../export.ts";
 import { gatherReportData, renderHtmlReport } from "../report.ts";
 import { openStore } from "../store.ts";
+import { openAndReplay } from "../spill.ts";
 import { resolveLineageTarget } from "./lineage.ts";
 
 /**
@@ -142,14 +143,14 @@ export async function importCommand(args: string[]): Promise<number> {
     console.error(`error: cannot read ${file}: ${(error as Error).message}`);
     return 1;
   }
-  const store = openStore(config.dataDir);
+  const { store } = openAndReplay(config);
   try {
-    const report = importRecords(store, text.split("\n"), { queue: values.queue });
+    const report = await importRecords(store, text.split("\n"), config, { queue: values.queue });
     console.log(
       `Imported ${report.patterns} pattern(s), ${report.versions} version(s), ${report.edges} edge(s), ${report.executions} execution(s); ` +
         `${report.skipped} already present${
-          values.queue ? `; ${report.queued} queued for delivery` : ""
-        }.`,
+          report.excluded ? `; ${report.excluded} left out by the path rules` : ""
+        }${values.queue ? `; ${report.queued} queued for delivery` : ""}.`,
     );
     return 0;
   } catch (error) {
