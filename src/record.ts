@@ -444,10 +444,12 @@ async function prepareChange(
  * @example
  * ```ts
  * import { contentFacts } from "./record.ts";
- * const f = contentFacts("0123456789abcdef", 'token = "abcd1234efgh"\n', {
- *   storeCode: true, redactSecrets: true, maxPatternBytes: 1024,
+ * const f = contentFacts("0123456789abcdef", "x = 1\r\ny = 2\r\n", {
+ *   storeCode: true, redactSecrets: true, maxPatternBytes: 8,
  * });
- * f.code; // 'token = "[REDACTED:assigned_secret]"\n'
+ * f.byteSize; // 12: measured with LF line endings
+ * f.code; // null
+ * f.codeOmitted; // "too_large"
  * ```
  */
 export function contentFacts(

@@ -19,6 +19,7 @@ const SECRET_SAMPLES = new Set([
   "tests/secrets_corpus_test.ts",
   "tests/privacy_test.ts",
   "tests/store_code_test.ts",
+  "tests/track_test.ts",
   "bench/redaction.ts",
 ]);
 

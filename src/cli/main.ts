@@ -202,24 +202,24 @@ async function status(args: string[]): Promise<number> {
   const { config, problems, configPath } = await loadConfig();
   const { store, problem, integrity } = openForStatus(config);
   try {
-    const counts = readable(() => store!.counts()) ?? EMPTY_COUNTS;
+    const counts = readable(() => store.counts()) ?? EMPTY_COUNTS;
     const report: StatusReport = {
       ...configFields(config),
-      database: store?.path ?? `${config.dataDir}/patterns.db`,
-      schema_version: store?.schemaVersion() ?? 0,
+      database: store.path,
+      schema_version: store.schemaVersion(),
       config_path: configPath,
       config_problems: problems.map((p) => `${p.key}: ${p.reason}`),
       counts,
       oldest_pending_age_seconds: counts.oldestOutboxAt
         ? (Date.now() - Date.parse(counts.oldestOutboxAt)) / 1000
         : null,
-      last_success: store?.meta("last_success") ?? null,
-      last_error: store?.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
-      breaker: describeBreaker(parseBreaker(store?.meta("breaker"))),
-      delivery: readable(() => deliveryStatus(store!, config.intelligenceUrl, config.batchSize)) ??
+      last_success: store.meta("last_success") ?? null,
+      last_error: store.meta("last_error") ?? lastErrorInLog(readLogTail(config.logFile)),
+      breaker: describeBreaker(parseBreaker(store.meta("breaker"))),
+      delivery: readable(() => deliveryStatus(store, config.intelligenceUrl, config.batchSize)) ??
         noDelivery(config.intelligenceUrl),
       hooks_bundle: await bundleState(ROOT),
-      ...(readable(() => storageFields(store!, config.retentionDays, new Date())) ??
+      ...(readable(() => storageFields(store, config.retentionDays, new Date())) ??
         { storage: null, prune: null }),
       store_problem: problem,
       journal: journalStatus(config, store),
@@ -228,13 +228,13 @@ async function status(args: string[]): Promise<number> {
     console.log(values.json ? JSON.stringify(report, null, 2) : renderStatus(report));
     return 0;
   } finally {
-    store?.close();
+    store.close();
   }
 }
 
 /**
- * A figure of the store `status` opened, or null when there is none or it cannot be read (a
- * read-only store at an older schema): `status` reports what it can.
+ * A figure of the store `status` opened, or null when it cannot be read (a store in a read-only
+ * directory, still at an older schema): `status` reports what it can.
  */
 function readable<T>(read: () => T): T | null {
   try {
@@ -244,7 +244,7 @@ function readable<T>(read: () => T): T | null {
   }
 }
 
-/** Delivery when the store could not be read: nothing known. */
+/** Delivery when the store's delivery tables could not be read: nothing known. */
 function noDelivery(intelligenceUrl: string): StatusReport["delivery"] {
   return {
     server: serverKey(intelligenceUrl),
@@ -348,7 +348,7 @@ async function lineage(args: string[]): Promise<number> {
         );
       case "unknown":
         throw new CliError(
-          `no tracked file or pattern matches "${target}" in ${store.path}. "tracker.ts status" shows what is recorded.`,
+          `no tracked file or pattern matches "${target}" in the store ${store.path}. "tracker.ts status" shows what is recorded.`,
         );
       default: {
         const unreachable: never = resolved;

@@ -11,6 +11,7 @@ import { appendLog } from "../log.ts";
 import { checkStoreHealth, type MovedAside, movedAsideStores } from "../recovery.ts";
 import { planPrune, retentionCutoff } from "../retention.ts";
 import { openAndReplay } from "../spill.ts";
+import { StoreError } from "../store_failure.ts";
 import {
   type CodeStorageStats,
   type DatabaseSize,
@@ -156,8 +157,8 @@ export function formatBytes(bytes: number): string {
 
 /** The store as `status` opened it, and what it found on the way. */
 export interface StatusStore {
-  /** Null when it could not be opened at all. */
-  store: Store | null;
+  /** Opened for writing, or for reading only when it could not be written. */
+  store: Store;
   /** Why it could not be opened for writing. */
   problem: string | null;
   integrity: IntegrityStatus;
@@ -166,8 +167,8 @@ export interface StatusStore {
 /**
  * Opens the store for `status`: replays the spill journal, runs `PRAGMA quick_check` (damage moves
  * the database aside and a fresh store takes over), and lists moved-aside databases. A store that
- * cannot be opened for writing (a read-only directory) is opened for reading; one that cannot be
- * opened at all is reported, not thrown.
+ * cannot be opened for writing (a read-only directory) is opened for reading. One that cannot be
+ * opened at all leaves nothing to report: that failure is thrown, for the CLI's one line.
  *
  * @example
  * ```ts
@@ -177,7 +178,7 @@ export interface StatusStore {
  */
 export function openForStatus(config: TrackerConfig): StatusStore {
   const log = (r: Parameters<typeof appendLog>[1]) => void appendLog(config.logFile, r);
-  let store: Store | null = null;
+  let store: Store;
   let problem: string | null = null;
   let quick: IntegrityStatus["quick_check"] = "not run";
   let problems: string[] = [];
@@ -192,7 +193,9 @@ export function openForStatus(config: TrackerConfig): StatusStore {
     problem = (error as Error).message;
     try {
       store = openStore(config.dataDir, { readOnly: true, scan: null });
-    } catch { /* nothing readable at all */ }
+    } catch {
+      throw failureToReport(error);
+    }
   }
   return {
     store,
@@ -203,6 +206,18 @@ export function openForStatus(config: TrackerConfig): StatusStore {
       moved_aside: movedAsideStores(config.dataDir, store),
     },
   };
+}
+
+/**
+ * What the CLI reports for a store it could not open at all: the failure's cause when the store
+ * has no advice of its own for it (a runtime error — a data directory that is a file, a permission
+ * Deno did not grant — or an SQLite error of no known kind), which `errors.ts` words for the CLI;
+ * else the failure, whose message says what to do.
+ */
+function failureToReport(error: unknown): unknown {
+  if (!(error instanceof StoreError) || error.cause === undefined) return error;
+  const runtime = Object.values(Deno.errors).some((kind) => error.cause instanceof kind);
+  return runtime || error.kind === "unavailable" ? error.cause : error;
 }
 
 /**
