@@ -7,11 +7,13 @@
 
 import { loadConfig, type TrackerConfig } from "./config.ts";
 import type { TrackedTool } from "./payload.ts";
-import { openStore, type Store, type VersionWithMetrics } from "./store.ts";
+import {
+  COMMAND_BUSY_TIMEOUT_MS,
+  openStore,
+  type Store,
+  type VersionWithMetrics,
+} from "./store.ts";
 import { track, type TrackResult } from "./track.ts";
-
-/** How long a library call waits for a locked store before spilling (it is not a hook). */
-const LIBRARY_WAIT_MS = 10_000;
 
 /** Where a piece of code lives and which tool wrote it. */
 export interface CodeContext {
@@ -98,7 +100,7 @@ export class PatternTracker {
       filePath: report.filePath,
       error: report.error ?? "failed",
       durationMs: report.durationMs,
-    }, { waitMs: LIBRARY_WAIT_MS });
+    }, { waitMs: COMMAND_BUSY_TIMEOUT_MS });
   }
 
   /** The versions of a file, oldest first. */
@@ -132,7 +134,7 @@ export class PatternTracker {
       lineDelta: null,
       summary: `${context.toolName ?? tool} (library call)`,
       replaceAll: false,
-    }, { waitMs: LIBRARY_WAIT_MS });
+    }, { waitMs: COMMAND_BUSY_TIMEOUT_MS });
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * Recording, in two stages.
  *
- * 1. {@linkcode prepareRecord} does everything that needs no store, on the real content: the path
- *    rules, pattern IDs (SHA-256 of the real code), sizes, line deltas and the transformation guess,
- *    then the size cap, `store_code` and secret redaction. Its result is a plain, serializable,
- *    already-redacted record — exactly what the spill journal holds, so unredacted code never
- *    reaches the disk.
+ * 1. What needs no store, on the real content: {@linkcode admit} asks the path rules (enabled,
+ *    then `checkPath`), {@linkcode shapeRecord} computes pattern IDs (SHA-256 of the real code),
+ *    sizes, line deltas and the transformation guess, then applies the size cap, `store_code` and
+ *    secret redaction. Its result is a plain, serializable, already-redacted record — exactly what
+ *    the spill journal holds, so unredacted code never reaches the disk.
  * 2. {@linkcode commitRecord} writes one record into the store inside the caller's `BEGIN
  *    IMMEDIATE` transaction: pattern (its code as a line patch against its parent's, see
  *    `code_storage.ts`), file version with the metrics of the change that made it, lineage edge,
@@ -218,13 +218,8 @@ export class RecordRefused extends Error {
   }
 }
 
-/** Result of {@linkcode prepareRecord}. */
-export type Prepared =
-  | Exclude<Admission, { kind: "admitted" }>
-  | { kind: "ready"; record: HookRecord };
-
-/** Options of {@linkcode prepareRecord}. */
-export interface PrepareOptions {
+/** Options of {@linkcode shapeRecord}. */
+export interface ShapeOptions {
   /** The change's pattern IDs, when the hook started hashing early ({@linkcode hashChange}). */
   ids?: Promise<ChangeIds>;
   now?: () => Date;
@@ -300,31 +295,6 @@ function toolUseIdOf(input: TrackInput): string | null {
 }
 
 /**
- * The store-independent half of recording: enabled → path rules ({@linkcode admit}) → size cap →
- * redaction ({@linkcode shapeRecord}). Returns the already-redacted record, or why there is none.
- *
- * @example
- * ```ts
- * import { prepareRecord } from "./record.ts";
- * import { defaultConfig } from "./config.ts";
- * const p = await prepareRecord(defaultConfig("/h"), {
- *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "t", sessionId: "s",
- *   cwd: "/p", filePath: "/p/.env", contentAfter: "K=v\n",
- * });
- * p.kind; // "excluded"
- * ```
- */
-export async function prepareRecord(
-  rules: RecordRules,
-  input: HookInput,
-  options: PrepareOptions = {},
-): Promise<Prepared> {
-  const admission = admit(rules, input);
-  if (admission.kind !== "admitted") return admission;
-  return { kind: "ready", record: await shapeRecord(rules, input, options) };
-}
-
-/**
  * Size cap → redaction, on an admitted hook input: pattern IDs and measures of the real content,
  * then the code as it may be kept (an export's records: `record_import.ts`).
  *
@@ -338,7 +308,7 @@ export async function prepareRecord(
 export async function shapeRecord(
   rules: RecordRules,
   input: HookInput,
-  options: PrepareOptions = {},
+  options: ShapeOptions = {},
 ): Promise<HookRecord> {
   const at = () => (options.now ?? (() => new Date()))().toISOString();
   const newId = options.newId ?? (() => crypto.randomUUID());
@@ -401,7 +371,7 @@ function callFields(
 async function prepareChange(
   rules: RecordRules,
   change: ToolChange,
-  options: PrepareOptions,
+  options: ShapeOptions,
   at: string,
   correlationId: string,
 ): Promise<ChangeRecord> {
@@ -547,9 +517,9 @@ export interface CommitOptions {
  *
  * @example
  * ```ts
- * import { commitRecord, prepareRecord } from "./record.ts";
- * // const p = await prepareRecord(config, change);
- * // if (p.kind === "ready") store.immediate(() => commitRecord(store, p.record, { queue: true }));
+ * import { commitRecord, shapeRecord } from "./record.ts";
+ * // const record = await shapeRecord(config, change); // after admit(config, change)
+ * // store.immediate(() => commitRecord(store, record, { queue: true }));
  * ```
  */
 export function commitRecord(

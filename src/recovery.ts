@@ -12,6 +12,7 @@ import type { TrackerConfig } from "./config.ts";
 import { languageFromPath } from "./language.ts";
 import type { LogRecord } from "./log.ts";
 import { journalWaiting, openAndReplay } from "./spill.ts";
+import { movedAsideLogger } from "./store_failure.ts";
 import {
   DB_FILE,
   type ExecutionRow,
@@ -82,7 +83,7 @@ export function checkStoreHealth(
   const at = now();
   const reason = `PRAGMA quick_check: ${problems.slice(0, 3).join("; ")}`;
   const aside = store.moveAsideAsCorrupt(at);
-  options.log?.({ level: "error", event: "store_moved_aside", moved_to: aside, reason });
+  if (aside !== null && options.log) movedAsideLogger(options.log)(aside, reason);
   const fresh = openStore(config.dataDir, { now });
   if (aside !== null) noteMovedAside(fresh, aside, reason, at);
   return { store: fresh, checked: true, problems, movedAside: aside };

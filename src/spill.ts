@@ -27,29 +27,14 @@ import {
 } from "./journal_files.ts";
 import { appendLog, logPath, type LogRecord } from "./log.ts";
 import { commitRecord, type HookRecord } from "./record.ts";
-import { openStore, type Store } from "./store.ts";
-import { classifyStoreError, describeStoreFailure, StoreError } from "./store_failure.ts";
+import { COMMAND_BUSY_TIMEOUT_MS, openStore, type Store } from "./store.ts";
+import {
+  classifyStoreError,
+  describeStoreFailure,
+  movedAsideLogger,
+  StoreError,
+} from "./store_failure.ts";
 import type { TrackResult } from "./track.ts";
-
-/**
- * A logger of corrupt stores moved aside (for `openStore`'s `onMovedAside`).
- *
- * @example
- * ```ts
- * import { movedAsideLogger } from "./spill.ts";
- * movedAsideLogger(console.log)("/d/patterns.db.corrupt-x", "file is not a database");
- * ```
- */
-export function movedAsideLogger(log: (r: LogRecord) => void) {
-  return (aside: string, reason: string) =>
-    log({
-      level: "error",
-      event: "store_moved_aside",
-      moved_to: aside,
-      reason,
-      salvage: `tracker.ts recover ${aside}`,
-    });
-}
 
 /** A journal taken and applied in a transaction, waiting for {@linkcode finishReplay}. */
 export interface Replay extends CollectedJournal<HookRecord> {
@@ -255,7 +240,7 @@ export function openAndReplay(
   const now = options.now ?? (() => new Date());
   const scan = scanDataDir(config.dataDir);
   const store = openStore(config.dataDir, {
-    busyTimeoutMs: options.waitMs ?? 10_000,
+    busyTimeoutMs: options.waitMs ?? COMMAND_BUSY_TIMEOUT_MS,
     scan,
     now,
     onMovedAside: movedAsideLogger(log),
@@ -275,7 +260,11 @@ export function openAndReplay(
     }
     ensureReserve(config.dataDir);
   } catch (error) {
-    replayFailure = describeStoreFailure(error, store.path, options.waitMs ?? 10_000);
+    replayFailure = describeStoreFailure(
+      error,
+      store.path,
+      options.waitMs ?? COMMAND_BUSY_TIMEOUT_MS,
+    );
   }
   return { store, replayed, replayFailure };
 }

@@ -1858,6 +1858,12 @@ export class Store {
   }
 }
 
+/**
+ * How long a command (the CLI, the flusher, the library) waits for another process's lock, in ms.
+ * A hook waits `store_wait_ms` instead, then spills to the journal.
+ */
+export const COMMAND_BUSY_TIMEOUT_MS = 10_000;
+
 /** Options of {@linkcode openStore}. */
 export interface OpenStoreOptions {
   /**
@@ -1897,7 +1903,7 @@ export const MOVED_ASIDE_META = "moved_aside:";
  */
 export function openStore(dataDir: string, options: OpenStoreOptions = {}): Store {
   const path = `${dataDir}/${DB_FILE}`;
-  const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+  const busyTimeoutMs = options.busyTimeoutMs ?? COMMAND_BUSY_TIMEOUT_MS;
   let scan: DataDirScan | null;
   try {
     scan = options.scan !== undefined ? options.scan : scanDataDir(dataDir);

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { LogRecord } from "./log.ts";
+
 /** Kinds of store failure; every one of them sends a hook's record to the spill journal. */
 export type StoreFailureKind =
   | "locked"
@@ -172,4 +174,24 @@ export function moveAsideCorrupt(
   } finally {
     lock.close(); // releases the lock
   }
+}
+
+/**
+ * A logger of corrupt stores moved aside (for `openStore`'s `onMovedAside`).
+ *
+ * @example
+ * ```ts
+ * import { movedAsideLogger } from "./store_failure.ts";
+ * movedAsideLogger(console.log)("/d/patterns.db.corrupt-x", "file is not a database");
+ * ```
+ */
+export function movedAsideLogger(log: (r: LogRecord) => void) {
+  return (aside: string, reason: string) =>
+    log({
+      level: "error",
+      event: "store_moved_aside",
+      moved_to: aside,
+      reason,
+      salvage: `tracker.ts recover ${aside}`,
+    });
 }

@@ -3,7 +3,8 @@
  * library (`getTracker()`), `import` and the benchmark's phase-timed hook: enabled → path rules
  * (`admit`, before the store is touched) → size cap → redaction (`shapeRecord`, while the store
  * opens), then one store transaction that first replays the spill journal and then records
- * (`commitRecord`: pattern, version, lineage, execution; `queueEvent`: event → outbox).
+ * (`commitRecord`: pattern, version with its change's metrics, lineage, execution, and the version
+ * queued in the outbox; the flusher builds the request from those rows when it sends).
  *
  * Never stall, never lose: a hook waits for the store at most `store_wait_ms`; when the store
  * cannot take the record (locked, full, read-only, a symlink, corrupt and not movable) the
@@ -34,9 +35,9 @@ import {
   type TrackInput,
 } from "./record.ts";
 import { ensureReserve } from "./journal_files.ts";
-import { finishReplay, movedAsideLogger, replayPlaces, spillRecords } from "./spill.ts";
+import { finishReplay, replayPlaces, spillRecords } from "./spill.ts";
 import { DB_FILE, type FileVersion, noteMovedAside, openStore, type Store } from "./store.ts";
-import { classifyStoreError, describeStoreFailure } from "./store_failure.ts";
+import { classifyStoreError, describeStoreFailure, movedAsideLogger } from "./store_failure.ts";
 
 /**
  * The WAL must stay short. A process that opens the store alone (every hook) rebuilds its index of
