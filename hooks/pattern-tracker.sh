@@ -8,10 +8,8 @@
 # install passes the four values it resolved once. The plugin passes none: the data directory and
 # config file come from the environment, Deno from the path the SessionStart hook remembered in
 # <data dir>/deno-path (or, until it has, from a search). This runs on every tool call, so
-# on that path it uses shell built-ins only (and one cksum: the spill journal's second place,
-# /tmp/pattern-tracker-<cksum of the data dir>, as src/journal.ts names it), then execs Deno.
-# Without Deno or the hook script, a hook reads its input and exits 0 with empty stdout;
-# SessionStart tells the user, once per session.
+# on that path it uses shell built-ins only, then execs Deno. Without Deno or the hook script, a
+# hook reads its input and exits 0 with empty stdout; SessionStart tells the user, once per session.
 
 hook=$1
 case $0 in */hooks/*) root=${0%/hooks/*} ;; *) root=. ;; esac
@@ -29,10 +27,24 @@ else
     read -r deno <"$data/deno-path"
   fi
 fi
+# The spill journal's second place, as src/journal.ts names it: /tmp/pattern-tracker-<cksum of the
+# data dir>. Remembered in <data dir>/journal-fallback with the data dir it is for, so that
+# the usual path forks no cksum (that would cost a hook about as much as the whole launcher).
+journal_fallback() {
+  fallback= of=
+  if [ -r "$data/journal-fallback" ]; then
+    { read -r of && read -r fallback; } 2>/dev/null <"$data/journal-fallback"
+  fi
+  if [ "$of" != "$data" ] || [ -z "$fallback" ]; then
+    fallback=$(printf %s "${data%/}" | cksum)
+    fallback=/tmp/pattern-tracker-${fallback%% *}
+    printf '%s\n%s\n' "$data" "$fallback" 2>/dev/null >"$data/journal-fallback.$$" &&
+      mv -f "$data/journal-fallback.$$" "$data/journal-fallback" 2>/dev/null
+  fi
+}
 run_hook() {
   if [ -n "$deno" ] && [ -x "$deno" ] && [ -f "$script" ]; then
-    fallback=/tmp/pattern-tracker-$(printf %s "${data%/}" | cksum)
-    fallback=${fallback%% *}
+    journal_fallback
     case $hook in
       pre) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "${script}" ;;
       post) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "--allow-run=${deno}" "${script}" ;;

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { compileArgs } from "../src/cli/compile.ts";
 import { directHookCommands, hookCommands } from "../src/cli/install.ts";
+import { JOURNAL_FALLBACK_FILE } from "../src/cli/launcher.ts";
 import { flusherCommand } from "../src/flusher.ts";
 import { journalFallbackDir } from "../src/journal.ts";
 import { ALLOWED_ENV, denoRunArgs, type Grant, permissionFlags } from "../src/permissions.ts";
@@ -85,6 +86,30 @@ Deno.test("the plugin's launcher (no values given) grants the same, for CLAUDE_P
       `${ROOT}/post_hook.ts`,
     ),
   );
+});
+
+Deno.test("the launcher remembers the journal's fallback for its data directory, and recomputes one remembered for another", async () => {
+  const w = world();
+  const commands = hookCommands({
+    deno: w.deno,
+    root: ROOT,
+    dataDir: w.dataDir,
+    configPath: w.configPath,
+  });
+  const expected = journalFallbackDir(w.dataDir);
+  const remembered = `${w.dataDir}/${JOURNAL_FALLBACK_FILE}`;
+  const flagsOfRun = async () => {
+    const r = await runHookProcess(commands.pre, { PATH: "/usr/bin:/bin" }, new Uint8Array());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    return argvOf(w.out).filter((a) => a.startsWith("--allow-write="));
+  };
+  assert.deepEqual(await flagsOfRun(), [`--allow-write=${w.dataDir},${expected}`]);
+  assert.equal(Deno.readTextFileSync(remembered), `${w.dataDir}\n${expected}\n`);
+  // Remembered for another data directory (a moved one): not trusted, computed and remembered anew.
+  Deno.writeTextFileSync(remembered, `/elsewhere\n/tmp/pattern-tracker-1\n`);
+  assert.deepEqual(await flagsOfRun(), [`--allow-write=${w.dataDir},${expected}`]);
+  assert.equal(Deno.readTextFileSync(remembered), `${w.dataDir}\n${expected}\n`);
 });
 
 Deno.test("the flusher and the compiled binaries carry permissionFlags' grants", () => {

@@ -27,6 +27,12 @@ export type LauncherAction = "pre" | "post" | "session-start";
  */
 export const DENO_PATH_FILE = "deno-path";
 
+/**
+ * The file in the data directory where the launcher remembers the spill journal's fallback
+ * directory (`journalFallbackDir`) for that data directory, so that a hook computes it only once.
+ */
+export const JOURNAL_FALLBACK_FILE = "journal-fallback";
+
 // Stand-ins for the shell variables, replaced after quoting: no real path contains a NUL byte.
 const VARIABLES = {
   data: "\0data\0",
@@ -84,10 +90,8 @@ export function launcherScript(): string {
 # install passes the four values it resolved once. The plugin passes none: the data directory and
 # config file come from the environment, Deno from the path the SessionStart hook remembered in
 # <data dir>/${DENO_PATH_FILE} (or, until it has, from a search). This runs on every tool call, so
-# on that path it uses shell built-ins only (and one cksum: the spill journal's second place,
-# /tmp/pattern-tracker-<cksum of the data dir>, as src/journal.ts names it), then execs Deno.
-# Without Deno or the hook script, a hook reads its input and exits 0 with empty stdout;
-# SessionStart tells the user, once per session.
+# on that path it uses shell built-ins only, then execs Deno. Without Deno or the hook script, a
+# hook reads its input and exits 0 with empty stdout; SessionStart tells the user, once per session.
 
 hook=$1
 case $0 in */hooks/*) root=\${0%/hooks/*} ;; *) root=. ;; esac
@@ -105,10 +109,24 @@ else
     read -r deno <"$data/${DENO_PATH_FILE}"
   fi
 fi
+# The spill journal's second place, as src/journal.ts names it: /tmp/pattern-tracker-<cksum of the
+# data dir>. Remembered in <data dir>/${JOURNAL_FALLBACK_FILE} with the data dir it is for, so that
+# the usual path forks no cksum (that would cost a hook about as much as the whole launcher).
+journal_fallback() {
+  fallback= of=
+  if [ -r "$data/${JOURNAL_FALLBACK_FILE}" ]; then
+    { read -r of && read -r fallback; } 2>/dev/null <"$data/${JOURNAL_FALLBACK_FILE}"
+  fi
+  if [ "$of" != "$data" ] || [ -z "$fallback" ]; then
+    fallback=$(printf %s "\${data%/}" | cksum)
+    fallback=/tmp/pattern-tracker-\${fallback%% *}
+    printf '%s\\n%s\\n' "$data" "$fallback" 2>/dev/null >"$data/${JOURNAL_FALLBACK_FILE}.$$" &&
+      mv -f "$data/${JOURNAL_FALLBACK_FILE}.$$" "$data/${JOURNAL_FALLBACK_FILE}" 2>/dev/null
+  fi
+}
 run_hook() {
   if [ -n "$deno" ] && [ -x "$deno" ] && [ -f "$script" ]; then
-    fallback=/tmp/pattern-tracker-$(printf %s "\${data%/}" | cksum)
-    fallback=\${fallback%% *}
+    journal_fallback
     case $hook in
       pre) ${execLine("pre")} ;;
       post) ${execLine("post")} ;;
