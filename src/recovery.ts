@@ -355,7 +355,8 @@ export function recoverInto(
  * versions as they are numbered here; then the versions recovery added that `server` neither
  * acknowledged nor refused, queued in doubt. A mark of an older schema names (pattern, version)
  * instead of a version row, and no server: it is matched to the salvaged version like migration 3
- * does, and given to the server this store delivers to (as that migration's first flush would).
+ * does, and given to the server this store delivers to (as that migration's first flush would),
+ * or to `server` before this store's first flush.
  */
 function restoreDelivery(
   store: Store,
@@ -386,10 +387,12 @@ function restoreDelivery(
     const id = store.versionId(v.filePath, v.version);
     return id !== undefined && store.versionById(id)?.patternId === v.patternId ? id : null;
   };
+  // A mark of no server goes to the server this store delivers to, or, before its first flush,
+  // to the configured one (which that flush would give the unattributed marks to).
   const oldServer = (r: Row) =>
     typeof r.server === "string" && r.server !== ""
       ? r.server
-      : store.meta("delivery_server") ?? "";
+      : store.meta("delivery_server") ?? server;
   const salvagedVersion = (r: Row) =>
     typeof r.version_id === "number"
       ? byOldId.get(r.version_id)
