@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { compactCode, type CompactReport } from "../code_maintenance.ts";
 import { prune, type PrunePlan, retentionCutoff } from "../retention.ts";
-import { openStore } from "../store.ts";
+import { openAndReplay } from "../spill.ts";
 import { formatBytes } from "./status.ts";
 
 /** Free pages worth a full VACUUM: at least this much, and at least a tenth of the file. */
@@ -146,7 +146,9 @@ export async function pruneCommand(args: string[]): Promise<number> {
     return 2;
   }
   const dryRun = values["dry-run"] === true;
-  const store = openStore(config.dataDir);
+  // Spilled records first (as every command that writes the store): a dry run then shows what
+  // the real run will free.
+  const { store } = openAndReplay(config);
   try {
     const before = store.databaseSize().fileBytes;
     const plan: PrunePlan = prune(store, retentionCutoff(days, new Date()), { dryRun });
