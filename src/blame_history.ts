@@ -90,9 +90,16 @@ export class FileBlameWalk {
         missing = entry.code?.codeOmitted ?? "absent";
         this.known = false;
       } else if (created) {
-        // A created version (or the first): every line is its own, whatever was there before.
+        // A created version (or the first): every line is its own, whatever was there before
+        // (a file deleted and written anew: the old lines are gone, by whoever deleted them).
+        const before = this.version === 0 ? [] : this.state.sources;
         this.state = freshBlame(next, source);
-        change = { kept: 0, added: this.state.lines.length, removed: 0, removedSources: [] };
+        change = {
+          kept: 0,
+          added: this.state.lines.length,
+          removed: before.length,
+          removedSources: [...before],
+        };
         if (hunks) {
           change.hunks = [{
             oldStart: 0,

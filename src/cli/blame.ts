@@ -283,10 +283,16 @@ function diskNote(r: BlameResult): string {
 }
 
 /**
- * Reads the disk file for {@linkcode blameOf}; a missing or unreadable one is said so (the reason
- * goes to stderr) and the last tracked version is blamed instead.
+ * Reads the disk file for {@linkcode blameOf} (and `stats`); a missing or unreadable one is said so
+ * (the reason goes to stderr) and the last tracked version stands for it.
+ *
+ * @example
+ * ```ts
+ * import { readDisk } from "./blame.ts";
+ * readDisk("/nonexistent/a.py", { redactSecrets: true }); // { kind: "missing" }
+ * ```
  */
-function readDisk(
+export function readDisk(
   filePath: string,
   rules: { redactSecrets: boolean },
 ): Parameters<typeof blameOf>[2] {
