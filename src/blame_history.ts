@@ -210,18 +210,25 @@ export class AttributionCarrier {
    * is the version's stored text when the caller read it already (null: not kept).
    */
   attributionOf(v: FileVersion, text?: string | null): LineAttribution | null {
+    const walk = this.walkAt(v, text);
+    return walk.version === v.version ? walk.lastAttribution : null;
+  }
+
+  /**
+   * The file's walk moved to version `v` (its `state` is that version's blame when `known`). The
+   * walk goes on from there: read what you need before asking for another version.
+   */
+  walkAt(v: FileVersion, text?: string | null): FileBlameWalk {
     let walk = this.#walks.get(v.filePath);
     this.#walks.delete(v.filePath);
-    if (walk && walk.version === v.version && walk.patternId === v.patternId) {
-      this.#walks.set(v.filePath, walk);
-      return walk.lastAttribution;
-    }
-    if (!walk || walk.version >= v.version) walk = new FileBlameWalk(this.store, v.filePath);
-    if (walk.version === v.version - 1 && text !== undefined) {
-      walk.advance({ version: v, code: undefined }, text);
-    } else {
-      for (const entry of fileChain(this.store, v.filePath, walk.version + 1, v.version)) {
-        walk.advance(entry);
+    if (!walk || walk.version !== v.version || walk.patternId !== v.patternId) {
+      if (!walk || walk.version >= v.version) walk = new FileBlameWalk(this.store, v.filePath);
+      if (walk.version === v.version - 1 && text !== undefined) {
+        walk.advance({ version: v, code: undefined }, text);
+      } else {
+        for (const entry of fileChain(this.store, v.filePath, walk.version + 1, v.version)) {
+          walk.advance(entry);
+        }
       }
     }
     this.#walks.set(v.filePath, walk);
@@ -229,6 +236,6 @@ export class AttributionCarrier {
       if (this.#walks.size <= this.maxFiles) break;
       this.#walks.delete(key);
     }
-    return walk.version === v.version ? walk.lastAttribution : null;
+    return walk;
   }
 }

@@ -204,7 +204,7 @@ Deno.test("export then import into a fresh store gives the same lineage; importi
   target.close();
 });
 
-Deno.test("Agent Trace records attribute the whole file version to the AI and keep our lineage in metadata", async () => {
+Deno.test("an Agent Trace record without the version's blame (its code not kept) attributes the whole file by who made it, and keeps our lineage in metadata", async () => {
   const dataDir = await sampleStore(["/repo/app.py"]);
   const store = openStore(dataDir);
   const [v1, v2] = store.fileHistory("/repo/app.py");
