@@ -15,7 +15,8 @@ import {
   UNKNOWN_SOURCE,
 } from "../src/blame.ts";
 import { AttributionCarrier, blameFile } from "../src/blame_history.ts";
-import { blameJson, blameOf, comparableText, parseBlameArgs } from "../src/cli/blame.ts";
+import { blameJson, blameOf, parseBlameArgs } from "../src/cli/blame.ts";
+import { comparableText } from "../src/disk_text.ts";
 import { defaultConfig, type TrackerConfig } from "../src/config.ts";
 import { matchLines } from "../src/line_match.ts";
 import { diffLines } from "../src/line_patch.ts";

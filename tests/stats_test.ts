@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { gatherStats, parseStatsArgs } from "../src/cli/stats.ts";
+import { parseStatsArgs } from "../src/cli/stats.ts";
+import { gatherStats } from "../src/stats_history.ts";
 import { defaultConfig } from "../src/config.ts";
 import { renderStats } from "../src/stats.ts";
 import { openStore } from "../src/store.ts";

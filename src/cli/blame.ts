@@ -19,10 +19,8 @@ import {
   ORIGINS,
 } from "../blame.ts";
 import { blameFile, type FileBlame } from "../blame_history.ts";
-import { storableText } from "../code_storage.ts";
+import { type DiskText, readDisk } from "../disk_text.ts";
 import { loadConfig } from "../config.ts";
-import { normalizeLineEndings } from "../pattern.ts";
-import { redactSecrets } from "../privacy.ts";
 import { openAndReplay } from "../spill.ts";
 import type { FileVersion, Store } from "../store.ts";
 import { CliError, USAGE_EXIT } from "./errors.ts";
@@ -90,22 +88,6 @@ export interface BlameResult {
   counts: Record<Origin, number>;
 }
 
-/**
- * The text of a file on disk as the store would keep it (pure): UTF-8, LF line endings, well-formed,
- * secrets redacted when `redact_secrets` is on — so a secret on disk compares equal to its stored,
- * redacted line and is never printed.
- *
- * @example
- * ```ts
- * import { comparableText } from "./blame.ts";
- * comparableText(new TextEncoder().encode("a\r\nb\r\n"), { redactSecrets: true }); // "a\nb\n"
- * ```
- */
-export function comparableText(bytes: Uint8Array, rules: { redactSecrets: boolean }): string {
-  const text = storableText(normalizeLineEndings(new TextDecoder().decode(bytes)));
-  return rules.redactSecrets ? redactSecrets(text).text : text;
-}
-
 /** Why a version's code is missing, in words. */
 function missingReason(reason: string | null): string {
   switch (reason) {
@@ -136,7 +118,7 @@ function missingReason(reason: string | null): string {
 export function blameOf(
   store: Store,
   filePath: string,
-  disk: { kind: "text"; text: string } | { kind: "not_compared" | "missing" | "unreadable" },
+  disk: DiskText | { kind: "not_compared" },
 ): BlameResult {
   const blamed: FileBlame = blameFile(store, filePath);
   const { walk, last } = blamed;
@@ -279,35 +261,6 @@ function diskNote(r: BlameResult): string {
       const unreachable: never = r.disk;
       return String(unreachable);
     }
-  }
-}
-
-/**
- * Reads the disk file for {@linkcode blameOf} (and `stats`); a missing or unreadable one is said so
- * (the reason goes to stderr) and the last tracked version stands for it.
- *
- * @example
- * ```ts
- * import { readDisk } from "./blame.ts";
- * readDisk("/nonexistent/a.py", { redactSecrets: true }); // { kind: "missing" }
- * ```
- */
-export function readDisk(
-  filePath: string,
-  rules: { redactSecrets: boolean },
-): Parameters<typeof blameOf>[2] {
-  try {
-    return { kind: "text", text: comparableText(Deno.readFileSync(filePath), rules) };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return { kind: "missing" };
-    }
-    console.error(
-      `note: ${filePath} could not be read (${
-        (error as Error).message
-      }); blaming the last tracked version`,
-    );
-    return { kind: "unreadable" };
   }
 }
 

@@ -10,14 +10,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { advanceTo, blameText, DISK_SOURCE } from "../blame.ts";
-import { blameFile } from "../blame_history.ts";
 import { loadConfig } from "../config.ts";
 import { openAndReplay } from "../spill.ts";
-import { renderStats, type Stats, StatsBuilder } from "../stats.ts";
-import type { Store } from "../store.ts";
+import { renderStats } from "../stats.ts";
+import { gatherStats } from "../stats_history.ts";
 import { allTrackedFiles } from "../views_queries.ts";
-import { readDisk } from "./blame.ts";
 import { CliError, USAGE_EXIT } from "./errors.ts";
 import { requireTrackedFile } from "./lineage.ts";
 
@@ -60,52 +57,6 @@ export function parseStatsArgs(args: readonly string[]): StatsOptions {
     stored: values.stored === true,
     json: values.json === true,
   };
-}
-
-/**
- * The measures over some files of a store: each file's versions walked once, then (unless
- * `disk` is null) compared with the file on disk as `blame` does.
- *
- * @example
- * ```ts
- * import { gatherStats } from "./stats.ts";
- * // gatherStats(store, ["/p/app.py"], {}, config).totals.ai_share;
- * ```
- */
-export function gatherStats(
-  store: Store,
-  files: readonly string[],
-  scope: { sessionId?: string; filePath?: string },
-  disk: { redactSecrets: boolean } | null,
-): Stats {
-  const builder = new StatsBuilder(scope, { comparedWithDisk: disk !== null });
-  for (const file of files) {
-    const { walk } = blameFile(store, file, {
-      onStep: (step) =>
-        builder.addStep(file, step.source, step.change, {
-          version: true,
-          created: step.version.parentPatternId === null,
-        }),
-    });
-    if (!walk.known) {
-      builder.addUncounted(file);
-      continue;
-    }
-    const onDisk = disk === null ? null : readDisk(file, disk);
-    if (onDisk?.kind === "text" && onDisk.text !== blameText(walk.state)) {
-      builder.addStep(file, DISK_SOURCE, advanceTo(walk.state, onDisk.text, DISK_SOURCE), {
-        version: false,
-      });
-    }
-    builder.addCurrent(file, walk.state.sources, onDisk?.kind === "missing");
-  }
-  const executions = store.executions({ sessionId: scope.sessionId, limit: -1 });
-  builder.addExecutions(
-    scope.filePath === undefined
-      ? executions
-      : executions.filter((e) => e.filePath === scope.filePath),
-  );
-  return builder.build();
 }
 
 /**
