@@ -52,7 +52,7 @@ const TASK_FLAGS = [
 export function fillEditedHistory(store: Store, n: number, options: { queue: boolean }): string {
   const random = seeded(1000 + n);
   const now = new Date().toISOString();
-  let lines = Array.from(
+  const lines = Array.from(
     { length: 400 },
     (_, i) => `    value_${i} = compute(${i}, factor=${i % 7})  # line ${i}\n`,
   );
