@@ -1856,6 +1856,20 @@ export class Store {
     if (this.#identity !== null && !sameFile(fileIdentity(this.path), this.#identity)) return;
     this.#db.close();
   }
+
+  // ---- read-only queries of the views (src/views_queries.ts; never on the hooks' path) --------
+
+  /**
+   * Rows of one read-only query, for the view modules (blame, stats), which keep their SQL out of
+   * this module so that the hooks never load it. Only a `SELECT` is accepted (SQLite cannot write
+   * from one).
+   */
+  selectRows(sql: string, ...params: SQLInputValue[]): Record<string, unknown>[] {
+    if (!/^\s*SELECT\b/i.test(sql)) {
+      throw new Error(`selectRows runs SELECT statements only, not: ${sql.slice(0, 40)}`);
+    }
+    return this.#all(sql, ...params);
+  }
 }
 
 /**
@@ -2084,7 +2098,8 @@ function numOrNull(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v);
 }
 
-function toVersion(r: Row): FileVersion {
+/** A `file_versions` row as a version (also for `src/views_queries.ts`). */
+export function toVersion(r: Row): FileVersion {
   return {
     filePath: String(r.file_path),
     version: Number(r.version),
@@ -2117,7 +2132,11 @@ function toPattern(r: Row): PatternRow {
   };
 }
 
-function toCodeRow(r: Row): CodeRow {
+/**
+ * A row with the columns of `PATTERN_WITH_CODE` (`patterns.*` and `code_*`) as a stored code row
+ * (also for `src/views_queries.ts`).
+ */
+export function toCodeRow(r: Row): CodeRow {
   const base = {
     patternId: String(r.pattern_id),
     codeOmitted: strOrNull(r.code_omitted),
