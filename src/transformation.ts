@@ -32,6 +32,11 @@ export interface TransformationInput {
   after: string;
   /** The words of the request that asked for the change, if known. */
   intent?: string | null;
+  /**
+   * What the words add, when the words themselves are not kept: {@linkcode intentScores} of them
+   * (the tracker stores these for each request instead of its text). Read only without `intent`.
+   */
+  intentScores?: readonly number[] | null;
 }
 
 /** One hashed weight table, as `transformation_weights.ts` stores it. */
@@ -482,10 +487,99 @@ export interface TransformationExplanation {
   transformationType: ClassifierLabel;
   /** Probability of each class (softmax of the scores). */
   probabilities: Record<ClassifierLabel, number>;
-  /** Whether intent words were read. */
+  /** Whether intent words (or their stored scores) were read. */
   usedIntent: boolean;
   /** The features that pushed most towards the answer, strongest first. */
   strongest: { feature: string; weight: number }[];
+}
+
+/** One feature's weight per class. */
+interface Contribution {
+  feature: string;
+  weights: number[];
+}
+
+/** Adds the weights of some features from one table to `scores`, each hash bucket once. */
+function addFeatures(
+  table: ScoringTable,
+  features: readonly string[],
+  factor: number,
+  scores: number[],
+  contributions: Contribution[],
+): void {
+  const classes = CLASSIFIER_LABELS.length;
+  const used = new Set<number>();
+  for (const feature of features) {
+    const b = fnv1a(feature) & table.mask;
+    if (used.has(b)) continue; // a hash collision within one change counts once
+    used.add(b);
+    const slot = table.slotOf(b);
+    if (slot < 0) continue;
+    const weights: number[] = [];
+    for (let c = 0; c < classes; c++) {
+      const w = factor * table.values[slot * classes + c]! * table.scale[c]!;
+      scores[c]! += w;
+      weights.push(w);
+    }
+    contributions.push({ feature, weights });
+  }
+}
+
+/**
+ * The intent model's scores of some intent features (as {@linkcode intentFeatures} gives them),
+ * one per class in {@linkcode CLASSIFIER_LABELS} order, its bias included: what the words add to
+ * the code's scores. Null when there are no features (words without a word: code alone decides).
+ */
+function intentPart(
+  table: ScoringTable,
+  features: readonly string[],
+  contributions: Contribution[],
+): number[] | null {
+  if (!features.includes("intent")) return null;
+  const scores = [...table.bias];
+  addFeatures(table, features, 1, scores, contributions);
+  return scores;
+}
+
+/**
+ * The answer from the code's features and the intent's scores (null: the code alone), the one
+ * place both are combined: with intent the code's scores count `codeShare`, without it they are
+ * shifted by `codeOnlyBias`.
+ */
+function combine(
+  model: DecodedWeights,
+  codeFeatures: readonly string[],
+  intent: readonly number[] | null,
+  contributions: Contribution[],
+): TransformationExplanation {
+  const classes = CLASSIFIER_LABELS.length;
+  const usedIntent = intent !== null;
+  const share = usedIntent ? model.codeShare : 1;
+  const code = model.code.bias.map((b, c) =>
+    share * b + (usedIntent ? 0 : model.codeOnlyBias[c] ?? 0)
+  );
+  const codeContributions: Contribution[] = [];
+  addFeatures(model.code, codeFeatures, share, code, codeContributions);
+  const scores = code.map((s, c) => s + (intent?.[c] ?? 0));
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
+  const top = Math.max(...scores);
+  const exps = scores.map((s) => Math.exp(s - top));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const probabilities = Object.fromEntries(
+    CLASSIFIER_LABELS.map((label, c) => [label, exps[c]! / total]),
+  ) as Record<ClassifierLabel, number>;
+  const strongest = [...codeContributions, ...contributions]
+    .map(({ feature, weights }) => ({ feature, weight: weights[best]! }))
+    .filter((c) => c.weight > 0)
+    .sort((x, y) => y.weight - x.weight)
+    .slice(0, 8);
+  return {
+    transformationType: CLASSIFIER_LABELS[best]!,
+    probabilities,
+    usedIntent,
+    strongest,
+  };
 }
 
 /**
@@ -503,6 +597,11 @@ export function explainWith(
   model: DecodedWeights,
   input: TransformationInput,
 ): TransformationExplanation {
+  if (typeof input.intent !== "string" && input.intentScores) {
+    const stored = [...input.intentScores];
+    const contributions = [{ feature: "intent (stored scores)", weights: stored }];
+    return combine(model, transformationFeatures(input), stored, contributions);
+  }
   return explainFeatures(model, transformationFeatures(input));
 }
 
@@ -520,51 +619,78 @@ export function explainFeatures(
   model: DecodedWeights,
   features: readonly string[],
 ): TransformationExplanation {
-  const classes = CLASSIFIER_LABELS.length;
-  const usedIntent = features.includes("intent");
-  const share = usedIntent ? model.codeShare : 1;
-  const scores = model.code.bias.map((b, c) =>
-    share * b + (usedIntent ? model.intent.bias[c]! : model.codeOnlyBias[c] ?? 0)
-  );
-  const contributions: { feature: string; weights: number[] }[] = [];
-  const used = new Set<number>();
-  for (const feature of features) {
-    const intentFeature = isIntentFeature(feature);
-    const table = intentFeature ? model.intent : model.code;
-    const b = fnv1a(feature) & table.mask;
-    const key = intentFeature ? -1 - b : b;
-    if (used.has(key)) continue; // a hash collision within one change counts once
-    used.add(key);
-    const slot = table.slotOf(b);
-    if (slot < 0) continue;
-    const factor = intentFeature ? 1 : share;
-    const weights: number[] = [];
-    for (let c = 0; c < classes; c++) {
-      const w = factor * table.values[slot * classes + c]! * table.scale[c]!;
-      scores[c]! += w;
-      weights.push(w);
-    }
-    contributions.push({ feature, weights });
-  }
-  let best = 0;
-  for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
-  const top = Math.max(...scores);
-  const exps = scores.map((s) => Math.exp(s - top));
-  const total = exps.reduce((a, b) => a + b, 0);
-  const probabilities = Object.fromEntries(
-    CLASSIFIER_LABELS.map((label, c) => [label, exps[c]! / total]),
-  ) as Record<ClassifierLabel, number>;
-  const strongest = contributions
-    .map(({ feature, weights }) => ({ feature, weight: weights[best]! }))
-    .filter((c) => c.weight > 0)
-    .sort((x, y) => y.weight - x.weight)
-    .slice(0, 8);
-  return {
-    transformationType: CLASSIFIER_LABELS[best]!,
-    probabilities,
-    usedIntent,
-    strongest,
+  const contributions: Contribution[] = [];
+  const intent = intentPart(model.intent, features.filter(isIntentFeature), contributions);
+  return combine(model, features.filter((f) => !isIntentFeature(f)), intent, contributions);
+}
+
+/** The shipped weights, decoded on first use; the intent table alone for the prompt hook. */
+let decodedIntent: ScoringTable | null = null;
+
+function shippedModel(): DecodedWeights {
+  decoded ??= {
+    code: decodeTable(WEIGHTS.code),
+    intent: shippedIntentTable(),
+    codeShare: WEIGHTS.codeShare,
+    codeOnlyBias: WEIGHTS.codeOnlyBias,
   };
+  return decoded;
+}
+
+function shippedIntentTable(): ScoringTable {
+  decodedIntent ??= decodeTable(WEIGHTS.intent);
+  return decodedIntent;
+}
+
+/**
+ * What a request's words add to the classification of the changes made for it: the intent
+ * model's score of each class, in {@linkcode CLASSIFIER_LABELS} order (its bias included), or null
+ * when the words hold no word (the code alone then decides). Four numbers that say nothing of the
+ * text; classifying with them (`intentScores` of {@linkcode TransformationInput}) gives exactly
+ * what classifying with the words gives.
+ *
+ * @example
+ * ```ts
+ * import { intentScores } from "./transformation.ts";
+ * intentScores("fix the crash when the list is empty")?.length; // 4
+ * intentScores("!!!"); // null
+ * ```
+ */
+export function intentScores(intent: string): number[] | null {
+  return intentPart(shippedIntentTable(), intentFeatures(intent), []);
+}
+
+/**
+ * The class the words alone point to (the highest of {@linkcode intentScores}): the request's
+ * intent label.
+ *
+ * @example
+ * ```ts
+ * import { intentLabel, intentScores } from "./transformation.ts";
+ * intentLabel(intentScores("fix the crash when the list is empty")!); // "bugfix"
+ * ```
+ */
+export function intentLabel(scores: readonly number[]): ClassifierLabel {
+  let best = 0;
+  for (let c = 1; c < CLASSIFIER_LABELS.length; c++) if (scores[c]! > scores[best]!) best = c;
+  return CLASSIFIER_LABELS[best]!;
+}
+
+/**
+ * A short name of the shipped intent model (FNV-1a of its weights, 8 hex digits): stored beside
+ * each request's {@linkcode intentScores}, so that scores made by other weights are not mixed
+ * with this code model.
+ *
+ * @example
+ * ```ts
+ * import { intentModelId } from "./transformation.ts";
+ * intentModelId(); // e.g. "5b1f03c2"
+ * ```
+ */
+export function intentModelId(): string {
+  const t = WEIGHTS.intent;
+  const text = `${t.buckets}|${t.bias.join(",")}|${t.scale.join(",")}|${t.index}|${t.values}`;
+  return fnv1a(text).toString(16).padStart(8, "0");
 }
 
 /**
@@ -577,8 +703,7 @@ export function explainFeatures(
  * ```
  */
 export function explainTransformation(input: TransformationInput): TransformationExplanation {
-  decoded ??= decodeWeights(WEIGHTS);
-  return explainWith(decoded, input);
+  return explainWith(shippedModel(), input);
 }
 
 /**
