@@ -17,7 +17,7 @@
  */
 
 import type { TransformationType } from "./lineage.ts";
-import { WEIGHTS } from "./transformation_weights.ts";
+import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
 
 /** The classes of the model, in the order of its weights. */
 export const CLASSIFIER_LABELS = ["bugfix", "enhancement", "refactor", "optimization"] as const;
@@ -429,7 +429,7 @@ function base64Bytes(text: string): Uint8Array {
  * @example
  * ```ts
  * import { decodeTable } from "./transformation.ts";
- * import { WEIGHTS } from "./transformation_weights.ts";
+ * import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
  * decodeTable(WEIGHTS.code).slotOf(0); // a slot number, or -1
  * ```
  */
@@ -464,7 +464,7 @@ export function decodeTable(table: PackedTable): ScoringTable {
  * @example
  * ```ts
  * import { decodeWeights } from "./transformation.ts";
- * import { WEIGHTS } from "./transformation_weights.ts";
+ * import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
  * decodeWeights(WEIGHTS).codeShare; // WEIGHTS.codeShare
  * ```
  */
@@ -589,7 +589,7 @@ function combine(
  * @example
  * ```ts
  * import { decodeWeights, explainWith } from "./transformation.ts";
- * import { WEIGHTS } from "./transformation_weights.ts";
+ * import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
  * explainWith(decodeWeights(WEIGHTS), { before: "", after: "x\n" }).transformationType;
  * ```
  */
@@ -611,7 +611,7 @@ export function explainWith(
  * @example
  * ```ts
  * import { decodeWeights, explainFeatures } from "./transformation.ts";
- * import { WEIGHTS } from "./transformation_weights.ts";
+ * import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
  * explainFeatures(decodeWeights(WEIGHTS), ["bias", "new"]).transformationType;
  * ```
  */
@@ -638,7 +638,7 @@ function shippedModel(): DecodedWeights {
 }
 
 function shippedIntentTable(): ScoringTable {
-  decodedIntent ??= decodeTable(WEIGHTS.intent);
+  decodedIntent ??= decodeTable(INTENT_TABLE);
   return decodedIntent;
 }
 
@@ -688,7 +688,7 @@ export function intentLabel(scores: readonly number[]): ClassifierLabel {
  * ```
  */
 export function intentModelId(): string {
-  const t = WEIGHTS.intent;
+  const t = INTENT_TABLE;
   const text = `${t.buckets}|${t.bias.join(",")}|${t.scale.join(",")}|${t.index}|${t.values}`;
   return fnv1a(text).toString(16).padStart(8, "0");
 }

@@ -70,7 +70,7 @@ Commands:
                                 run by hooks/pattern-tracker.sh with a Deno that lasts (--deno: this one),
                                 bundled into build/ for a faster start (--no-bundle: run the .ts scripts);
                                 --compiled copies the binaries from dist/ to ~/.claude/hooks and uses them
-  compile [--out DIR]           Build pattern-tracker-pre, pattern-tracker-post, pattern-tracker with deno compile
+  compile [--out DIR]           Build pattern-tracker-pre, -post, -prompt and pattern-tracker with deno compile
   uninstall [--settings PATH]   Remove only our hook entries
   flush [--retry-dead] [--json] Deliver the outbox to the Phase 4 API now; report sent, skipped, left
   prune [--older-than 90d] [--dry-run] [--json]
