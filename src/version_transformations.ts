@@ -153,3 +153,20 @@ class TextCache {
     return text;
   }
 }
+
+/**
+ * {@linkcode classifyPending} before a view shows versions: a store that cannot be written now
+ * (locked by a long write, read-only) shows the types it holds, and the flusher types the rest
+ * before sending them.
+ *
+ * @example
+ * ```ts
+ * import { classifyBeforeShowing } from "./version_transformations.ts";
+ * // classifyBeforeShowing(store, { filePath: "/p/app.py" });
+ * ```
+ */
+export function classifyBeforeShowing(store: Store, options: { filePath?: string } = {}): void {
+  try {
+    classifyPending(store, options);
+  } catch { /* shown as recorded; typed on the next try */ }
+}

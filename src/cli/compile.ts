@@ -27,7 +27,7 @@ export interface CompileTarget {
  * import { compileArgs } from "./compile.ts";
  * const all = compileArgs({ root: "/pt", outDir: "/pt/dist", hooksDir: "/h/.claude/hooks", dataDir: "/h/.claude/pattern-tracker",
  *   configPath: "/h/.claude/pattern-tracker/config.yaml", intelligenceUrl: "http://localhost:8053" });
- * all.map((a) => a.name); // ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker-prompt", "pattern-tracker"]
+ * all.map((a) => a.name); // ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker", "pattern-tracker-prompt"]
  * ```
  */
 export function compileArgs(t: CompileTarget): { name: string; args: string[] }[] {
@@ -45,12 +45,12 @@ export function compileArgs(t: CompileTarget): { name: string; args: string[] }[
       permissionFlags({ program: "post", ...files, flusher: `${t.hooksDir}/${BINARIES.cli}` }),
       "post_hook.ts",
     ),
-    binary(BINARIES.prompt, permissionFlags({ program: "prompt", ...files }), "prompt_hook.ts"),
     binary(
       BINARIES.cli,
       permissionFlags({ program: "cli", service: netPermission(t.intelligenceUrl) }),
       "tracker.ts",
     ),
+    binary(BINARIES.prompt, permissionFlags({ program: "prompt", ...files }), "prompt_hook.ts"),
   ];
 }
 

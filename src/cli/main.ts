@@ -41,6 +41,7 @@ import { ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { bundleState } from "./bundle.ts";
 import { type BreakerState, parseBreaker } from "../breaker.ts";
+import { classifyBeforeShowing } from "../version_transformations.ts";
 
 export { CliError } from "./errors.ts";
 
@@ -321,6 +322,7 @@ async function lineage(args: string[]): Promise<number> {
     const resolved = resolveLineageTarget(store, target, Deno.cwd());
     switch (resolved.kind) {
       case "file": {
+        classifyBeforeShowing(store, { filePath: resolved.filePath });
         const history = store.fileHistory(resolved.filePath);
         const graph = format === "mermaid" || format === "dot" ? await import("../graph.ts") : null;
         console.log(
@@ -335,6 +337,7 @@ async function lineage(args: string[]): Promise<number> {
         return 0;
       }
       case "pattern": {
+        classifyBeforeShowing(store);
         const result = patternLineage(store, resolved.patternId);
         const graph = format === "mermaid" || format === "dot" ? await import("../graph.ts") : null;
         console.log(
@@ -422,6 +425,7 @@ async function demo(): Promise<number> {
   console.log(`${results.length} hook runs, all exit 0 with empty stdout.\n`);
   const store = openStore(dataDir);
   try {
+    classifyBeforeShowing(store, { filePath: DEMO_FILE });
     console.log(renderFileLineage(DEMO_FILE, store.fileHistory(DEMO_FILE)));
     const c = store.counts();
     console.log(
