@@ -17,7 +17,7 @@
  */
 
 import type { TransformationType } from "./lineage.ts";
-import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
+import { INTENT_MODEL_ID, INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
 
 /** The classes of the model, in the order of its weights. */
 export const CLASSIFIER_LABELS = ["bugfix", "enhancement", "refactor", "optimization"] as const;
@@ -429,7 +429,7 @@ function base64Bytes(text: string): Uint8Array {
  * @example
  * ```ts
  * import { decodeTable } from "./transformation.ts";
- * import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
+ * import { INTENT_MODEL_ID, INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
  * decodeTable(WEIGHTS.code).slotOf(0); // a slot number, or -1
  * ```
  */
@@ -464,7 +464,7 @@ export function decodeTable(table: PackedTable): ScoringTable {
  * @example
  * ```ts
  * import { decodeWeights } from "./transformation.ts";
- * import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
+ * import { INTENT_MODEL_ID, INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
  * decodeWeights(WEIGHTS).codeShare; // WEIGHTS.codeShare
  * ```
  */
@@ -589,7 +589,7 @@ function combine(
  * @example
  * ```ts
  * import { decodeWeights, explainWith } from "./transformation.ts";
- * import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
+ * import { INTENT_MODEL_ID, INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
  * explainWith(decodeWeights(WEIGHTS), { before: "", after: "x\n" }).transformationType;
  * ```
  */
@@ -611,7 +611,7 @@ export function explainWith(
  * @example
  * ```ts
  * import { decodeWeights, explainFeatures } from "./transformation.ts";
- * import { INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
+ * import { INTENT_MODEL_ID, INTENT_TABLE, WEIGHTS } from "./transformation_weights.ts";
  * explainFeatures(decodeWeights(WEIGHTS), ["bias", "new"]).transformationType;
  * ```
  */
@@ -677,20 +677,36 @@ export function intentLabel(scores: readonly number[]): ClassifierLabel {
 }
 
 /**
- * A short name of the shipped intent model (FNV-1a of its weights, 8 hex digits): stored beside
- * each request's {@linkcode intentScores}, so that scores made by other weights are not mixed
- * with this code model.
+ * The name of an intent model: FNV-1a of its table, 8 hex digits. Stored beside each request's
+ * {@linkcode intentScores}, so that scores made by other weights are not mixed with this code
+ * model. The trainer writes the shipped one into `transformation_weights.ts` (`INTENT_MODEL_ID`):
+ * hashing the table costs a hook milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { intentModelIdOf } from "./transformation.ts";
+ * import { INTENT_MODEL_ID, INTENT_TABLE } from "./transformation_weights.ts";
+ * intentModelIdOf(INTENT_TABLE) === INTENT_MODEL_ID; // true
+ * ```
+ */
+export function intentModelIdOf(table: PackedTable): string {
+  const text = `${table.buckets}|${table.bias.join(",")}|${
+    table.scale.join(",")
+  }|${table.index}|${table.values}`;
+  return fnv1a(text).toString(16).padStart(8, "0");
+}
+
+/**
+ * The name of the shipped intent model ({@linkcode intentModelIdOf} of its table).
  *
  * @example
  * ```ts
  * import { intentModelId } from "./transformation.ts";
- * intentModelId(); // e.g. "5b1f03c2"
+ * intentModelId(); // e.g. "e2700f17"
  * ```
  */
 export function intentModelId(): string {
-  const t = INTENT_TABLE;
-  const text = `${t.buckets}|${t.bias.join(",")}|${t.scale.join(",")}|${t.index}|${t.values}`;
-  return fnv1a(text).toString(16).padStart(8, "0");
+  return INTENT_MODEL_ID;
 }
 
 /**

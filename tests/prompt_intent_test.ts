@@ -7,8 +7,10 @@ import {
   explainTransformation,
   intentLabel,
   intentModelId,
+  intentModelIdOf,
   intentScores,
 } from "../src/transformation.ts";
+import { INTENT_TABLE, WEIGHTS } from "../src/transformation_weights.ts";
 
 const FIXTURE = Deno.readTextFileSync(
   new URL("./fixtures/10-user-prompt-submit.json", import.meta.url),
@@ -158,4 +160,10 @@ Deno.test("the request's label decides where the code alone is ambiguous", () =>
       .transformationType,
     "enhancement",
   );
+});
+
+Deno.test("the shipped intent model's name is the hash of its table (the trainer writes both)", () => {
+  assert.equal(intentModelId(), intentModelIdOf(INTENT_TABLE));
+  assert.equal(WEIGHTS.intent, INTENT_TABLE);
+  assert.notEqual(intentModelIdOf({ ...INTENT_TABLE, bias: [0, 0, 0, 0] }), intentModelId());
 });

@@ -20,6 +20,7 @@ import {
   explainWith,
   FEATURES_VERSION,
   intentFeatures,
+  intentModelIdOf,
   isIntentFeature,
   type ScoringTable,
   transformationFeatures,
@@ -352,6 +353,9 @@ export const CODE_TABLE: PackedTable = ${json(weights.code)};
 
 /** The intent model's table (the prompt hook reads it alone). */
 export const INTENT_TABLE: PackedTable = ${json(weights.intent)};
+
+/** The intent model's name (\`intentModelIdOf(INTENT_TABLE)\`), stored with each request's scores. */
+export const INTENT_MODEL_ID = "${intentModelIdOf(weights.intent)}";
 
 /** The shipped weights of the transformation classifier. */
 export const WEIGHTS: TransformationWeights = {
