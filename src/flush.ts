@@ -205,7 +205,7 @@ export function queuedEventBodies(
   config: Pick<TrackerConfig, "intelligenceUrl" | "storeCode">,
   limit: number,
 ): string[] {
-  classifyPending(store);
+  classifyPending(store, { queued: true });
   const carrier = new AttributionCarrier(store);
   return store.queuedVersions(serverKey(config.intelligenceUrl), limit).map((r) =>
     versionEventBody(store, r.versionId, config.storeCode, carrier)
@@ -292,7 +292,7 @@ export async function flushOutbox(
   }
   // Each version's transformation type from its code and its request's intent, decided once and
   // stored before anything is sent: every send, and the views, read that one answer.
-  classifyPending(store, { now: at });
+  classifyPending(store, { queued: true, now: at });
 
   /** Each file's blame, carried from one version to the next as they are sent. */
   const attribution = new AttributionCarrier(store);

@@ -148,7 +148,8 @@ export interface UnclassifiedVersion {
 
 /**
  * Versions the classifier has not typed yet, each file's in order; one file's when `filePath` is
- * given, only those `versionIds` when given.
+ * given, only those waiting in the outbox with `queued` (what a flush sends: no scan of the whole
+ * history).
  *
  * @example
  * ```ts
@@ -158,13 +159,17 @@ export interface UnclassifiedVersion {
  */
 export function unclassifiedVersions(
   store: Store,
-  filter: { filePath?: string } = {},
+  filter: { filePath?: string; queued?: boolean } = {},
 ): UnclassifiedVersion[] {
   // A classification of another pattern under the same row ID (a deleted row reused) is void.
   const base = `SELECT v.id AS version_row, v.* FROM file_versions v
     LEFT JOIN version_classifications c ON c.version_id = v.id AND c.pattern_id = v.pattern_id
     WHERE c.version_id IS NULL`;
-  const rows = filter.filePath === undefined
+  const rows = filter.queued
+    ? store.selectRows(
+      `${base} AND v.id IN (SELECT version_id FROM outbox) ORDER BY v.file_path, v.version`,
+    )
+    : filter.filePath === undefined
     ? store.selectRows(`${base} ORDER BY v.file_path, v.version`)
     : store.selectRows(`${base} AND v.file_path = ? ORDER BY v.version`, filter.filePath);
   return rows.map((r) => ({ versionId: Number(r.version_row), version: toVersion(r) }));

@@ -93,8 +93,9 @@ export function decideTransformation(facts: VersionFacts): VersionTransformation
 const BATCH = 200;
 
 /**
- * Types every version not typed yet (one file's with `filePath`), and stores the answers; returns
- * how many it typed. Reads and classifies outside the write lock, writes in short transactions.
+ * Types every version not typed yet (one file's with `filePath`; those in the outbox with
+ * `queued`), and stores the answers; returns how many it typed. Reads and classifies outside the
+ * write lock, writes in short transactions.
  *
  * @example
  * ```ts
@@ -104,10 +105,10 @@ const BATCH = 200;
  */
 export function classifyPending(
   store: Store,
-  options: { filePath?: string; now?: () => string } = {},
+  options: { filePath?: string; queued?: boolean; now?: () => string } = {},
 ): number {
   const now = options.now ?? (() => new Date().toISOString());
-  const pending = unclassifiedVersions(store, { filePath: options.filePath });
+  const pending = unclassifiedVersions(store, options);
   const texts = new TextCache(store);
   let done = 0;
   for (let at = 0; at < pending.length; at += BATCH) {
