@@ -13,7 +13,7 @@ import {
   intentLabel,
   intentModelId,
   intentScores,
-} from "./transformation.ts";
+} from "./transformation_intent.ts";
 
 /** A `UserPromptSubmit` payload read: the request and where it belongs. */
 export interface PromptSubmission {

@@ -8,7 +8,7 @@
 
 import type { PromptRecord } from "./prompt_intent.ts";
 import { type FileVersion, type Store, toVersion } from "./store.ts";
-import { CLASSIFIER_LABELS, type ClassifierLabel } from "./transformation.ts";
+import { CLASSIFIER_LABELS, type ClassifierLabel } from "./transformation_intent.ts";
 
 /** A request as stored. */
 export interface StoredPrompt {

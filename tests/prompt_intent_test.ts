@@ -10,7 +10,8 @@ import {
   intentModelIdOf,
   intentScores,
 } from "../src/transformation.ts";
-import { INTENT_TABLE, WEIGHTS } from "../src/transformation_weights.ts";
+import { INTENT_TABLE } from "../src/intent_weights.ts";
+import { WEIGHTS } from "../src/transformation_weights.ts";
 
 const FIXTURE = Deno.readTextFileSync(
   new URL("./fixtures/10-user-prompt-submit.json", import.meta.url),
