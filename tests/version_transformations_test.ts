@@ -305,3 +305,48 @@ for (const version of [2, 5]) {
     }
   });
 }
+
+Deno.test("a flush types the versions it sends; a version outside the outbox waits for the view that shows it", async () => {
+  const server = await startPhase4Server();
+  const config = testConfig(Deno.makeTempDirSync({ prefix: "pt-intent-" }), server.url);
+  const [Q, H] = [named("queued"), named("held")];
+  try {
+    for (const [file, c] of [["/p/q.py", Q], ["/p/h.py", H]] as const) {
+      await track(
+        config,
+        change({ session: "s", id: `${file}1`, file, before: null, after: c.before }),
+      );
+      await track(
+        config,
+        change({ session: "s", id: `${file}2`, file, before: c.before, after: c.after }),
+      );
+    }
+    // h.py's versions leave the outbox (as after an import without --queue).
+    const db = new DatabaseSync(`${config.dataDir}/${DB_FILE}`);
+    db.exec(`DELETE FROM outbox WHERE version_id IN
+      (SELECT id FROM file_versions WHERE file_path = '/p/h.py')`);
+    db.close();
+    await flushUntilEmpty(config);
+    withStore(config, (store) => {
+      assert.equal(classificationOf(store, store.versionId("/p/q.py", 2)!)?.basis, "code");
+      assert.equal(classificationOf(store, store.versionId("/p/h.py", 2)!), undefined);
+    });
+    const env = {
+      HOME: config.dataDir,
+      PATTERN_TRACKER_DATA_DIR: config.dataDir,
+      PATTERN_TRACKER_CONFIG: `${config.dataDir}/none.yaml`,
+    };
+    const lineage = await runCli(["lineage", "/p/h.py", "--json"], env);
+    assert.equal(lineage.code, 0, lineage.stderr);
+    assert.equal(
+      JSON.parse(lineage.stdout).versions[1].transformation_type,
+      explainTransformation(H).transformationType,
+    );
+    withStore(config, (store) => {
+      assert.equal(classificationOf(store, store.versionId("/p/h.py", 2)!)?.basis, "code");
+    });
+  } finally {
+    await server.close();
+    Deno.removeSync(config.dataDir, { recursive: true });
+  }
+});
