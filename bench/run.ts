@@ -182,6 +182,8 @@ function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] 
     { name: "floor ", spec: () => shell(inst.floor, inst.env) },
     { name: "pre Edit", spec: (r) => shell(inst.commands.pre, inst.env, p(r).preEdit) },
     { name: "post Edit", spec: (r) => shell(inst.commands.post, inst.env, p(r).postEdit) },
+    // UserPromptSubmit (prompt_hook.ts) on the captured payload, a session of its own per round.
+    { name: "prompt", spec: (r) => shell(inst.commands.prompt!, inst.env, promptPayload(key, r)) },
   ];
   if (withAutoFlushOff) {
     const q = (r: number) => payloads(`${key}nf${r + 10}`).postWrite;
@@ -191,6 +193,16 @@ function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] 
     });
   }
   return arms;
+}
+
+const PROMPT_FIXTURE = JSON.parse(
+  Deno.readTextFileSync(`${ROOT}/tests/fixtures/10-user-prompt-submit.json`),
+) as Record<string, unknown>;
+
+/** The captured UserPromptSubmit payload with a session ID of its own. */
+function promptPayload(key: string, round: number): Uint8Array {
+  const session = `${key}-${round}-${PROMPT_FIXTURE.session_id}`;
+  return new TextEncoder().encode(JSON.stringify({ ...PROMPT_FIXTURE, session_id: session }));
 }
 
 /** Results of the launcher section: each arm against the floor, and launcher minus direct. */
@@ -1040,7 +1052,7 @@ async function main(options: BenchOptions): Promise<void> {
   out("## 1. Hook latency: whole process as Claude Code runs it, vs an empty `deno run`");
   out();
   out(
-    "`sh -c <hookCommands(...) line>` with the payload on stdin, spawn to exit. Floor: the post hook's `deno run` line (what the launcher execs) with `bench/empty.ts` as the script, interleaved (floor, pre, post, floor, pre, post). Default install = what `tracker.ts install` writes: the hooks bundled into `build/` (`deno bundle`), reading the shipped `config.yaml` (resolved once, then from the data directory's config cache). `.ts sources` = `install --no-bundle`.",
+    "`sh -c <hookCommands(...) line>` with the payload on stdin, spawn to exit. Floor: the post hook's `deno run` line (what the launcher execs) with `bench/empty.ts` as the script, interleaved (floor, pre, post, floor, pre, post, prompt). `prompt` is the UserPromptSubmit hook (`prompt_hook.ts`) on the captured payload. Default install = what `tracker.ts install` writes: the hooks bundled into `build/` (`deno bundle`), reading the shipped `config.yaml` (resolved once, then from the data directory's config cache). `.ts sources` = `install --no-bundle`.",
   );
   out();
   out(

@@ -14,6 +14,7 @@ import {
   type VersionWithMetrics,
 } from "./store.ts";
 import { track, type TrackResult } from "./track.ts";
+import { classifyBeforeShowing } from "./version_transformations.ts";
 
 /** Where a piece of code lives and which tool wrote it. */
 export interface CodeContext {
@@ -103,9 +104,11 @@ export class PatternTracker {
     }, { waitMs: COMMAND_BUSY_TIMEOUT_MS });
   }
 
-  /** The versions of a file, oldest first. */
+  /** The versions of a file, oldest first, each typed as it is (or will be) sent. */
   history(filePath: string): VersionWithMetrics[] {
-    return this.#open().fileHistory(filePath);
+    const store = this.#open();
+    classifyBeforeShowing(store, { filePath });
+    return store.fileHistory(filePath);
   }
 
   /** Closes the store (it reopens on the next call). */

@@ -46,6 +46,11 @@ export interface TrackerConfig {
    * journal instead (milliseconds; the CLI and the flusher wait longer).
    */
   storeWaitMs: number;
+  /**
+   * Also keep the text of each request (redacted like code) beside its intent label; false keeps
+   * only what the words give the classifier (the label and four scores), never the text.
+   */
+  storePrompts: boolean;
 }
 
 /** A value that could not be used, and why. */
@@ -133,6 +138,12 @@ export const SETTINGS: ReadonlyArray<
     env: "PATTERN_TRACKER_STORE_WAIT_MS",
     kind: "millis",
   },
+  {
+    key: "storePrompts",
+    yaml: "store_prompts",
+    env: "PATTERN_TRACKER_STORE_PROMPTS",
+    kind: "boolean",
+  },
 ];
 
 /** Environment variable naming the config file. */
@@ -164,6 +175,7 @@ export function defaultConfig(home: string): TrackerConfig {
     maxPatternBytes: 1024 * 1024,
     retentionDays: 0,
     storeWaitMs: 250,
+    storePrompts: false,
   };
 }
 

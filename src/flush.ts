@@ -36,6 +36,7 @@ import {
 } from "./delivery_plan.ts";
 import { AttributionCarrier } from "./blame_history.ts";
 import { eventForVersion, serverPatternVersion } from "./events.ts";
+import { classifyPending } from "./version_transformations.ts";
 import type { LogRecord } from "./log.ts";
 import { classifyFailure, type EventVerdict } from "./phase4_answers.ts";
 import {
@@ -191,7 +192,7 @@ export function versionEventBodies(
 
 /**
  * The request bodies of the first `limit` queued versions, in queue order (what a flush would
- * send, before ordering).
+ * send, before ordering), after typing the versions not typed yet, as a flush does.
  *
  * @example
  * ```ts
@@ -204,6 +205,7 @@ export function queuedEventBodies(
   config: Pick<TrackerConfig, "intelligenceUrl" | "storeCode">,
   limit: number,
 ): string[] {
+  classifyPending(store, { queued: true });
   const carrier = new AttributionCarrier(store);
   return store.queuedVersions(serverKey(config.intelligenceUrl), limit).map((r) =>
     versionEventBody(store, r.versionId, config.storeCode, carrier)
@@ -288,6 +290,9 @@ export async function flushOutbox(
     report.left = store.counts().outbox;
     return report;
   }
+  // Each version's transformation type from its code and its request's intent, decided once and
+  // stored before anything is sent: every send, and the views, read that one answer.
+  classifyPending(store, { queued: true, now: at });
 
   /** Each file's blame, carried from one version to the next as they are sent. */
   const attribution = new AttributionCarrier(store);

@@ -17,6 +17,12 @@ export const ALLOWED_ENV: readonly string[] = [
 ];
 
 /**
+ * Environment variables the prompt hook may read: only its configuration (it applies no path
+ * rules).
+ */
+export const PROMPT_ENV: readonly string[] = ["HOME", "PATTERN_TRACKER_*"];
+
+/**
  * The files a hook or the flusher may use: the data directory, the config file, and the spill
  * journal's second place outside the data directory (for a read-only or full one), which is
  * {@linkcode journalFallbackDir} of the data directory unless given (the launcher gives the name
@@ -32,6 +38,11 @@ export interface FileGrant {
 export type Grant =
   /** The pre hook: its store and config, nothing else. */
   | { program: "pre" } & FileGrant
+  /**
+   * The prompt hook (UserPromptSubmit): its store and config, and its configuration's environment
+   * variables; no spill journal (a request it cannot store goes unrecorded), no run, no net.
+   */
+  | { program: "prompt"; dataDir: string; configPath: string }
   /** The post hook: the same, plus starting the flusher with `flusher` (that executable only). */
   | { program: "post"; flusher: string } & FileGrant
   /** The background flusher: the same read/write/env, plus the service's `host:port`. */
@@ -74,6 +85,12 @@ export function permissionFlags(grant: Grant): string[] {
       if (grant.program === "flusher") return [...files, `--allow-net=${grant.service}`];
       return files;
     }
+    case "prompt":
+      return [
+        `--allow-read=${grant.dataDir},${grant.configPath}`,
+        `--allow-write=${grant.dataDir}`,
+        `--allow-env=${PROMPT_ENV.join(",")}`,
+      ];
     case "cli":
       return [
         "--allow-read",

@@ -28,6 +28,7 @@ export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pa
 export const BINARIES = {
   pre: "pattern-tracker-pre",
   post: "pattern-tracker-post",
+  prompt: "pattern-tracker-prompt",
   cli: "pattern-tracker",
 } as const;
 

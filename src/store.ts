@@ -277,6 +277,33 @@ export const MIGRATIONS: readonly string[] = [
      place TEXT NOT NULL,
      replayed_at TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // 6: requests (src/prompt_store.ts) — what each prompt's words say (the intent label and the
+  // intent model's four scores), its text (redacted) only with store_prompts — and which versions
+  // the classifier has typed (file_versions.transformation_type then holds its answer), from what.
+  // Versions recorded before keep the diff-shape guess they were recorded, maybe delivered, with.
+  // Needs only v1's file_versions; no other migration touches these tables.
+  `CREATE TABLE prompts (
+     id INTEGER PRIMARY KEY,
+     session_key TEXT NOT NULL,
+     session_id TEXT,
+     prompt_id TEXT,
+     submitted_at TEXT NOT NULL,
+     intent_label TEXT,
+     intent_scores TEXT,
+     intent_model TEXT,
+     prompt_text TEXT,
+     redacted_secrets INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX prompts_session ON prompts(session_key, submitted_at);
+   CREATE TABLE version_classifications (
+     version_id INTEGER PRIMARY KEY,
+     pattern_id TEXT NOT NULL,
+     basis TEXT NOT NULL,
+     prompt_row INTEGER,
+     classified_at TEXT NOT NULL
+   );
+   INSERT INTO version_classifications (version_id, pattern_id, basis, prompt_row, classified_at)
+     SELECT id, pattern_id, 'recorded', NULL, created_at FROM file_versions;`,
 ];
 
 /** One version of a file: a pattern in that file's chain. */
@@ -1869,6 +1896,18 @@ export class Store {
       throw new Error(`selectRows runs SELECT statements only, not: ${sql.slice(0, 40)}`);
     }
     return this.#all(sql, ...params);
+  }
+
+  /**
+   * Runs one `INSERT` or `UPDATE` of a module that keeps its SQL out of this one (the requests and
+   * classifications of src/prompt_store.ts); returns the rows changed and the last row ID.
+   */
+  writeRows(sql: string, ...params: SQLInputValue[]): { changes: number; lastRowId: number } {
+    if (!/^\s*(?:INSERT|UPDATE)\b/i.test(sql)) {
+      throw new Error(`writeRows runs INSERT and UPDATE statements only, not: ${sql.slice(0, 40)}`);
+    }
+    const r = this.#stmt(sql).run(...params);
+    return { changes: Number(r.changes), lastRowId: Number(r.lastInsertRowid) };
   }
 }
 

@@ -17,12 +17,37 @@
  */
 
 import type { TransformationType } from "./lineage.ts";
+import {
+  addFeatures,
+  CLASSIFIER_LABELS,
+  type ClassifierLabel,
+  type Contribution,
+  decodeTable,
+  intentFeatures,
+  intentPart,
+  isIntentFeature,
+  type PackedTable,
+  type ScoringTable,
+  shippedIntentTable,
+} from "./transformation_intent.ts";
 import { WEIGHTS } from "./transformation_weights.ts";
 
-/** The classes of the model, in the order of its weights. */
-export const CLASSIFIER_LABELS = ["bugfix", "enhancement", "refactor", "optimization"] as const;
-/** One of {@linkcode CLASSIFIER_LABELS}: the types the classifier can answer. */
-export type ClassifierLabel = typeof CLASSIFIER_LABELS[number];
+export {
+  CLASS_WORDS,
+  CLASSIFIER_LABELS,
+  type ClassifierLabel,
+  classOfWord,
+  decodeTable,
+  fnv1a,
+  intentFeatures,
+  intentLabel,
+  intentModelId,
+  intentModelIdOf,
+  intentScores,
+  isIntentFeature,
+  type PackedTable,
+  type ScoringTable,
+} from "./transformation_intent.ts";
 
 /** What the classifier reads. */
 export interface TransformationInput {
@@ -32,20 +57,11 @@ export interface TransformationInput {
   after: string;
   /** The words of the request that asked for the change, if known. */
   intent?: string | null;
-}
-
-/** One hashed weight table, as `transformation_weights.ts` stores it. */
-export interface PackedTable {
-  /** Number of hash buckets (a power of two). */
-  buckets: number;
-  /** One intercept per class, in {@linkcode CLASSIFIER_LABELS} order. */
-  bias: number[];
-  /** Multiplier of the stored 8-bit weights, per class. */
-  scale: number[];
-  /** Base64 of the used buckets' numbers, ascending, as little-endian 16-bit integers. */
-  index: string;
-  /** Base64 of signed 8-bit weights, one per class for each used bucket. */
-  values: string;
+  /**
+   * What the words add, when the words themselves are not kept: {@linkcode intentScores} of them
+   * (the tracker stores these for each request instead of its text). Read only without `intent`.
+   */
+  intentScores?: readonly number[] | null;
 }
 
 /**
@@ -72,25 +88,6 @@ export const FEATURES_VERSION = 4;
 const MAX_TEXT_CHARS = 4 * 1024 * 1024;
 const MAX_LINES_READ = 400;
 const MAX_LINE_CHARS = 300;
-const MAX_INTENT_CHARS = 2000;
-
-/**
- * 32-bit FNV-1a hash of a string's UTF-16 code units: the feature hash of the classifier.
- *
- * @example
- * ```ts
- * import { fnv1a } from "./transformation.ts";
- * fnv1a("a"); // 3826002220
- * ```
- */
-export function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
 
 function splitLines(text: string): string[] {
   const bounded = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
@@ -229,61 +226,6 @@ function isCommentLine(line: string): boolean {
   return /^\s*(?:\/\/|#(?!\[|include|define|if|!)|\/\*|\*|--|<!--)/.test(line);
 }
 
-const INTENT_WORD = /[a-z][a-z0-9']*/g;
-
-/**
- * Lower-cased words of an intent, lightly stemmed so "removes", "removed", "remove" agree. A
- * quoted `code span` is one word, "code": the names in it belong to one project and teach nothing
- * about the next (measured: better by cross-validation over repositories).
- */
-function intentWords(intent: string): string[] {
-  const text = intent.slice(0, MAX_INTENT_CHARS).toLowerCase().replace(/`[^`]*`/g, " code ");
-  return (text.match(INTENT_WORD) ?? []).map(stem);
-}
-
-/**
- * Word lists of each class (a fixed lexicon, not learned): the keyword baseline of
- * `bench/classifier/keywords.ts` and two features of the intent model, which learns how far to
- * trust them. Checked in this order.
- */
-export const CLASS_WORDS: readonly [ClassifierLabel, RegExp][] = [
-  [
-    "bugfix",
-    /^(?:fix|fixe[sd]|fixing|bug|bugs|correct|correctly|handle|handles|prevent|prevents|avoid|crash|crashes|error|errors|wrong|incorrect|missing|broken|issue|issues|regression|ensure|respect|properly|should|fail|fails|failing|typo|workaround|revert|resolve|restore)$/,
-  ],
-  [
-    "optimization",
-    /^(?:perf|performance|faster|fast|speed|speedup|optimi[sz]e[sd]?|optimi[sz]ation|cache|caching|cached|memoize|efficient|efficiently|lazy|lazily|allocations?|throughput|latency)$/,
-  ],
-  [
-    "refactor",
-    /^(?:refactor|refactors|refactored|refactoring|rename|renames|renamed|move|moves|moved|extract|extracts|restructure|reorgani[sz]e|cleanup|clean|simplify|simplifies|split|consolidate|deduplicate|dedupe|inline|reuse|unify|migrate|internal|internals|replace|remove|drop|tidy)$/,
-  ],
-  [
-    "enhancement",
-    /^(?:add|adds|added|adding|support|supports|implement|implements|allow|allows|introduce|introduces|new|enable|enables|expose|exposes|option|options|feature|create|provide|provides|accept|accepts|initial)$/,
-  ],
-];
-
-/** The first class of {@linkcode CLASS_WORDS} whose list has the word, if any. */
-export function classOfWord(word: string): ClassifierLabel | undefined {
-  for (const [label, list] of CLASS_WORDS) if (list.test(word)) return label;
-  return undefined;
-}
-
-/** Words after which the request says what must not happen ("don't close stdin"). */
-const NEGATIONS = new Set(["don't", "dont", "not", "no", "never", "avoid", "prevent", "without"]);
-
-function stem(word: string): string {
-  let w = word;
-  if (w.length > 5 && w.endsWith("ing")) w = w.slice(0, -3);
-  else if (w.length > 4 && w.endsWith("ed")) w = w.slice(0, -2);
-  else if (w.length > 4 && w.endsWith("es")) w = w.slice(0, -2);
-  else if (w.length > 3 && w.endsWith("s") && !w.endsWith("ss")) w = w.slice(0, -1);
-  if (w.length > 3 && w.endsWith("e")) w = w.slice(0, -1);
-  return w;
-}
-
 /**
  * The features the model reads from a change, as strings (the model hashes them). Exported for
  * the trainer and for explanations; the same input always gives the same list.
@@ -347,53 +289,6 @@ export function transformationFeatures(input: TransformationInput): string[] {
   return features;
 }
 
-/**
- * The features of a request's words (none for empty words): the intent model's part of
- * {@linkcode transformationFeatures}.
- *
- * @example
- * ```ts
- * import { intentFeatures } from "./transformation.ts";
- * intentFeatures("fix a crash").includes("i0:fix"); // true
- * ```
- */
-export function intentFeatures(intent: string): string[] {
-  const words = intentWords(intent);
-  if (words.length === 0) return [];
-  const features = ["intent", `i0:${words[0]}`];
-  // The lexicon reads the words as written (its lists hold inflected forms), not stemmed.
-  const raw = intent.slice(0, MAX_INTENT_CHARS).toLowerCase().match(/[a-z]+/g) ?? [];
-  const firstClass = raw[0] === undefined ? undefined : classOfWord(raw[0]);
-  if (firstClass) features.push(`ik:${firstClass}`);
-  for (const [label, list] of CLASS_WORDS) {
-    if (raw.some((w) => list.test(w))) features.push(`ika:${label}`);
-  }
-  if (words.length > 1) features.push(`i01:${words[0]}_${words[1]}`);
-  const seen = new Set<string>();
-  let negated = false;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    if (!seen.has(w)) features.push(`i:${w}`);
-    seen.add(w);
-    if (i + 1 < words.length) features.push(`i2:${w}_${words[i + 1]}`);
-    if (negated) features.push(`in:${w}`);
-    else if (NEGATIONS.has(w)) negated = true;
-  }
-  return features;
-}
-
-/**
- * A table ready to score: `values[slot * classes + class] * scale[class]` is the weight of the
- * bucket that `slotOf` maps to that slot (-1: an unused bucket, weight 0).
- */
-export interface ScoringTable {
-  mask: number;
-  bias: number[];
-  scale: number[];
-  values: ArrayLike<number>;
-  slotOf(bucket: number): number;
-}
-
 /** Decoded weights of both models. */
 export interface DecodedWeights {
   code: ScoringTable;
@@ -403,55 +298,6 @@ export interface DecodedWeights {
 }
 
 let decoded: DecodedWeights | null = null;
-
-// Native base64 decoding where the runtime has it (Deno 2): no loop over the bytes at load.
-const fromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array })
-  .fromBase64;
-
-function base64Bytes(text: string): Uint8Array {
-  if (fromBase64) return fromBase64(text);
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-/**
- * Reads one stored table without expanding it: the bucket numbers and the weights are views of
- * the decoded bytes, and a bucket is found by binary search (hooks load this once per process,
- * so loading does no work per weight).
- *
- * @example
- * ```ts
- * import { decodeTable } from "./transformation.ts";
- * import { WEIGHTS } from "./transformation_weights.ts";
- * decodeTable(WEIGHTS.code).slotOf(0); // a slot number, or -1
- * ```
- */
-export function decodeTable(table: PackedTable): ScoringTable {
-  const indexBytes = base64Bytes(table.index);
-  const keys = new Uint16Array(indexBytes.buffer, indexBytes.byteOffset, indexBytes.length >> 1);
-  const valueBytes = base64Bytes(table.values);
-  const values = new Int8Array(valueBytes.buffer, valueBytes.byteOffset, valueBytes.length);
-  return {
-    mask: table.buckets - 1,
-    bias: table.bias,
-    scale: table.scale,
-    values,
-    slotOf(bucket: number): number {
-      let lo = 0;
-      let hi = keys.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const key = keys[mid]!;
-        if (key === bucket) return mid;
-        if (key < bucket) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      return -1;
-    },
-  };
-}
 
 /**
  * Expands stored weights (once per process for the shipped weights).
@@ -472,20 +318,56 @@ export function decodeWeights(weights: TransformationWeights): DecodedWeights {
   };
 }
 
-/** Whether a feature is read from the intent (the intent model's) rather than the code. */
-export function isIntentFeature(feature: string): boolean {
-  return feature === "intent" || /^i(?:0|01|2|n|k|ka)?:/.test(feature);
-}
-
 /** The answer of the classifier with what led to it. */
 export interface TransformationExplanation {
   transformationType: ClassifierLabel;
   /** Probability of each class (softmax of the scores). */
   probabilities: Record<ClassifierLabel, number>;
-  /** Whether intent words were read. */
+  /** Whether intent words (or their stored scores) were read. */
   usedIntent: boolean;
   /** The features that pushed most towards the answer, strongest first. */
   strongest: { feature: string; weight: number }[];
+}
+
+/**
+ * The answer from the code's features and the intent's scores (null: the code alone), the one
+ * place both are combined: with intent the code's scores count `codeShare`, without it they are
+ * shifted by `codeOnlyBias`.
+ */
+function combine(
+  model: DecodedWeights,
+  codeFeatures: readonly string[],
+  intent: readonly number[] | null,
+  contributions: Contribution[],
+): TransformationExplanation {
+  const classes = CLASSIFIER_LABELS.length;
+  const usedIntent = intent !== null;
+  const share = usedIntent ? model.codeShare : 1;
+  const code = model.code.bias.map((b, c) =>
+    share * b + (usedIntent ? 0 : model.codeOnlyBias[c] ?? 0)
+  );
+  const codeContributions: Contribution[] = [];
+  addFeatures(model.code, codeFeatures, share, code, codeContributions);
+  const scores = code.map((s, c) => s + (intent?.[c] ?? 0));
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
+  const top = Math.max(...scores);
+  const exps = scores.map((s) => Math.exp(s - top));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const probabilities = Object.fromEntries(
+    CLASSIFIER_LABELS.map((label, c) => [label, exps[c]! / total]),
+  ) as Record<ClassifierLabel, number>;
+  const strongest = [...codeContributions, ...contributions]
+    .map(({ feature, weights }) => ({ feature, weight: weights[best]! }))
+    .filter((c) => c.weight > 0)
+    .sort((x, y) => y.weight - x.weight)
+    .slice(0, 8);
+  return {
+    transformationType: CLASSIFIER_LABELS[best]!,
+    probabilities,
+    usedIntent,
+    strongest,
+  };
 }
 
 /**
@@ -503,6 +385,11 @@ export function explainWith(
   model: DecodedWeights,
   input: TransformationInput,
 ): TransformationExplanation {
+  if (typeof input.intent !== "string" && input.intentScores) {
+    const stored = [...input.intentScores];
+    const contributions = [{ feature: "intent (stored scores)", weights: stored }];
+    return combine(model, transformationFeatures(input), stored, contributions);
+  }
   return explainFeatures(model, transformationFeatures(input));
 }
 
@@ -520,51 +407,19 @@ export function explainFeatures(
   model: DecodedWeights,
   features: readonly string[],
 ): TransformationExplanation {
-  const classes = CLASSIFIER_LABELS.length;
-  const usedIntent = features.includes("intent");
-  const share = usedIntent ? model.codeShare : 1;
-  const scores = model.code.bias.map((b, c) =>
-    share * b + (usedIntent ? model.intent.bias[c]! : model.codeOnlyBias[c] ?? 0)
-  );
-  const contributions: { feature: string; weights: number[] }[] = [];
-  const used = new Set<number>();
-  for (const feature of features) {
-    const intentFeature = isIntentFeature(feature);
-    const table = intentFeature ? model.intent : model.code;
-    const b = fnv1a(feature) & table.mask;
-    const key = intentFeature ? -1 - b : b;
-    if (used.has(key)) continue; // a hash collision within one change counts once
-    used.add(key);
-    const slot = table.slotOf(b);
-    if (slot < 0) continue;
-    const factor = intentFeature ? 1 : share;
-    const weights: number[] = [];
-    for (let c = 0; c < classes; c++) {
-      const w = factor * table.values[slot * classes + c]! * table.scale[c]!;
-      scores[c]! += w;
-      weights.push(w);
-    }
-    contributions.push({ feature, weights });
-  }
-  let best = 0;
-  for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
-  const top = Math.max(...scores);
-  const exps = scores.map((s) => Math.exp(s - top));
-  const total = exps.reduce((a, b) => a + b, 0);
-  const probabilities = Object.fromEntries(
-    CLASSIFIER_LABELS.map((label, c) => [label, exps[c]! / total]),
-  ) as Record<ClassifierLabel, number>;
-  const strongest = contributions
-    .map(({ feature, weights }) => ({ feature, weight: weights[best]! }))
-    .filter((c) => c.weight > 0)
-    .sort((x, y) => y.weight - x.weight)
-    .slice(0, 8);
-  return {
-    transformationType: CLASSIFIER_LABELS[best]!,
-    probabilities,
-    usedIntent,
-    strongest,
+  const contributions: Contribution[] = [];
+  const intent = intentPart(model.intent, features.filter(isIntentFeature), contributions);
+  return combine(model, features.filter((f) => !isIntentFeature(f)), intent, contributions);
+}
+
+function shippedModel(): DecodedWeights {
+  decoded ??= {
+    code: decodeTable(WEIGHTS.code),
+    intent: shippedIntentTable(),
+    codeShare: WEIGHTS.codeShare,
+    codeOnlyBias: WEIGHTS.codeOnlyBias,
   };
+  return decoded;
 }
 
 /**
@@ -577,8 +432,7 @@ export function explainFeatures(
  * ```
  */
 export function explainTransformation(input: TransformationInput): TransformationExplanation {
-  decoded ??= decodeWeights(WEIGHTS);
-  return explainWith(decoded, input);
+  return explainWith(shippedModel(), input);
 }
 
 /**

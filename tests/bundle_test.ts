@@ -106,7 +106,7 @@ Deno.test("the bundle is fresh after bundling and stale once a source changes", 
   // A copy of the checkout's sources with one byte changed gives another digest.
   const copy = Deno.makeTempDirSync({ prefix: "pt-digest-" });
   try {
-    for (const f of ["pre_hook.ts", "post_hook.ts", "deno.json", "deno.lock"]) {
+    for (const f of ["pre_hook.ts", "post_hook.ts", "prompt_hook.ts", "deno.json", "deno.lock"]) {
       Deno.copyFileSync(`${ROOT}/${f}`, `${copy}/${f}`);
     }
     Deno.mkdirSync(`${copy}/src/cli`, { recursive: true });
@@ -120,6 +120,7 @@ Deno.test("the bundle is fresh after bundling and stale once a source changes", 
     Deno.copyFileSync(`${ROOT}/build/${BUNDLE_STAMP}`, `${copy}/build/${BUNDLE_STAMP}`);
     Deno.writeTextFileSync(`${copy}/build/pre_hook.js`, "");
     Deno.writeTextFileSync(`${copy}/build/post_hook.js`, "");
+    Deno.writeTextFileSync(`${copy}/build/prompt_hook.js`, "");
     assert.equal(await bundleState(copy), "fresh");
     Deno.writeTextFileSync(`${copy}/src/hook.ts`, "\n", { append: true });
     assert.equal(await bundleState(copy), "stale");

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { compileArgs, explainCompileFailure } from "../src/cli/compile.ts";
 import { journalFallbackDir } from "../src/journal.ts";
+import { BINARIES } from "../src/runtime.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -40,6 +41,24 @@ Deno.test("compile arguments give each binary only the permissions its script ne
   ]);
 });
 
+Deno.test("the compiled prompt hook reads and writes its data directory and reads its config only", () => {
+  const prompt = compileArgs({
+    root: "/pt",
+    outDir: "/pt/dist",
+    hooksDir: "/h/.claude/hooks",
+    dataDir: "/h/.claude/pattern-tracker",
+    configPath: "/h/.claude/pattern-tracker/config.yaml",
+    intelligenceUrl: "http://localhost:8053",
+  }).find((b) => b.name === BINARIES.prompt);
+  assert.ok(prompt);
+  assert.equal(prompt.args.at(-1), "/pt/prompt_hook.ts");
+  assert.deepEqual(prompt.args.filter((a) => a.startsWith("--allow-") || a === "-A"), [
+    "--allow-read=/h/.claude/pattern-tracker,/h/.claude/pattern-tracker/config.yaml",
+    "--allow-write=/h/.claude/pattern-tracker",
+    "--allow-env=HOME,PATTERN_TRACKER_*",
+  ]);
+});
+
 Deno.test("an unreachable compile runtime is explained, with what to do", () => {
   const msg = explainCompileFailure(
     "error: Writing deno compile executable\n    0: Setting up base binary.\n    1: error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip)",
@@ -66,7 +85,7 @@ const compileSkip = probe.success
 if (compileSkip) console.log(`compile tests skipped: ${compileSkip}`);
 
 Deno.test({
-  name: "deno task compile builds three binaries; the compiled hooks record a session",
+  name: "deno task compile builds four binaries; the compiled hooks record a session",
   ignore: compileSkip !== null,
   async fn() {
     const home = Deno.makeTempDirSync({ prefix: "pt-compiled-home-" });
@@ -92,8 +111,19 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
-    for (const fixture of ["01-pre-write", "02-post-write", "03-pre-edit", "04-post-edit"]) {
-      const bin = fixture.includes("pre") ? "pattern-tracker-pre" : "pattern-tracker-post";
+    const fixtures = [
+      "10-user-prompt-submit",
+      "01-pre-write",
+      "02-post-write",
+      "03-pre-edit",
+      "04-post-edit",
+    ];
+    for (const fixture of fixtures) {
+      const bin = fixture.includes("prompt")
+        ? BINARIES.prompt
+        : fixture.includes("pre")
+        ? "pattern-tracker-pre"
+        : "pattern-tracker-post";
       const child = new Deno.Command(`${out}/${bin}`, {
         env,
         stdin: "piped",
@@ -149,7 +179,7 @@ Deno.test({
   async fn() {
     Deno.mkdirSync(`${ROOT}/dist`);
     try {
-      for (const name of ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker"]) {
+      for (const name of Object.values(BINARIES)) {
         Deno.writeTextFileSync(`${ROOT}/dist/${name}`, "#!/bin/sh\ncat >/dev/null\n");
       }
       const home = Deno.makeTempDirSync({ prefix: "pt-install-compiled-" });
@@ -179,7 +209,11 @@ Deno.test({
         settings.hooks.PostToolUse[0].hooks[0].command,
         `'${home}/hooks/pattern-tracker-post'`,
       );
-      for (const name of ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker"]) {
+      assert.equal(
+        settings.hooks.UserPromptSubmit[0].hooks[0].command,
+        `'${home}/hooks/pattern-tracker-prompt'`,
+      );
+      for (const name of Object.values(BINARIES)) {
         assert.equal(Deno.statSync(`${home}/hooks/${name}`).mode! & 0o777, 0o755);
       }
     } finally {

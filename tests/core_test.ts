@@ -363,6 +363,7 @@ Deno.test("config: env > file > defaults for every key", () => {
     max_pattern_bytes: [100, "200"],
     retention_days: [30, "90"],
     store_wait_ms: [50, "0"],
+    store_prompts: [true, "false"],
   };
   assert.deepEqual(
     new Set(Object.keys(samples)),

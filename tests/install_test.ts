@@ -49,6 +49,10 @@ Deno.test("install merges our hooks, keeps everything else, and is idempotent; u
   assert.equal(hooks.PostToolUseFailure?.[0]?.hooks[0]?.command, commands.post);
   assert.equal(hooks.SessionStart?.length, 2, "theirs and ours");
   assert.equal(hooks.SessionStart?.[1]?.hooks[0]?.command, commands.sessionStart);
+  assert.equal(hooks.UserPromptSubmit?.[0]?.hooks[0]?.command, commands.prompt);
+  assert.ok(
+    commands.prompt.includes(" prompt '/bin/deno' '/d' '/pt/config.yaml' '/pt/prompt_hook.ts'"),
+  );
   assert.deepEqual(removeHookSettings(once), settings);
   // Our hook inside someone else's matcher group: only ours goes.
   const mixed = {
@@ -68,7 +72,7 @@ Deno.test("install's command lines name the launcher and its values, quoted for 
     dataDir: "/home/o'neil/data",
     configPath: "/pt/config.yaml",
   });
-  for (const cmd of [c.pre, c.post, c.sessionStart]) {
+  for (const cmd of [c.pre, c.post, c.prompt, c.sessionStart]) {
     assert.ok(cmd.startsWith("exec '/pt/hooks/pattern-tracker.sh' "), cmd);
     assert.ok(cmd.includes(` '/opt/my deno/deno' '/home/o'\\''neil/data' '/pt/config.yaml' `));
     assert.ok(isOurCommand(cmd), "uninstall recognises it");

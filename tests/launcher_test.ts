@@ -42,6 +42,9 @@ Deno.test("hooks.json's matchers and commands come from TRACKED_TOOLS and the la
   }
   assert.equal(first("PreToolUse")?.hooks[0]?.command, pluginHookCommands().pre);
   assert.equal(first("SessionStart")?.hooks[0]?.command, pluginHookCommands().sessionStart);
+  // UserPromptSubmit has no matcher: every request.
+  assert.equal(first("UserPromptSubmit")?.matcher, undefined);
+  assert.equal(first("UserPromptSubmit")?.hooks[0]?.command, pluginHookCommands().prompt);
 });
 
 /** Installs with a Deno of its own (`--no-bundle`: the .ts scripts); returns the commands. */
@@ -67,6 +70,7 @@ async function installWithOwnDeno() {
     pre: hooks.PreToolUse[0].hooks[0].command as string,
     post: hooks.PostToolUse[0].hooks[0].command as string,
     sessionStart: hooks.SessionStart[0].hooks[0].command as string,
+    prompt: hooks.UserPromptSubmit[0].hooks[0].command as string,
   };
 }
 
@@ -82,7 +86,12 @@ function versions(data: string, file: string): number {
 Deno.test("a vanished Deno: every hook exits 0 with empty stdout; SessionStart says so once, with the fix", async () => {
   const i = await installWithOwnDeno();
   // Installed and working: the hooks record, SessionStart says nothing.
-  for (const [command, name] of [[i.pre, "01-pre-write"], [i.post, "02-post-write"]] as const) {
+  const working = [
+    [i.prompt, "10-user-prompt-submit"],
+    [i.pre, "01-pre-write"],
+    [i.post, "02-post-write"],
+  ] as const;
+  for (const [command, name] of working) {
     const r = await runHookProcess(command, i.env, fixture(name));
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, "", ""], name);
   }
@@ -91,8 +100,9 @@ Deno.test("a vanished Deno: every hook exits 0 with empty stdout; SessionStart s
   assert.deepEqual([quiet.code, quiet.stdout], [0, ""]);
 
   Deno.removeSync(i.deno); // npm cleaned its cache, the user removed ~/.deno, …
-  for (const name of ["03-pre-edit", "04-post-edit", "05-pre-write", "06-post-write"]) {
-    const command = name.includes("pre") ? i.pre : i.post;
+  const names = ["10-user-prompt-submit", "03-pre-edit", "04-post-edit", "05-pre-write"];
+  for (const name of names) {
+    const command = name.includes("prompt") ? i.prompt : name.includes("pre") ? i.pre : i.post;
     const r = await runHookProcess(command, i.env, fixture(name));
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, "", ""], name);
   }

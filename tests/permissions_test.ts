@@ -41,11 +41,12 @@ Deno.test("install's command lines run the launcher, which execs exactly denoRun
   const w = world();
   const setup = { deno: w.deno, root: ROOT, dataDir: w.dataDir, configPath: w.configPath };
   const commands = hookCommands(setup);
-  const grants: Record<"pre" | "post", Grant> = {
+  const grants: Record<"pre" | "post" | "prompt", Grant> = {
     pre: { program: "pre", dataDir: w.dataDir, configPath: w.configPath },
     post: { program: "post", dataDir: w.dataDir, configPath: w.configPath, flusher: w.deno },
+    prompt: { program: "prompt", dataDir: w.dataDir, configPath: w.configPath },
   };
-  for (const hook of ["pre", "post"] as const) {
+  for (const hook of ["pre", "post", "prompt"] as const) {
     const r = await runHookProcess(commands[hook], { PATH: "/usr/bin:/bin" }, new Uint8Array(1));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(
@@ -86,6 +87,28 @@ Deno.test("the plugin's launcher (no values given) grants the same, for CLAUDE_P
       `${ROOT}/post_hook.ts`,
     ),
   );
+});
+
+Deno.test("the plugin's launcher runs the prompt hook with its own grant: data dir, config, its env; no journal, run or net", async () => {
+  const w = world();
+  const r = await runHookProcess(`exec '${ROOT}/hooks/pattern-tracker.sh' prompt`, {
+    PATH: "/usr/bin:/bin",
+    HOME: w.dir,
+    CLAUDE_PLUGIN_DATA: w.dataDir,
+    PATTERN_TRACKER_DENO: w.deno,
+  }, new Uint8Array());
+  assert.equal(r.code, 0, r.stderr);
+  const grant: Grant = {
+    program: "prompt",
+    dataDir: w.dataDir,
+    configPath: `${w.dataDir}/config.yaml`,
+  };
+  assert.deepEqual(argvOf(w.out), denoRunArgs(grant, ROOT, `${ROOT}/prompt_hook.ts`));
+  assert.deepEqual(permissionFlags(grant), [
+    `--allow-read=${w.dataDir},${w.dataDir}/config.yaml`,
+    `--allow-write=${w.dataDir}`,
+    "--allow-env=HOME,PATTERN_TRACKER_*",
+  ]);
 });
 
 Deno.test("the launcher remembers the journal's fallback for its data directory, and recomputes one remembered for another", async () => {

@@ -21,6 +21,9 @@ const SECRET_SAMPLES = new Set([
   "tests/store_code_test.ts",
   "tests/track_test.ts",
   "tests/blame_test.ts",
+  "tests/prompt_intent_test.ts",
+  "tests/prompt_hook_test.ts",
+  "tests/claude_prompt_test.ts",
   "bench/redaction.ts",
 ]);
 

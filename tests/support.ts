@@ -113,7 +113,12 @@ export function hookWorld(
     scripts?: { pre: string; post: string };
     env?: Record<string, string>;
   } = {},
-): { dataDir: string; configPath: string; commands: HookCommands; env: Record<string, string> } {
+): {
+  dataDir: string;
+  configPath: string;
+  commands: Required<HookCommands>;
+  env: Record<string, string>;
+} {
   const dataDir = Deno.makeTempDirSync({ prefix: "pt-hooks-" });
   const configPath = options.configPath ?? `${dataDir}/config.yaml`;
   const commands = hookCommands({

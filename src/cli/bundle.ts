@@ -18,10 +18,11 @@ export const BUNDLE_DIR = "build";
 /** File in {@linkcode BUNDLE_DIR} with the digest of the sources the bundle was made from. */
 export const BUNDLE_STAMP = "SOURCES";
 
-/** Paths of the two bundled hook scripts. */
+/** Paths of the bundled hook scripts. */
 export interface BundledHooks {
   pre: string;
   post: string;
+  prompt: string;
 }
 
 /**
@@ -44,6 +45,7 @@ export function bundleArgs(root: string, outDir: string): string[] {
     `--outdir=${outDir}`,
     `${root}/pre_hook.ts`,
     `${root}/post_hook.ts`,
+    `${root}/prompt_hook.ts`,
   ];
 }
 
@@ -58,7 +60,7 @@ export function bundleArgs(root: string, outDir: string): string[] {
  * ```
  */
 export async function sourcesDigest(root: string): Promise<string> {
-  const files = ["pre_hook.ts", "post_hook.ts", "deno.json", "deno.lock"];
+  const files = ["pre_hook.ts", "post_hook.ts", "prompt_hook.ts", "deno.json", "deno.lock"];
   const walk = (dir: string) => {
     for (const entry of Deno.readDirSync(`${root}/${dir}`)) {
       const path = `${dir}/${entry.name}`;
@@ -108,6 +110,7 @@ export async function bundleState(root: string): Promise<BundleState> {
     stamp = Deno.readTextFileSync(`${root}/${BUNDLE_DIR}/${BUNDLE_STAMP}`).trim();
     Deno.statSync(`${root}/${BUNDLE_DIR}/post_hook.js`);
     Deno.statSync(`${root}/${BUNDLE_DIR}/pre_hook.js`);
+    Deno.statSync(`${root}/${BUNDLE_DIR}/prompt_hook.js`);
   } catch {
     return "absent";
   }
@@ -148,7 +151,9 @@ export async function bundleHooks(p: { deno: string; root: string }): Promise<Bu
         }`,
       );
     }
-    for (const name of ["pre_hook.js", "post_hook.js"]) Deno.statSync(`${staging}/${name}`);
+    for (const name of ["pre_hook.js", "post_hook.js", "prompt_hook.js"]) {
+      Deno.statSync(`${staging}/${name}`);
+    }
     Deno.writeTextFileSync(`${staging}/${BUNDLE_STAMP}`, `${digest}\n`);
     const previous = `${p.root}/${BUNDLE_DIR}.old-${Deno.pid}`;
     let hadPrevious = true;
@@ -165,5 +170,9 @@ export async function bundleHooks(p: { deno: string; root: string }): Promise<Bu
       Deno.removeSync(staging, { recursive: true });
     } catch { /* moved into place, or never made */ }
   }
-  return { pre: `${target}/pre_hook.js`, post: `${target}/post_hook.js` };
+  return {
+    pre: `${target}/pre_hook.js`,
+    post: `${target}/post_hook.js`,
+    prompt: `${target}/prompt_hook.js`,
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * `compile`: standalone binaries with `deno compile` — the two hooks and the CLI — each with exactly
+ * `compile`: standalone binaries with `deno compile` — the three hooks and the CLI — each with exactly
  * the permissions its script needs, baked in at compile time.
  *
  * @module
@@ -20,14 +20,14 @@ export interface CompileTarget {
 }
 
 /**
- * `deno compile` argument lists for the three binaries (pure).
+ * `deno compile` argument lists for the four binaries (pure).
  *
  * @example
  * ```ts
  * import { compileArgs } from "./compile.ts";
  * const all = compileArgs({ root: "/pt", outDir: "/pt/dist", hooksDir: "/h/.claude/hooks", dataDir: "/h/.claude/pattern-tracker",
  *   configPath: "/h/.claude/pattern-tracker/config.yaml", intelligenceUrl: "http://localhost:8053" });
- * all.map((a) => a.name); // ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker"]
+ * all.map((a) => a.name); // ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker", "pattern-tracker-prompt"]
  * ```
  */
 export function compileArgs(t: CompileTarget): { name: string; args: string[] }[] {
@@ -50,6 +50,7 @@ export function compileArgs(t: CompileTarget): { name: string; args: string[] }[
       permissionFlags({ program: "cli", service: netPermission(t.intelligenceUrl) }),
       "tracker.ts",
     ),
+    binary(BINARIES.prompt, permissionFlags({ program: "prompt", ...files }), "prompt_hook.ts"),
   ];
 }
 

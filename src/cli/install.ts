@@ -21,8 +21,13 @@ export const SESSION_START_MATCHER = "startup|resume|clear";
 export interface HookCommands {
   pre: string;
   post: string;
+  /** The UserPromptSubmit hook (`prompt_hook.ts`), which records each request's intent. */
+  prompt?: string;
   sessionStart?: string;
 }
+
+/** How long Claude Code lets the prompt hook run (it waits for it before sending the request). */
+const PROMPT_TIMEOUT_SECONDS = 10;
 
 type Json = Record<string, unknown>;
 
@@ -40,7 +45,7 @@ type Json = Record<string, unknown>;
  */
 export function isOurCommand(command: unknown): boolean {
   return typeof command === "string" &&
-    /(?:^|[\\/'"\s])(?:pre_hook\.[jt]s|post_hook\.[jt]s|pattern-tracker-pre|pattern-tracker-post|pattern-tracker\.sh)(?:['"\s]|$)/
+    /(?:^|[\\/'"\s])(?:pre_hook\.[jt]s|post_hook\.[jt]s|prompt_hook\.[jt]s|pattern-tracker-pre|pattern-tracker-post|pattern-tracker-prompt|pattern-tracker\.sh)(?:['"\s]|$)/
       .test(command);
 }
 
@@ -53,7 +58,7 @@ export interface HookSetup {
   dataDir: string;
   configPath: string;
   /** The bundled hooks that `install` makes (see `bundle.ts`); default: the .ts scripts. */
-  scripts?: { pre: string; post: string };
+  scripts?: { pre: string; post: string; prompt?: string };
 }
 
 /**
@@ -70,6 +75,7 @@ export interface HookSetup {
  */
 export function hookCommands(p: HookSetup): Required<HookCommands> {
   const scripts = p.scripts ?? { pre: `${p.root}/pre_hook.ts`, post: `${p.root}/post_hook.ts` };
+  const prompt = scripts.prompt ?? `${p.root}/prompt_hook.ts`;
   const line = (action: LauncherAction, script: string) =>
     launcherCommand(p.root, action, {
       deno: p.deno,
@@ -80,6 +86,7 @@ export function hookCommands(p: HookSetup): Required<HookCommands> {
   return {
     pre: line("pre", scripts.pre),
     post: line("post", scripts.post),
+    prompt: line("prompt", prompt),
     // Checks the post script: the two are always made together.
     sessionStart: line("session-start", scripts.post),
   };
@@ -98,7 +105,7 @@ export function hookCommands(p: HookSetup): Required<HookCommands> {
  * assert.ok(c.post.includes("'--allow-run=/usr/bin/deno'"));
  * ```
  */
-export function directHookCommands(p: HookSetup): { pre: string; post: string } {
+export function directHookCommands(p: HookSetup): { pre: string; post: string; prompt: string } {
   const scripts = p.scripts ?? { pre: `${p.root}/pre_hook.ts`, post: `${p.root}/post_hook.ts` };
   const files = { dataDir: p.dataDir, configPath: p.configPath };
   const line = (grant: Grant, script: string) =>
@@ -106,6 +113,7 @@ export function directHookCommands(p: HookSetup): { pre: string; post: string } 
   return {
     pre: line({ program: "pre", ...files }, scripts.pre),
     post: line({ program: "post", ...files, flusher: p.deno }, scripts.post),
+    prompt: line({ program: "prompt", ...files }, scripts.prompt ?? `${p.root}/prompt_hook.ts`),
   };
 }
 
@@ -124,6 +132,7 @@ export function pluginHookCommands(): Required<HookCommands> {
   return {
     pre: pluginCommand("pre"),
     post: pluginCommand("post"),
+    prompt: pluginCommand("prompt"),
     sessionStart: pluginCommand("session-start"),
   };
 }
@@ -135,7 +144,7 @@ export function pluginHookCommands(): Required<HookCommands> {
  * ```ts
  * import assert from "node:assert/strict";
  * import { pluginHooksJson } from "./install.ts";
- * assert.deepEqual(Object.keys(pluginHooksJson().hooks), ["SessionStart", "PreToolUse", "PostToolUse", "PostToolUseFailure"]);
+ * assert.deepEqual(Object.keys(pluginHooksJson().hooks), ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolUseFailure"]);
  * ```
  */
 export function pluginHooksJson(): { description: string; hooks: Record<string, unknown[]> } {
@@ -157,6 +166,14 @@ function hookEntries(commands: HookCommands): Record<string, unknown[]> {
     ...(commands.sessionStart
       ? { SessionStart: [group(SESSION_START_MATCHER, commands.sessionStart, 10)] }
       : {}),
+    // No matcher: UserPromptSubmit has none.
+    ...(commands.prompt
+      ? {
+        UserPromptSubmit: [{
+          hooks: [{ type: "command", command: commands.prompt, timeout: PROMPT_TIMEOUT_SECONDS }],
+        }],
+      }
+      : {}),
     PreToolUse: [group(HOOK_MATCHER, commands.pre, 30)],
     PostToolUse: [group(HOOK_MATCHER, commands.post, 30)],
     PostToolUseFailure: [group(HOOK_MATCHER, commands.post, 30)],
@@ -176,6 +193,7 @@ export function binaryCommands(hooksDir: string): HookCommands {
   return {
     pre: shellQuote(`${hooksDir}/pattern-tracker-pre`),
     post: shellQuote(`${hooksDir}/pattern-tracker-post`),
+    prompt: shellQuote(`${hooksDir}/pattern-tracker-prompt`),
   };
 }
 
@@ -193,7 +211,7 @@ export function shellQuote(word: string): string {
 }
 
 /**
- * Returns settings with our entries (SessionStart when the commands have one, PreToolUse,
+ * Returns settings with our entries (SessionStart and UserPromptSubmit when the commands have them, PreToolUse,
  * PostToolUse, PostToolUseFailure), replacing any earlier entries of ours and keeping everything
  * else in place. Idempotent.
  *

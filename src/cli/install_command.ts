@@ -177,6 +177,7 @@ export async function installCommand(args: string[]): Promise<number> {
     `Installed Pattern Tracker hooks in ${settingsPath}${backup ? ` (backup: ${backup})` : ""}`,
   );
   if (commands.sessionStart) console.log(`  SessionStart         ${commands.sessionStart}`);
+  if (commands.prompt) console.log(`  UserPromptSubmit     ${commands.prompt}`);
   console.log(`  PreToolUse           ${commands.pre}`);
   console.log(`  PostToolUse(Failure) ${commands.post}`);
   console.log(

@@ -41,6 +41,7 @@ import { ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { bundleState } from "./bundle.ts";
 import { type BreakerState, parseBreaker } from "../breaker.ts";
+import { classifyBeforeShowing } from "../version_transformations.ts";
 
 export { CliError } from "./errors.ts";
 
@@ -70,7 +71,7 @@ Commands:
                                 run by hooks/pattern-tracker.sh with a Deno that lasts (--deno: this one),
                                 bundled into build/ for a faster start (--no-bundle: run the .ts scripts);
                                 --compiled copies the binaries from dist/ to ~/.claude/hooks and uses them
-  compile [--out DIR]           Build pattern-tracker-pre, pattern-tracker-post, pattern-tracker with deno compile
+  compile [--out DIR]           Build pattern-tracker-pre, -post, -prompt and pattern-tracker with deno compile
   uninstall [--settings PATH]   Remove only our hook entries
   flush [--retry-dead] [--json] Deliver the outbox to the Phase 4 API now; report sent, skipped, left
   prune [--older-than 90d] [--dry-run] [--json]
@@ -321,6 +322,7 @@ async function lineage(args: string[]): Promise<number> {
     const resolved = resolveLineageTarget(store, target, Deno.cwd());
     switch (resolved.kind) {
       case "file": {
+        classifyBeforeShowing(store, { filePath: resolved.filePath });
         const history = store.fileHistory(resolved.filePath);
         const graph = format === "mermaid" || format === "dot" ? await import("../graph.ts") : null;
         console.log(
@@ -335,6 +337,7 @@ async function lineage(args: string[]): Promise<number> {
         return 0;
       }
       case "pattern": {
+        classifyBeforeShowing(store);
         const result = patternLineage(store, resolved.patternId);
         const graph = format === "mermaid" || format === "dot" ? await import("../graph.ts") : null;
         console.log(
@@ -422,6 +425,7 @@ async function demo(): Promise<number> {
   console.log(`${results.length} hook runs, all exit 0 with empty stdout.\n`);
   const store = openStore(dataDir);
   try {
+    classifyBeforeShowing(store, { filePath: DEMO_FILE });
     console.log(renderFileLineage(DEMO_FILE, store.fileHistory(DEMO_FILE)));
     const c = store.counts();
     console.log(

@@ -9,6 +9,7 @@ import { loadConfig } from "../config.ts";
 import { agentTraceRecords, exportRecords, importRecords } from "../export.ts";
 import { gatherReportData, renderHtmlReport } from "../report.ts";
 import { openStore } from "../store.ts";
+import { classifyBeforeShowing } from "../version_transformations.ts";
 import { openAndReplay } from "../spill.ts";
 import { resolveLineageTarget } from "./lineage.ts";
 
@@ -54,6 +55,7 @@ export async function reportCommand(args: string[]): Promise<number> {
       }
       filePath = target.filePath;
     }
+    classifyBeforeShowing(store, filePath === undefined ? {} : { filePath });
     const data = gatherReportData(store, {
       sessionId: values.session,
       filePath,
@@ -102,6 +104,7 @@ export async function exportCommand(args: string[]): Promise<number> {
       for (let off = 0; off < bytes.length;) off += sink.writeSync(bytes.subarray(off));
       n++;
     };
+    classifyBeforeShowing(store);
     if (format === "jsonl") { for (const r of exportRecords(store)) write(r); }
     else for (const r of agentTraceRecords(store)) write(r);
   } catch (error) {

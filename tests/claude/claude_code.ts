@@ -63,6 +63,8 @@ export interface RunClaudeOptions {
   home: string;
   cwd: string;
   modelUrl: string;
+  /** The request (`-p`); default "go". */
+  prompt?: string;
   /** `--settings FILE`, or none. */
   settingsPath?: string;
   /** `--plugin-dir DIR`, or none. */
@@ -75,13 +77,13 @@ export interface RunClaudeOptions {
 }
 
 /**
- * Runs `claude -p "go"` against the scripted model with a temporary HOME; kills it after the
+ * Runs `claude -p "go"` (or the given request) against the scripted model with a temporary HOME; kills it after the
  * timeout.
  */
 export async function runClaude(
   o: RunClaudeOptions,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const args = ["-p", "go", "--allowedTools", o.allowedTools ?? "Write,Edit"];
+  const args = ["-p", o.prompt ?? "go", "--allowedTools", o.allowedTools ?? "Write,Edit"];
   if (o.settingsPath) args.push("--settings", o.settingsPath);
   if (o.pluginDir) args.push("--plugin-dir", o.pluginDir);
   args.push(...o.extraArgs ?? []);
