@@ -7,12 +7,12 @@
  * @module
  */
 
-import { type ConfigProblem, loadConfig, type TrackerConfig } from "./config.ts";
+import { type ConfigProblem, loadConfig, type TrackerConfig } from "./config/config.ts";
 import { appendLog } from "./log.ts";
 import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { hashChange } from "./record.ts";
 import type { Store } from "./store.ts";
-import { mayStartFlusher, tryFlusherLock } from "./lock.ts";
+import { mayStartFlusher, tryFlusherLock } from "./delivery/lock.ts";
 import { track, type TrackOutcome } from "./track.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
@@ -87,7 +87,7 @@ export async function runHook(
       else {
         const may = store ? mayStartFlusher(store, config) : flusherLockFree(config);
         time("ask whether a flusher may start");
-        woke = may && (await import("./flusher.ts")).startFlusher(config, configPath);
+        woke = may && (await import("./delivery/flusher.ts")).startFlusher(config, configPath);
         time("start flusher");
       }
       return woke ? "flusher started" : undefined;
@@ -105,7 +105,7 @@ export async function runHook(
       onLongWal: async () => {
         if (kind === "pre" || woke || !config.autoFlush || options.wake) return;
         if (flusherLockFree(config)) {
-          woke = (await import("./flusher.ts")).startFlusher(config, configPath);
+          woke = (await import("./delivery/flusher.ts")).startFlusher(config, configPath);
         }
       },
       time,

@@ -1,8 +1,8 @@
 /** Unit tests of the pure core: IDs, languages, edits, payloads, lineage, config, events. */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { defaultConfig, resolveConfig, SETTINGS } from "../src/config.ts";
-import { buildLineageEvent } from "../src/events.ts";
+import { defaultConfig, resolveConfig, SETTINGS } from "../src/config/config.ts";
+import { buildLineageEvent } from "../src/delivery/events.ts";
 import { languageFromPath } from "../src/language.ts";
 import {
   decideLineage,

@@ -12,7 +12,7 @@ import {
   planDelivery,
   requestTimeoutMs,
   TARGET_REQUEST_MS,
-} from "../src/delivery_plan.ts";
+} from "../src/delivery/plan.ts";
 import type { ParentState, QueuedVersion } from "../src/store.ts";
 
 let nextVersionId = 1;

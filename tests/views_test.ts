@@ -1,16 +1,16 @@
 /** Lineage graphs (Mermaid, DOT), the HTML report (in a real headless browser when one exists), export/import. */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig } from "../src/config.ts";
-import { exportRecords, importRecords, toAgentTrace } from "../src/export.ts";
+import { defaultConfig } from "../src/config/config.ts";
+import { exportRecords, importRecords, toAgentTrace } from "../src/views/export.ts";
 import {
   renderAncestryDot,
   renderAncestryMermaid,
   renderDot,
   renderMermaid,
-} from "../src/graph.ts";
+} from "../src/views/graph.ts";
 import { patternLineage } from "../src/cli/lineage.ts";
-import { gatherReportData, renderHtmlReport } from "../src/report.ts";
+import { gatherReportData, renderHtmlReport } from "../src/views/report.ts";
 import { openStore } from "../src/store.ts";
 
 const EVIL =

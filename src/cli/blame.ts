@@ -1,7 +1,7 @@
 /**
  * `blame FILE [--json] [--stored]`: every line of a tracked file with where it came from — the
  * Claude Code tool call that wrote it (`ai`), outside Claude Code (`external`), or before tracking
- * began (`baseline`) — carried through the file's versions (`src/blame.ts`). By default the file on
+ * began (`baseline`) — carried through the file's versions (`src/views/blame.ts`). By default the file on
  * disk is compared with the last tracked version, so lines changed since show as `external`;
  * `--stored` blames the last tracked version itself. The disk file is compared the way the hooks
  * store text (LF line endings, secrets redacted), and only that redacted text is ever printed.
@@ -17,10 +17,10 @@ import {
   type LineSource,
   type Origin,
   ORIGINS,
-} from "../blame.ts";
-import { blameFile, type FileBlame } from "../blame_history.ts";
-import { type DiskText, readDisk } from "../disk_text.ts";
-import { loadConfig } from "../config.ts";
+} from "../views/blame.ts";
+import { blameFile, type FileBlame } from "../views/blame_history.ts";
+import { type DiskText, readDisk } from "../views/disk_text.ts";
+import { loadConfig } from "../config/config.ts";
 import { openAndReplay } from "../spill.ts";
 import type { FileVersion, Store } from "../store.ts";
 import { CliError, USAGE_EXIT } from "./errors.ts";

@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { CONFIG_PATH_ENV, loadConfig } from "../config.ts";
+import { CONFIG_PATH_ENV, loadConfig } from "../config/config.ts";
 import { openStore } from "../store.ts";
 import { DEMO_FILE, replaySession } from "./demo.ts";
 import { hookCommands } from "./install.ts";
@@ -30,17 +30,22 @@ import {
   type StatusReport,
   storageFields,
 } from "./status.ts";
-import { homeDir } from "../config.ts";
-import { flushOutbox, type FlushReport, runBackgroundFlusher, serverKey } from "../flush.ts";
-import { parsePace } from "../delivery_plan.ts";
-import { waitForFlusherLock } from "../flusher.ts";
+import { homeDir } from "../config/config.ts";
+import {
+  flushOutbox,
+  type FlushReport,
+  runBackgroundFlusher,
+  serverKey,
+} from "../delivery/flush.ts";
+import { parsePace } from "../delivery/plan.ts";
+import { waitForFlusherLock } from "../delivery/flusher.ts";
 import { appendLog } from "../log.ts";
 import { journalWaiting, openAndReplay } from "../spill.ts";
 import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../recovery.ts";
 import { ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { bundleState } from "./bundle.ts";
-import { type BreakerState, parseBreaker } from "../breaker.ts";
+import { type BreakerState, parseBreaker } from "../delivery/breaker.ts";
 
 export { CliError } from "./errors.ts";
 
@@ -322,7 +327,9 @@ async function lineage(args: string[]): Promise<number> {
     switch (resolved.kind) {
       case "file": {
         const history = store.fileHistory(resolved.filePath);
-        const graph = format === "mermaid" || format === "dot" ? await import("../graph.ts") : null;
+        const graph = format === "mermaid" || format === "dot"
+          ? await import("../views/graph.ts")
+          : null;
         console.log(
           format === "json"
             ? JSON.stringify(fileLineageJson(resolved.filePath, history), null, 2)
@@ -336,7 +343,9 @@ async function lineage(args: string[]): Promise<number> {
       }
       case "pattern": {
         const result = patternLineage(store, resolved.patternId);
-        const graph = format === "mermaid" || format === "dot" ? await import("../graph.ts") : null;
+        const graph = format === "mermaid" || format === "dot"
+          ? await import("../views/graph.ts")
+          : null;
         console.log(
           format === "json"
             ? JSON.stringify(result, null, 2)

@@ -8,8 +8,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
-import { serverKey } from "../flush.ts";
+import { loadConfig } from "../config/config.ts";
+import { serverKey } from "../delivery/flush.ts";
 import { movedAsideStores, recoverInto, type RecoveryReport } from "../recovery.ts";
 import { DB_FILE } from "../store.ts";
 import { openAndReplay } from "../spill.ts";

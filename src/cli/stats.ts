@@ -2,7 +2,7 @@
  * `stats [--session ID | --file PATH] [--stored] [--json]`: lines Claude wrote and what became of
  * them (surviving, reworked by people, superseded by Claude), the AI share of the current files, and
  * tool calls with their failures — in total, per tool, file, session and day. The measures are
- * defined in `src/stats.ts` (and the README); the current files are the files on disk (lines
+ * defined in `src/views/stats.ts` (and the README); the current files are the files on disk (lines
  * changed since the last tracked version count as external), or with `--stored` the last tracked
  * versions.
  *
@@ -10,11 +10,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { openAndReplay } from "../spill.ts";
-import { renderStats } from "../stats.ts";
-import { gatherStats } from "../stats_history.ts";
-import { allTrackedFiles } from "../views_queries.ts";
+import { renderStats } from "../views/stats.ts";
+import { gatherStats } from "../views/stats_history.ts";
+import { allTrackedFiles } from "../views/queries.ts";
 import { CliError, USAGE_EXIT } from "./errors.ts";
 import { requireTrackedFile } from "./lineage.ts";
 

@@ -5,9 +5,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
-import { agentTraceRecords, exportRecords, importRecords } from "../export.ts";
-import { gatherReportData, renderHtmlReport } from "../report.ts";
+import { loadConfig } from "../config/config.ts";
+import { agentTraceRecords, exportRecords, importRecords } from "../views/export.ts";
+import { gatherReportData, renderHtmlReport } from "../views/report.ts";
 import { openStore } from "../store.ts";
 import { openAndReplay } from "../spill.ts";
 import { resolveLineageTarget } from "./lineage.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "./config.ts";
+import type { TrackerConfig } from "../config/config.ts";
 import {
   fetchNodeVersions,
   type HttpDeps,
@@ -18,7 +18,7 @@ import {
   postSingle,
   type RequestFailure,
   type SendResult,
-} from "./delivery.ts";
+} from "./client.ts";
 import {
   backoffMs,
   batchLength,
@@ -33,10 +33,10 @@ import {
   parsePace,
   planDelivery,
   requestTimeoutMs,
-} from "./delivery_plan.ts";
-import { AttributionCarrier } from "./blame_history.ts";
+} from "./plan.ts";
+import { AttributionCarrier } from "../views/blame_history.ts";
 import { eventForVersion, serverPatternVersion } from "./events.ts";
-import type { LogRecord } from "./log.ts";
+import type { LogRecord } from "../log.ts";
 import { classifyFailure, type EventVerdict } from "./phase4_answers.ts";
 import {
   type DeadLetter,
@@ -45,9 +45,9 @@ import {
   type PatternRow,
   type QueuedVersion,
   type Store,
-} from "./store.ts";
+} from "../store.ts";
 import { tryFlusherLock } from "./flusher.ts";
-import { maintainStore } from "./code_maintenance.ts";
+import { maintainStore } from "../code_maintenance.ts";
 
 /** How many queued versions one planning round looks at. */
 export const DELIVERY_WINDOW = 20_000;

@@ -1,6 +1,6 @@
 /**
  * Pure: what happened to the lines Claude wrote, and how its tool calls went — fed by blame walks
- * (`src/blame_history.ts`: each version's change, each file's current lines) and by the executions.
+ * (`src/views/blame_history.ts`: each version's change, each file's current lines) and by the executions.
  *
  * Every line an `ai` version adds is one line written by Claude. Its fate, exactly one of:
  * - **surviving**: it is still in the current file (the file on disk, or the last tracked version);
@@ -20,7 +20,7 @@
  */
 
 import type { BlameChange, LineSource, Origin } from "./blame.ts";
-import type { ExecutionRow } from "./store.ts";
+import type { ExecutionRow } from "../store.ts";
 
 /** What the lines of one group (a file, session, tool, day, or all) became. */
 export interface LineFates {

@@ -1,7 +1,7 @@
 /**
  * Blame read from the store: walks a file's versions in order, reading each version's code the
  * cheap way — the stored line patch itself when it was made against the version before (it already
- * is the diff), else the stored text — and carries the origins along (`src/blame.ts`). Also the
+ * is the diff), else the stored text — and carries the origins along (`src/views/blame.ts`). Also the
  * carrier the flusher and the Agent Trace export use: one walk per file, advanced a version at a
  * time as they go through a file's versions in order.
  *
@@ -23,9 +23,9 @@ import {
   sourceOfVersion,
   UNKNOWN_SOURCE,
 } from "./blame.ts";
-import { isSnapshot, patchOf, snapshotText } from "./code_storage.ts";
-import type { FileVersion, Store } from "./store.ts";
-import { type ChainEntry, fileChain } from "./views_queries.ts";
+import { isSnapshot, patchOf, snapshotText } from "../code_storage.ts";
+import type { FileVersion, Store } from "../store.ts";
+import { type ChainEntry, fileChain } from "./queries.ts";
 
 /** One version as the walk met it. */
 export interface BlameStep {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type CodeRow, type FileVersion, type Store, toCodeRow, toVersion } from "./store.ts";
+import { type CodeRow, type FileVersion, type Store, toCodeRow, toVersion } from "../store.ts";
 
 /** One version of a file's chain with how its code is kept (undefined: its pattern row is gone). */
 export interface ChainEntry {
@@ -29,7 +29,7 @@ const CHAIN = `SELECT v.*, p.pattern_id AS p_pattern_id, p.code, p.code_omitted,
  *
  * @example
  * ```ts
- * import { fileChain } from "./views_queries.ts";
+ * import { fileChain } from "./queries.ts";
  * // fileChain(store, "/p/app.py").map((e) => e.version.version); // [1, 2, 3]
  * ```
  */
@@ -51,7 +51,7 @@ export function fileChain(
  *
  * @example
  * ```ts
- * import { allTrackedFiles } from "./views_queries.ts";
+ * import { allTrackedFiles } from "./queries.ts";
  * // allTrackedFiles(store, { sessionId: "af2c…" }); // ["/p/app.py"]
  * ```
  */

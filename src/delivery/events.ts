@@ -8,9 +8,9 @@
  */
 
 import { createHash } from "node:crypto";
-import type { LineAttribution } from "./blame.ts";
-import type { EdgeType, EventType, TransformationType } from "./lineage.ts";
-import type { FileVersion, PatternRow } from "./store.ts";
+import type { LineAttribution } from "../views/blame.ts";
+import type { EdgeType, EventType, TransformationType } from "../lineage.ts";
+import type { FileVersion, PatternRow } from "../store.ts";
 
 /** Body of `POST /api/pattern-traceability/lineage/track`, one event of a batch. */
 export interface LineageEvent {
@@ -59,7 +59,7 @@ export interface PatternData {
   lines_removed: number | null;
   duration_ms: number | null;
   /**
-   * Who wrote this version's lines (`src/blame.ts`): lines kept from the parent, lines this change
+   * Who wrote this version's lines (`src/views/blame.ts`): lines kept from the parent, lines this change
    * added and by whom, the version's lines by origin. Absent when the code of the version (or of
    * the file's history) is not kept.
    */
@@ -233,7 +233,7 @@ export function buildLineageEvent(input: LineageEventInput): LineageEvent {
 
 /**
  * The event of a stored file version, from its row and its pattern's row, with its line attribution
- * when the caller computed it (`src/blame_history.ts`, carried along the file's versions). With
+ * when the caller computed it (`src/views/blame_history.ts`, carried along the file's versions). With
  * `storeCode` off the code stays home even when the store holds it (an import from a store that
  * kept code); the attribution is counts only, and goes either way.
  *

@@ -6,13 +6,13 @@
  * @module
  */
 
-import type { TrackerConfig } from "./config.ts";
-import { appendLog } from "./log.ts";
-import type { Store } from "./store.ts";
-import { BINARIES, isCompiled, ROOT } from "./runtime.ts";
-import { denoRunArgs, netPermission } from "./permissions.ts";
+import type { TrackerConfig } from "../config/config.ts";
+import { appendLog } from "../log.ts";
+import type { Store } from "../store.ts";
+import { BINARIES, isCompiled, ROOT } from "../runtime.ts";
+import { denoRunArgs, netPermission } from "../permissions.ts";
 
-export { netPermission } from "./permissions.ts";
+export { netPermission } from "../permissions.ts";
 
 export { LOCK_FILE, tryFlusherLock, waitForFlusherLock } from "./lock.ts";
 import { mayStartFlusher } from "./lock.ts";

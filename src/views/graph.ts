@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { PatternLineageJson } from "./cli/lineage.ts";
-import type { VersionWithMetrics } from "./store.ts";
+import type { PatternLineageJson } from "../cli/lineage.ts";
+import type { VersionWithMetrics } from "../store.ts";
 
 /**
  * Label of a version node: version, short ID, tool, lines ±, time.

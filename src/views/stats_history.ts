@@ -1,6 +1,6 @@
 /**
- * The measures of `src/stats.ts` read from the store: each file's versions walked once
- * (`src/blame_history.ts`), then compared with the file on disk as `blame` does, and the tool calls
+ * The measures of `src/views/stats.ts` read from the store: each file's versions walked once
+ * (`src/views/blame_history.ts`), then compared with the file on disk as `blame` does, and the tool calls
  * of the scope. Used by `stats` and the HTML report.
  *
  * @module
@@ -10,7 +10,7 @@ import { advanceTo, blameText, DISK_SOURCE } from "./blame.ts";
 import { blameFile } from "./blame_history.ts";
 import { readDisk } from "./disk_text.ts";
 import { type Stats, StatsBuilder } from "./stats.ts";
-import type { Store } from "./store.ts";
+import type { Store } from "../store.ts";
 
 /**
  * The measures over some files of a store: each file's versions walked once, then (unless

@@ -2,12 +2,12 @@
  * Pure decisions of delivery: the order in which queued versions go (so that every edge lands on
  * the right node of a server that finds a parent by pattern ID alone), where a batch must end,
  * how big batches are and how long to wait for them, and backoff. The network lives in
- * `delivery.ts`; everything here is data in, data out.
+ * `client.ts`; everything here is data in, data out.
  *
  * @module
  */
 
-import type { QueuedVersion } from "./store.ts";
+import type { QueuedVersion } from "../store.ts";
 
 /** Result of {@linkcode planDelivery}. */
 export interface DeliveryPlan {
@@ -35,8 +35,8 @@ export interface DeliveryPlan {
  *
  * @example
  * ```ts
- * import { planDelivery } from "./delivery_plan.ts";
- * import type { QueuedVersion } from "./store.ts";
+ * import { planDelivery } from "./plan.ts";
+ * import type { QueuedVersion } from "../store.ts";
  * const v = (queueId: number, versionId: number, filePath: string, version: number, patternId: string, parent: QueuedVersion | null): QueuedVersion => ({
  *   queueId, versionId, filePath, version, patternId, parentPatternId: parent?.patternId ?? null,
  *   parentVersionId: parent?.versionId ?? null, parentState: parent ? "queued" : "none",
@@ -148,7 +148,7 @@ export function planDelivery(
  *
  * @example
  * ```ts
- * import { batchLength } from "./delivery_plan.ts";
+ * import { batchLength } from "./plan.ts";
  * batchLength([], 100); // 0
  * ```
  */
@@ -189,7 +189,7 @@ export const DEFAULT_MS_PER_EVENT = 50;
  *
  * @example
  * ```ts
- * import { requestTimeoutMs } from "./delivery_plan.ts";
+ * import { requestTimeoutMs } from "./plan.ts";
  * requestTimeoutMs(100, { size: 100, msPerEvent: null }, 2000); // 7000
  * requestTimeoutMs(100, { size: 100, msPerEvent: 36 }, 2000); // 12800
  * ```
@@ -208,7 +208,7 @@ export function requestTimeoutMs(n: number, pace: Pace, baseMs: number): number 
  *
  * @example
  * ```ts
- * import { paceAfterAnswer } from "./delivery_plan.ts";
+ * import { paceAfterAnswer } from "./plan.ts";
  * paceAfterAnswer({ size: 25, msPerEvent: null }, 25, 100, 100); // { size: 50, msPerEvent: 4 }
  * ```
  */
@@ -228,7 +228,7 @@ export function paceAfterAnswer(pace: Pace, n: number, latencyMs: number, maxSiz
  *
  * @example
  * ```ts
- * import { paceAfterTimeout } from "./delivery_plan.ts";
+ * import { paceAfterTimeout } from "./plan.ts";
  * paceAfterTimeout({ size: 100, msPerEvent: 10 }, 100, 7000); // { size: 50, msPerEvent: 70 }
  * ```
  */
@@ -244,7 +244,7 @@ export function paceAfterTimeout(pace: Pace, n: number, timeoutMs: number): Pace
  *
  * @example
  * ```ts
- * import { parsePace } from "./delivery_plan.ts";
+ * import { parsePace } from "./plan.ts";
  * parsePace("garbage", 100); // { size: 100, msPerEvent: null }
  * ```
  */
@@ -275,7 +275,7 @@ function round2(n: number): number {
  *
  * @example
  * ```ts
- * import { backoffMs } from "./delivery_plan.ts";
+ * import { backoffMs } from "./plan.ts";
  * backoffMs(3, { baseMs: 200, capMs: 10_000, random: () => 1, retryAfterSeconds: null }); // 800
  * backoffMs(1, { baseMs: 200, capMs: 10_000, random: () => 0, retryAfterSeconds: 2 }); // 2000
  * ```

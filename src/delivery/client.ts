@@ -2,7 +2,7 @@
  * The only module that talks to the Phase 4 API: one request per call, each bounded by a timeout,
  * each answer read into a result whose meaning comes from `phase4_answers.ts`. Retries, ordering,
  * batch sizes and the breaker are decided by the caller (`flush.ts`) with the pure rules of
- * `delivery_plan.ts`.
+ * `plan.ts`.
  *
  * @module
  */
@@ -57,7 +57,7 @@ export interface HttpDeps {
  *
  * @example
  * ```ts
- * import { postBatch } from "./delivery.ts";
+ * import { postBatch } from "./client.ts";
  * // const result = await postBatch("http://localhost:8053", bodies, { fetch, timeoutMs: 2000, now: Date.now });
  * ```
  */
@@ -78,7 +78,7 @@ export async function postBatch(
  *
  * @example
  * ```ts
- * import { batchRequestBody } from "./delivery.ts";
+ * import { batchRequestBody } from "./client.ts";
  * batchRequestBody(['{"a":1}']) === batchRequestBody(['{"a":1}']); // true
  * ```
  */
@@ -96,7 +96,7 @@ export function batchRequestBody(bodies: readonly string[]): string {
  *
  * @example
  * ```ts
- * import { postSingle } from "./delivery.ts";
+ * import { postSingle } from "./client.ts";
  * // const result = await postSingle("http://localhost:8053", body, { fetch, timeoutMs: 2000, now: Date.now });
  * ```
  */
@@ -143,7 +143,7 @@ export type VersionsAnswer =
  *
  * @example
  * ```ts
- * import { fetchNodeVersions } from "./delivery.ts";
+ * import { fetchNodeVersions } from "./client.ts";
  * // const answer = await fetchNodeVersions("http://localhost:8053", "3d73da5b43ce076f", deps);
  * // if (answer.kind === "known") answer.versions.has("1.0.0+…");
  * ```
@@ -182,7 +182,7 @@ export async function fetchNodeVersions(
  *
  * @example
  * ```ts
- * import { postAnalytics } from "./delivery.ts";
+ * import { postAnalytics } from "./client.ts";
  * // await postAnalytics("http://localhost:8053", "3d73da5b43ce076f", { fetch, timeoutMs: 2000, now: Date.now });
  * ```
  */
