@@ -17,8 +17,8 @@
 
 export { getTracker, PatternTracker } from "./src/api.ts";
 export type { CodeContext, ExecutionReport } from "./src/api.ts";
-export { defaultConfig, loadConfig, resolveConfig } from "./src/config/config.ts";
-export type { ConfigProblem, TrackerConfig } from "./src/config/config.ts";
+export { defaultConfig, loadConfig, resolveConfig } from "./src/config/mod.ts";
+export type { ConfigProblem, TrackerConfig } from "./src/config/mod.ts";
 export { EDGE_TYPES, EVENT_TYPES, TRANSFORMATION_TYPES } from "./src/lineage.ts";
 export type { EdgeType, EventType, TransformationType } from "./src/lineage.ts";
 export { buildLineageEvent } from "./src/delivery/events.ts";

@@ -14,7 +14,7 @@
  */
 
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig, type TrackerConfig } from "../src/config/config.ts";
+import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { flushOutbox, type FlushReport } from "../src/delivery/flush.ts";
 import { openStore } from "../src/store.ts";
 import { startPhase4Server } from "../tests/phase4_server.ts";

@@ -33,7 +33,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { flushOutbox } from "../src/delivery/flush.ts";
-import { resolveConfig } from "../src/config/config.ts";
+import { resolveConfig } from "../src/config/mod.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
 import { blameFile } from "../src/views/blame_history.ts";
 import { explainCompileFailure } from "../src/cli/compile.ts";

@@ -14,7 +14,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { compactCode } from "../src/code_maintenance.ts";
 import { flushOutbox } from "../src/delivery/flush.ts";
-import { resolveConfig } from "../src/config/config.ts";
+import { resolveConfig } from "../src/config/mod.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
 import { patternId } from "../src/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";

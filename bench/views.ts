@@ -14,7 +14,7 @@
  */
 
 import { AttributionCarrier, blameFile } from "../src/views/blame_history.ts";
-import { defaultConfig, type TrackerConfig } from "../src/config/config.ts";
+import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { eventForVersion } from "../src/delivery/events.ts";
 import { flushOutbox, serverKey, versionEventBodies } from "../src/delivery/flush.ts";
 import { openStore, type Store } from "../src/store.ts";

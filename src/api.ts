@@ -5,7 +5,7 @@
  * @module
  */
 
-import { loadConfig, type TrackerConfig } from "./config/config.ts";
+import { loadConfig, type TrackerConfig } from "./config/mod.ts";
 import type { TrackedTool } from "./payload.ts";
 import {
   COMMAND_BUSY_TIMEOUT_MS,
@@ -45,7 +45,7 @@ export interface ExecutionReport {
  * @example
  * ```ts
  * import { PatternTracker } from "./api.ts";
- * import { defaultConfig } from "./config/config.ts";
+ * import { defaultConfig } from "./config/mod.ts";
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
  * await tracker.trackModification("x = 2\n", { filePath: "/p/a.py", parentCode: "x = 1\n" });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type ConfigProblem, loadConfig, type TrackerConfig } from "./config/config.ts";
+import { type ConfigProblem, loadConfig, type TrackerConfig } from "./config/mod.ts";
 import { appendLog } from "./log.ts";
 import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { hashChange } from "./record.ts";

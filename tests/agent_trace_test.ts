@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { PatternTracker } from "../src/api.ts";
 import { blameRuns } from "../src/views/blame.ts";
 import { blameFile } from "../src/views/blame_history.ts";
-import { defaultConfig } from "../src/config/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { agentTraceRecords, type TraceRangeSource } from "../src/views/export.ts";
 import { openStore } from "../src/store.ts";
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import { blameFile } from "../src/views/blame_history.ts";
-import { defaultConfig } from "../src/config/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { queuedEventBodies } from "../src/delivery/flush.ts";
 import { openStore } from "../src/store.ts";
 import { flushUntilEmpty, testConfig } from "./delivery_support.ts";

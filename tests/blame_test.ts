@@ -17,7 +17,7 @@ import {
 import { AttributionCarrier, blameFile } from "../src/views/blame_history.ts";
 import { blameJson, blameOf, parseBlameArgs } from "../src/cli/blame.ts";
 import { comparableText } from "../src/views/disk_text.ts";
-import { defaultConfig, type TrackerConfig } from "../src/config/config.ts";
+import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { matchLines } from "../src/views/line_match.ts";
 import { diffLines } from "../src/line_patch.ts";
 import { openStore } from "../src/store.ts";

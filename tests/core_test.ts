@@ -1,7 +1,7 @@
 /** Unit tests of the pure core: IDs, languages, edits, payloads, lineage, config, events. */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { defaultConfig, resolveConfig, SETTINGS } from "../src/config/config.ts";
+import { defaultConfig, resolveConfig, SETTINGS } from "../src/config/mod.ts";
 import { buildLineageEvent } from "../src/delivery/events.ts";
 import { languageFromPath } from "../src/language.ts";
 import {

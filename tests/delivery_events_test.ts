@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig } from "../src/config/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { eventForVersion, serverPatternVersion, storableText } from "../src/delivery/events.ts";
 import { exportRecords, importRecords } from "../src/views/export.ts";
 import { queuedEventBodies, versionEventBody } from "../src/delivery/flush.ts";

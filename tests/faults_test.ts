@@ -251,7 +251,7 @@ Deno.test("damage in a data page: status's quick_check finds it, moves the store
   );
   // Many patterns quickly: the library shares the core with the hooks.
   const { PatternTracker } = await import("../src/api.ts");
-  const { defaultConfig } = await import("../src/config/config.ts");
+  const { defaultConfig } = await import("../src/config/mod.ts");
   const tracker = new PatternTracker({ ...defaultConfig(dataDir), dataDir, autoFlush: false });
   for (let i = 0; i < payloads.length; i++) {
     await tracker.trackCreation(`# MARKER_${i}_END\n${filler}\n`, {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import yaml from "js-yaml";
 import { parseFlatYaml } from "../src/config/flat_yaml.ts";
-import { loadConfig } from "../src/config/config.ts";
+import { loadConfig } from "../src/config/mod.ts";
 import { seeded } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

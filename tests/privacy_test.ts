@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig } from "../src/config/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { runHook } from "../src/hook.ts";
 import { redactSecrets } from "../src/privacy.ts";
 import { openStore } from "../src/store.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { compactCode, maintainStore, MAINTENANCE_INTERVAL_MS } from "../src/code_maintenance.ts";
-import { defaultConfig, resolveConfig } from "../src/config/config.ts";
+import { defaultConfig, resolveConfig } from "../src/config/mod.ts";
 import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { planPrune, prune, PRUNED, retentionCutoff } from "../src/retention.ts";
 import { DB_FILE, openStore, type Store } from "../src/store.ts";

@@ -5,7 +5,7 @@ import { compactCode } from "../src/code_maintenance.ts";
 import { MAX_CHAIN, MIN_PATCH_TEXT, storableText } from "../src/code_storage.ts";
 import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { defaultConfig } from "../src/config/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { redactSecrets } from "../src/privacy.ts";
 import { DB_FILE, openStore, type Store, StoredCodeError } from "../src/store.ts";
 import { track } from "../src/track.ts";

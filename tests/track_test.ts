@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig, type TrackerConfig } from "../src/config/config.ts";
+import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { exportRecords, importRecords } from "../src/views/export.ts";
 import { flushOutbox } from "../src/delivery/flush.ts";
 import { runHook } from "../src/hook.ts";

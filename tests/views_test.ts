@@ -1,7 +1,7 @@
 /** Lineage graphs (Mermaid, DOT), the HTML report (in a real headless browser when one exists), export/import. */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig } from "../src/config/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { exportRecords, importRecords, toAgentTrace } from "../src/views/export.ts";
 import {
   renderAncestryDot,

@@ -20,7 +20,7 @@ import {
 } from "../views/blame.ts";
 import { blameFile, type FileBlame } from "../views/blame_history.ts";
 import { type DiskText, readDisk } from "../views/disk_text.ts";
-import { loadConfig } from "../config/config.ts";
+import { loadConfig } from "../config/mod.ts";
 import { openAndReplay } from "../spill.ts";
 import type { FileVersion, Store } from "../store.ts";
 import { CliError, USAGE_EXIT } from "./errors.ts";

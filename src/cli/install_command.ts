@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { CONFIG_PATH_ENV, homeDir, loadConfig } from "../config/config.ts";
+import { CONFIG_PATH_ENV, homeDir, loadConfig } from "../config/mod.ts";
 import { BINARIES, isCompiled, ROOT } from "../runtime.ts";
 import { BUNDLE_DIR, type BundledHooks, bundleHooks } from "./bundle.ts";
 import { CliError } from "./errors.ts";

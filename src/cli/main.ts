@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { CONFIG_PATH_ENV, loadConfig } from "../config/config.ts";
+import { CONFIG_PATH_ENV, dataDirConfigPath, loadConfig } from "../config/mod.ts";
 import { openStore } from "../store.ts";
 import { DEMO_FILE, replaySession } from "./demo.ts";
 import { hookCommands } from "./install.ts";
@@ -30,7 +30,7 @@ import {
   type StatusReport,
   storageFields,
 } from "./status.ts";
-import { homeDir } from "../config/config.ts";
+import { homeDir } from "../config/mod.ts";
 import {
   flushOutbox,
   type FlushReport,
@@ -384,8 +384,7 @@ async function compile(args: string[]): Promise<number> {
   });
   const { config } = await loadConfig();
   const outDir = values.out ?? `${ROOT}/dist`;
-  const configPath = Deno.env.get(CONFIG_PATH_ENV) ||
-    `${homeDir()}/.claude/pattern-tracker/config.yaml`;
+  const configPath = Deno.env.get(CONFIG_PATH_ENV) || dataDirConfigPath(homeDir());
   try {
     const made = await compileBinaries({
       root: ROOT,

@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/config.ts";
+import { loadConfig } from "../config/mod.ts";
 import { compactCode, type CompactReport } from "../code_maintenance.ts";
 import { prune, type PrunePlan, retentionCutoff } from "../retention.ts";
 import { openAndReplay } from "../spill.ts";

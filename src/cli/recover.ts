@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/config.ts";
+import { loadConfig } from "../config/mod.ts";
 import { serverKey } from "../delivery/flush.ts";
 import { movedAsideStores, recoverInto, type RecoveryReport } from "../recovery.ts";
 import { DB_FILE } from "../store.ts";

@@ -8,7 +8,7 @@
 import { BUNDLE_DIR, bundleState } from "./bundle.ts";
 import { ROOT } from "../runtime.ts";
 import { getTracker, PatternTracker } from "../api.ts";
-import { loadConfig } from "../config/config.ts";
+import { loadConfig } from "../config/mod.ts";
 import { patternId } from "../pattern.ts";
 import { openStore } from "../store.ts";
 

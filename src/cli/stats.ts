@@ -10,7 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/config.ts";
+import { loadConfig } from "../config/mod.ts";
 import { openAndReplay } from "../spill.ts";
 import { renderStats } from "../views/stats.ts";
 import { gatherStats } from "../views/stats_history.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/config.ts";
+import type { TrackerConfig } from "../config/mod.ts";
 import { FALLBACK_LOG, journalFallbackDir } from "../journal.ts";
 import { waitingEntries } from "../journal_files.ts";
 import { appendLog } from "../log.ts";
@@ -521,7 +521,7 @@ export function formatAge(seconds: number): string {
  * @example
  * ```ts
  * import { configFields } from "./status.ts";
- * import { defaultConfig } from "../config/config.ts";
+ * import { defaultConfig } from "../config/mod.ts";
  * configFields(defaultConfig("/home/dev")).enabled; // true
  * ```
  */

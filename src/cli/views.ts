@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/config.ts";
+import { loadConfig } from "../config/mod.ts";
 import { agentTraceRecords, exportRecords, importRecords } from "../views/export.ts";
 import { gatherReportData, renderHtmlReport } from "../views/report.ts";
 import { openStore } from "../store.ts";

@@ -31,10 +31,13 @@ const SPECIAL_WORD = /^(?:null|true|false)$/i;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFlatYaml } from "./flat_yaml.ts";
- * parseFlatYaml("timeout_seconds: 2.0  # seconds\nstore_code: false\n");
- * // { timeout_seconds: 2, store_code: false }
- * parseFlatYaml("base: &anchor x"); // undefined: anchors are outside the subset
+ * assert.deepEqual(parseFlatYaml("timeout_seconds: 2.0  # seconds\nstore_code: false\n"), {
+ *   timeout_seconds: 2,
+ *   store_code: false,
+ * });
+ * assert.equal(parseFlatYaml("base: &anchor x"), undefined); // anchors are outside the subset
  * ```
  */
 export function parseFlatYaml(text: string): FlatDocument | undefined {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/config.ts";
+import type { TrackerConfig } from "../config/mod.ts";
 import {
   fetchNodeVersions,
   type HttpDeps,

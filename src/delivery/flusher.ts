@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/config.ts";
+import type { TrackerConfig } from "../config/mod.ts";
 import { appendLog } from "../log.ts";
 import type { Store } from "../store.ts";
 import { BINARIES, isCompiled, ROOT } from "../runtime.ts";

@@ -7,7 +7,7 @@
  */
 
 import { breakerAllows, parseBreaker } from "./breaker.ts";
-import type { TrackerConfig } from "../config/config.ts";
+import type { TrackerConfig } from "../config/mod.ts";
 import { appendLog } from "../log.ts";
 import type { Store } from "../store.ts";
 

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { blameRuns, type LineSource, type Origin, originOfTool } from "./blame.ts";
 import { AttributionCarrier } from "./blame_history.ts";
-import type { TrackerConfig } from "../config/config.ts";
+import type { TrackerConfig } from "../config/mod.ts";
 import { RecordRefused, type TrackInput } from "../record.ts";
 import { commitImported, shapeImported } from "../record_import.ts";
 import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "../store.ts";
