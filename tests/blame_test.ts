@@ -15,7 +15,8 @@ import {
   UNKNOWN_SOURCE,
 } from "../src/views/blame.ts";
 import { AttributionCarrier, blameFile } from "../src/views/blame_history.ts";
-import { blameJson, blameOf, parseBlameArgs } from "../src/cli/blame.ts";
+import { blameJson, blameOf } from "../src/cli/blame.ts";
+import { parseBlameArgs } from "../src/cli/commands/blame.ts";
 import { comparableText } from "../src/views/disk_text.ts";
 import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { matchLines } from "../src/views/line_match.ts";

@@ -36,7 +36,7 @@ Deno.test("bundled hooks record what the sources record, on the real session", a
     });
     assert.equal(isOurCommand(commands.post), true, "uninstall must recognise the command");
     for (const name of SESSION_FIXTURES) {
-      const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+      const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`);
       const r = await runHookProcess(
         name.includes("-pre-") ? commands.pre : commands.post,
         env,
@@ -83,7 +83,7 @@ Deno.test("a bundled post hook starts the flusher, which delivers to the service
   });
   try {
     // The hook has no network permission: the flusher it starts gets --allow-net for the host.
-    const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
+    const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`);
     const r = await runHookProcess(commands.post, env, payload);
     assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: "" });
     await waitUntil(() => server.events().length > 0, 20_000);

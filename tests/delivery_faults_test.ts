@@ -283,7 +283,9 @@ Deno.test("kill -9 of the flusher mid-batch loses nothing; the next flush asks t
 Deno.test("16 concurrent hooks with a flaky server: nothing lost, nothing duplicated", async () => {
   await withServer(async (server, dataDir) => {
     await server.setMode("flaky", { flakyEvery: 3 });
-    const payload = JSON.parse(Deno.readTextFileSync(`${ROOT}tests/fixtures/02-post-write.json`));
+    const payload = JSON.parse(
+      Deno.readTextFileSync(`${ROOT}src/cli/demo_session/02-post-write.json`),
+    );
     const env = {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME: dataDir,

@@ -15,7 +15,7 @@ import { hookCommands } from "../src/cli/install.ts";
 import { denoDirEnv, hookWorld, runCli, runHookProcess, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const fixture = (name: string) => Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+const fixture = (name: string) => Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`);
 const encode = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
 
 /** A PostToolUse of a Write creating `file` (the captured payload's shape). */

@@ -30,7 +30,7 @@ function logRecords(dataDir: string): Record<string, unknown>[] {
 Deno.test("every real payload: exit 0, empty stdout, and the store holds the session's lineage", async () => {
   const { dataDir, commands, env } = hookWorld();
   for (const name of FIXTURES) {
-    const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+    const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`);
     const r = await runHookProcess(
       name.includes("pre") ? commands.pre : commands.post,
       env,
@@ -42,7 +42,9 @@ Deno.test("every real payload: exit 0, empty stdout, and the store holds the ses
   }
   const store = openStore(dataDir);
   const history = store.fileHistory("/home/dev/project/app.py");
-  const session = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`))
+  const session = JSON.parse(
+    Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`),
+  )
     .session_id as string;
   const executions = ["toolu_01", "toolu_02", "toolu_03", "toolu_04"].map((id) =>
     store.execution(session, id)
@@ -122,7 +124,7 @@ Deno.test("malformed input: exit 0, empty stdout, and a log line that names the 
 Deno.test("an unwritable data directory or a broken config never breaks Claude: exit 0, empty stdout", async () => {
   const { dataDir, commands, env } = hookWorld();
   Deno.writeTextFileSync(`${dataDir}/config.yaml`, "enabled: [unclosed\n");
-  const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
+  const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`);
   const r1 = await runHookProcess(commands.post, env, payload);
   assert.equal(r1.code, 0);
   assert.equal(r1.stdout, "");
@@ -142,7 +144,9 @@ Deno.test("an unwritable data directory or a broken config never breaks Claude: 
 
 Deno.test("16 hook processes at once lose nothing; the same payload 16 times records once", async () => {
   const { dataDir, commands, env } = hookWorld();
-  const template = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`));
+  const template = JSON.parse(
+    Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`),
+  );
   const distinct = Array.from({ length: 16 }, (_, i) => {
     const content = `value_${i} = ${i}\n`;
     return {
@@ -194,7 +198,7 @@ Deno.test("CLI: lineage by path, name and pattern ID; status; selftest; help; er
     await runHookProcess(
       name.includes("pre") ? commands.pre : commands.post,
       env,
-      Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`),
+      Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`),
     );
   }
   const json = JSON.parse(
@@ -301,7 +305,7 @@ Deno.test("hooks keep the WAL short: with auto-flush off they truncate it themse
       },
     });
     const template = JSON.parse(
-      Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`),
+      Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`),
     );
     const sizes: number[] = [];
     for (let i = 0; i < 30; i++) {

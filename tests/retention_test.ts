@@ -6,7 +6,7 @@ import { defaultConfig, resolveConfig } from "../src/config/mod.ts";
 import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { planPrune, prune, PRUNED, retentionCutoff } from "../src/retention.ts";
 import { DB_FILE, openStore, type Store } from "../src/store.ts";
-import { parseAgeLimit } from "../src/cli/prune.ts";
+import { parseAgeLimit } from "../src/cli/commands/prune.ts";
 import { runBackgroundFlusher } from "../src/delivery/flush.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 import { track } from "../src/track.ts";
@@ -479,7 +479,7 @@ Deno.test("the background flusher delivers, then compacts the store and applies 
   try {
     const store = openStore(dataDir);
     const template = JSON.parse(
-      Deno.readTextFileSync(new URL("./fixtures/04-post-edit.json", import.meta.url)),
+      Deno.readTextFileSync(new URL("../src/cli/demo_session/04-post-edit.json", import.meta.url)),
     );
     let before = Array.from({ length: 40 }, (_, i) =>
       `value_${i} = compute(${i})  # ${"c".repeat(30)}`)

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { parseStatsArgs } from "../src/cli/stats.ts";
+import { parseStatsArgs } from "../src/cli/commands/stats.ts";
 import { gatherStats } from "../src/views/stats_history.ts";
 import { defaultConfig } from "../src/config/mod.ts";
 import { renderStats } from "../src/views/stats.ts";

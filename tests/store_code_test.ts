@@ -180,7 +180,7 @@ Deno.test("the recording core's versions read back redacted and exact; a redacte
   const store = openStore(dir);
   try {
     const template = JSON.parse(
-      Deno.readTextFileSync(new URL("./fixtures/04-post-edit.json", import.meta.url)),
+      Deno.readTextFileSync(new URL("../src/cli/demo_session/04-post-edit.json", import.meta.url)),
     );
     let before = 'import os\r\npassword = "hunter2hunter2hunter2"\r\nx = 1\r\n' +
       "y = '\ud800\0'\r\n".repeat(1200);

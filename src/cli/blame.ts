@@ -9,7 +9,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import type { BlameOptions } from "./commands/blame.ts";
 import {
   advanceTo,
   blameText,
@@ -23,43 +23,8 @@ import { type DiskText, readDisk } from "../views/disk_text.ts";
 import { loadConfig } from "../config/mod.ts";
 import { openAndReplay } from "../spill.ts";
 import type { FileVersion, Store } from "../store.ts";
-import { CliError, USAGE_EXIT } from "./errors.ts";
+import { CliError } from "./errors.ts";
 import { requireTrackedFile } from "./lineage.ts";
-
-/** What `blame` was asked. */
-export interface BlameOptions {
-  file: string;
-  json: boolean;
-  stored: boolean;
-}
-
-/**
- * Reads `blame`'s arguments (pure). Throws {@linkcode CliError} (exit 2) on a wrong command line.
- *
- * @example
- * ```ts
- * import { parseBlameArgs } from "./blame.ts";
- * parseBlameArgs(["app.py", "--json"]); // { file: "app.py", json: true, stored: false }
- * ```
- */
-export function parseBlameArgs(args: readonly string[]): BlameOptions {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: { json: { type: "boolean" }, stored: { type: "boolean" } },
-    allowPositionals: true,
-  });
-  if (positionals.length !== 1) {
-    throw new CliError(
-      "blame takes one file (its full path, a path relative to here, or its name), e.g. tracker.ts blame src/app.py",
-      USAGE_EXIT,
-    );
-  }
-  return {
-    file: positionals[0] as string,
-    json: values.json === true,
-    stored: values.stored === true,
-  };
-}
 
 /** How the file on disk compared with the last tracked version. */
 export type DiskState =
@@ -270,11 +235,10 @@ function diskNote(r: BlameResult): string {
  * @example
  * ```ts
  * import { blameCommand } from "./blame.ts";
- * // Deno.exit(await blameCommand(["src/app.py", "--json"]));
+ * Deno.exit(await blameCommand({ file: "src/app.py", json: true, stored: false }));
  * ```
  */
-export async function blameCommand(args: string[]): Promise<number> {
-  const options = parseBlameArgs(args);
+export async function blameCommand(options: BlameOptions): Promise<number> {
   const { config } = await loadConfig();
   const { store } = openAndReplay(config);
   try {

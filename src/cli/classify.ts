@@ -7,7 +7,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import type { ClassifyRequest } from "./commands/classify.ts";
 import {
   explainTransformation,
   type TransformationExplanation,
@@ -110,15 +110,14 @@ async function* linesOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<stri
  * @example
  * ```ts ignore
  * import { classifyCommand } from "./classify.ts";
- * Deno.exit(await classifyCommand([]));
+ * Deno.exit(await classifyCommand({ explain: false }));
  * ```
  */
 export async function classifyCommand(
-  args: string[],
+  request: ClassifyRequest,
   input: ReadableStream<Uint8Array> = Deno.stdin.readable,
   output: { write(text: string): void } = stdoutWriter(),
 ): Promise<number> {
-  const { values } = parseArgs({ args, options: { explain: { type: "boolean" } } });
   let lineNo = 0;
   let failures = 0;
   for await (const line of linesOf(input)) {
@@ -136,7 +135,7 @@ export async function classifyCommand(
       }
       case "change":
         output.write(
-          classifyOutput(explainTransformation(parsed.input), values.explain ?? false) + "\n",
+          classifyOutput(explainTransformation(parsed.input), request.explain) + "\n",
         );
         break;
       default: {

@@ -5,8 +5,11 @@
  * @module
  */
 
+import { CONFIG_PATH_ENV, dataDirConfigPath, homeDir, loadConfig } from "../config/mod.ts";
 import { netPermission, permissionFlags } from "../permissions.ts";
-import { BINARIES } from "../runtime.ts";
+import { BINARIES, ROOT } from "../runtime.ts";
+import type { CompileRequest } from "./commands/compile.ts";
+import { CliError } from "./errors.ts";
 
 /** Inputs of {@linkcode compileArgs}. */
 export interface CompileTarget {
@@ -94,4 +97,36 @@ export async function compileBinaries(t: CompileTarget): Promise<string[]> {
     made.push(`${t.outDir}/${name}`);
   }
   return made;
+}
+
+/**
+ * Runs `compile`: the three binaries into `--out` (default `dist/`); returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * // Downloads Deno's runtime (denort) when it is not cached: tests/compile_test.ts runs it.
+ * import { compileCommand } from "./compile.ts";
+ * Deno.exit(await compileCommand({ out: undefined, hooksDir: undefined }));
+ * ```
+ */
+export async function compileCommand(request: CompileRequest): Promise<number> {
+  const { config } = await loadConfig();
+  const outDir = request.out ?? `${ROOT}/dist`;
+  const configPath = Deno.env.get(CONFIG_PATH_ENV) || dataDirConfigPath(homeDir());
+  try {
+    const made = await compileBinaries({
+      root: ROOT,
+      outDir,
+      hooksDir: request.hooksDir ?? `${homeDir()}/.claude/hooks`,
+      dataDir: config.dataDir,
+      configPath,
+      intelligenceUrl: config.intelligenceUrl,
+    });
+    console.log(
+      `Built:\n  ${made.join("\n  ")}\nInstall them with: deno task tracker install --compiled`,
+    );
+    return 0;
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
 }

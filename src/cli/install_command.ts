@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import type { InstallRequest, UninstallRequest } from "./commands/install.ts";
 import { CONFIG_PATH_ENV, homeDir, loadConfig } from "../config/mod.ts";
 import { BINARIES, isCompiled, ROOT } from "../runtime.ts";
 import { BUNDLE_DIR, type BundledHooks, bundleHooks } from "./bundle.ts";
@@ -24,14 +24,6 @@ import { LAUNCHER } from "./launcher.ts";
 import { chooseDeno, type ChosenDeno, type DenoSource, realDenoProbe } from "./stable_deno.ts";
 
 /** Flags of install and uninstall (uninstall accepts install's, so a copied command line works). */
-const INSTALL_OPTIONS = {
-  settings: { type: "string" },
-  compiled: { type: "boolean" },
-  "hooks-dir": { type: "string" },
-  "no-bundle": { type: "boolean" },
-  deno: { type: "string" },
-} as const;
-
 /** The environment variable that names the Deno to use (install and the plugin's launcher). */
 export const DENO_ENV = "PATTERN_TRACKER_DENO";
 
@@ -99,11 +91,10 @@ async function chooseHooksDeno(explicit: string | undefined, dataDir: string): P
  * @example
  * ```ts
  * import { installCommand } from "./install_command.ts";
- * // await installCommand(["--settings", "./.claude/settings.json"]);
+ * // await installCommand({ settings: "./.claude/settings.json", deno: undefined, noBundle: false, compiled: false, hooksDir: undefined });
  * ```
  */
-export async function installCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: INSTALL_OPTIONS });
+export async function installCommand(values: InstallRequest): Promise<number> {
   const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
   // Read first: a settings file we cannot read is refused before anything else happens.
   const before = readSettings(settingsPath);
@@ -114,7 +105,7 @@ export async function installCommand(args: string[]): Promise<number> {
   const notes: string[] = [];
   let commands: HookCommands;
   if (values.compiled) {
-    const hooksDir = values["hooks-dir"] ?? `${homeDir()}/.claude/hooks`;
+    const hooksDir = values.hooksDir ?? `${homeDir()}/.claude/hooks`;
     Deno.mkdirSync(hooksDir, { recursive: true });
     for (const name of Object.values(BINARIES)) {
       const from = `${ROOT}/dist/${name}`;
@@ -144,7 +135,7 @@ export async function installCommand(args: string[]): Promise<number> {
     if (deno.warning) console.error(`warning: ${deno.warning}`);
     // Bundled hooks start faster; the scripts themselves are the fallback, and --no-bundle's choice.
     let scripts: BundledHooks | undefined;
-    if (!values["no-bundle"]) {
+    if (!values.noBundle) {
       try {
         scripts = await bundleHooks({ deno: Deno.execPath(), root: ROOT });
         notes.push(`Bundled the hooks from the current sources into ${ROOT}/${BUNDLE_DIR}.`);
@@ -191,11 +182,10 @@ export async function installCommand(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { uninstallCommand } from "./install_command.ts";
- * // uninstallCommand(["--settings", "./.claude/settings.json"]);
+ * // uninstallCommand({ settings: "./.claude/settings.json" });
  * ```
  */
-export function uninstallCommand(args: string[]): number {
-  const { values } = parseArgs({ args, options: INSTALL_OPTIONS });
+export function uninstallCommand(values: UninstallRequest): number {
   const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
   const before = readSettings(settingsPath);
   const after = removeHookSettings(before);

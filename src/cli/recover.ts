@@ -7,12 +7,12 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { loadConfig } from "../config/mod.ts";
 import { serverKey } from "../delivery/flush.ts";
 import { movedAsideStores, recoverInto, type RecoveryReport } from "../recovery.ts";
 import { DB_FILE } from "../store.ts";
 import { openAndReplay } from "../spill.ts";
+import type { RecoverRequest } from "./commands/recover.ts";
 
 /**
  * Renders what a recovery did (pure).
@@ -51,18 +51,13 @@ export function renderRecovery(r: RecoveryReport): string {
  * @example
  * ```ts
  * import { recoverCommand } from "./recover.ts";
- * // await recoverCommand(["/home/dev/.claude/pattern-tracker/patterns.db.corrupt-20261125T020927.034Z"]);
+ * await recoverCommand({ file: "/home/dev/.claude/pattern-tracker/patterns.db.corrupt-20261125T020927.034Z", json: false });
  * ```
  */
-export async function recoverCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { json: { type: "boolean" } },
-    allowPositionals: true,
-  });
+export async function recoverCommand(request: RecoverRequest): Promise<number> {
   const { config } = await loadConfig();
-  const file = positionals[0];
-  if (file === undefined || positionals.length > 1) {
+  const file = request.file;
+  if (file === null) {
     const aside = movedAsideStores(config.dataDir, null);
     console.error(
       aside.length === 0
@@ -97,7 +92,7 @@ export async function recoverCommand(args: string[]): Promise<number> {
       );
       return 1;
     }
-    console.log(values.json ? JSON.stringify(report, null, 2) : renderRecovery(report));
+    console.log(request.json ? JSON.stringify(report, null, 2) : renderRecovery(report));
     return report.unreadable.length > 0 && Object.keys(report.added).length === 0 ? 1 : 0;
   } finally {
     store.close();

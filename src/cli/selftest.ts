@@ -144,3 +144,19 @@ export function renderChecks(checks: readonly Check[]): string {
   );
   return lines.join("\n");
 }
+
+/**
+ * Runs `selftest`: prints each check; exit code 1 when any failed.
+ *
+ * @example
+ * ```ts ignore
+ * // Opens the configured store and calls the configured service: tests/hooks_test.ts runs it.
+ * import { selftestCommand } from "./selftest.ts";
+ * Deno.exit(await selftestCommand());
+ * ```
+ */
+export async function selftestCommand(): Promise<number> {
+  const checks = await runSelftest();
+  console.log(renderChecks(checks));
+  return checks.every((c) => c.ok) ? 0 : 1;
+}

@@ -9,55 +9,14 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import type { StatsOptions } from "./commands/stats.ts";
 import { loadConfig } from "../config/mod.ts";
 import { openAndReplay } from "../spill.ts";
 import { renderStats } from "../views/stats.ts";
 import { gatherStats } from "../views/stats_history.ts";
 import { allTrackedFiles } from "../views/queries.ts";
-import { CliError, USAGE_EXIT } from "./errors.ts";
+import { CliError } from "./errors.ts";
 import { requireTrackedFile } from "./lineage.ts";
-
-/** What `stats` was asked. */
-export interface StatsOptions {
-  session: string | null;
-  file: string | null;
-  stored: boolean;
-  json: boolean;
-}
-
-/**
- * Reads `stats`'s arguments (pure). Throws {@linkcode CliError} (exit 2) on a wrong command line.
- *
- * @example
- * ```ts
- * import { parseStatsArgs } from "./stats.ts";
- * parseStatsArgs(["--session", "abc", "--json"]); // { session: "abc", file: null, stored: false, json: true }
- * ```
- */
-export function parseStatsArgs(args: readonly string[]): StatsOptions {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      session: { type: "string" },
-      file: { type: "string" },
-      stored: { type: "boolean" },
-      json: { type: "boolean" },
-    },
-  });
-  if (values.session !== undefined && values.file !== undefined) {
-    throw new CliError("stats takes --session ID or --file PATH, not both", USAGE_EXIT);
-  }
-  for (const key of ["session", "file"] as const) {
-    if (values[key] === "") throw new CliError(`--${key} needs a value`, USAGE_EXIT);
-  }
-  return {
-    session: values.session ?? null,
-    file: values.file ?? null,
-    stored: values.stored === true,
-    json: values.json === true,
-  };
-}
 
 /**
  * `stats [--session ID | --file PATH] [--stored] [--json]`.
@@ -65,11 +24,10 @@ export function parseStatsArgs(args: readonly string[]): StatsOptions {
  * @example
  * ```ts
  * import { statsCommand } from "./stats.ts";
- * // Deno.exit(await statsCommand(["--json"]));
+ * Deno.exit(await statsCommand({ session: null, file: null, stored: false, json: true }));
  * ```
  */
-export async function statsCommand(args: string[]): Promise<number> {
-  const options = parseStatsArgs(args);
+export async function statsCommand(options: StatsOptions): Promise<number> {
   const { config } = await loadConfig();
   const { store } = openAndReplay(config);
   try {

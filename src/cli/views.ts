@@ -4,7 +4,9 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import type { ReportRequest } from "./commands/report.ts";
+import type { ExportRequest } from "./commands/export.ts";
+import type { ImportRequest } from "./commands/import.ts";
 import { loadConfig } from "../config/mod.ts";
 import { agentTraceRecords, exportRecords, importRecords } from "../views/export.ts";
 import { gatherReportData, renderHtmlReport } from "../views/report.ts";
@@ -18,23 +20,10 @@ import { resolveLineageTarget } from "./lineage.ts";
  * @example
  * ```ts
  * import { reportCommand } from "./views.ts";
- * await reportCommand(["--out", "report.html"]);
+ * await reportCommand({ session: undefined, file: undefined, code: false, out: "report.html" });
  * ```
  */
-export async function reportCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      session: { type: "string" },
-      file: { type: "string" },
-      code: { type: "boolean" },
-      out: { type: "string" },
-    },
-  });
-  if (values.session !== undefined && values.file !== undefined) {
-    console.error("error: report takes --session ID or --file PATH, not both");
-    return 2;
-  }
+export async function reportCommand(values: ReportRequest): Promise<number> {
   const { config } = await loadConfig();
   const store = openStore(config.dataDir);
   try {
@@ -59,7 +48,7 @@ export async function reportCommand(args: string[]): Promise<number> {
       filePath,
       includeCode: values.code,
     });
-    const out = values.out ?? "pattern-tracker-report.html";
+    const out = values.out;
     Deno.writeTextFileSync(out, renderHtmlReport(data), { mode: 0o600 });
     console.log(
       `Wrote ${out}: ${data.files.length} file(s), ${data.executions.length} tool call(s) (${data.scope}).`,
@@ -76,19 +65,11 @@ export async function reportCommand(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { exportCommand } from "./views.ts";
- * await exportCommand(["--format", "agent-trace", "--out", "trace.jsonl"]);
+ * await exportCommand({ format: "agent-trace", out: "trace.jsonl" });
  * ```
  */
-export async function exportCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { format: { type: "string" }, out: { type: "string" } },
-  });
-  const format = values.format ?? "jsonl";
-  if (format !== "jsonl" && format !== "agent-trace") {
-    console.error(`error: --format must be jsonl or agent-trace, got "${format}"`);
-    return 2;
-  }
+export async function exportCommand(values: ExportRequest): Promise<number> {
+  const format = values.format;
   const { config } = await loadConfig();
   const store = openStore(config.dataDir);
   const encoder = new TextEncoder();
@@ -102,8 +83,18 @@ export async function exportCommand(args: string[]): Promise<number> {
       for (let off = 0; off < bytes.length;) off += sink.writeSync(bytes.subarray(off));
       n++;
     };
-    if (format === "jsonl") { for (const r of exportRecords(store)) write(r); }
-    else for (const r of agentTraceRecords(store)) write(r);
+    switch (format) {
+      case "jsonl":
+        for (const r of exportRecords(store)) write(r);
+        break;
+      case "agent-trace":
+        for (const r of agentTraceRecords(store)) write(r);
+        break;
+      default: {
+        const unreachable: never = format;
+        throw new Error(`unknown export format ${unreachable}`);
+      }
+    }
   } catch (error) {
     // A reader that stops early (`| head`) is not an error of ours.
     if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
@@ -121,20 +112,11 @@ export async function exportCommand(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { importCommand } from "./views.ts";
- * await importCommand(["all.jsonl"]);
+ * await importCommand({ file: "all.jsonl", queue: false });
  * ```
  */
-export async function importCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { queue: { type: "boolean" } },
-    allowPositionals: true,
-  });
-  const file = positionals[0];
-  if (!file) {
-    console.error("error: import takes the export file, e.g. tracker.ts import patterns.jsonl");
-    return 2;
-  }
+export async function importCommand(values: ImportRequest): Promise<number> {
+  const file = values.file;
   const { config } = await loadConfig();
   let text: string;
   try {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { PatternLineageJson } from "../cli/lineage.ts";
+import type { PatternLineageJson } from "./lineage_json.ts";
 import type { VersionWithMetrics } from "../store.ts";
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * Runs `lineage`: the chain of versions of a file, or the ancestry of a pattern, in the format
+ * asked (`src/views/graph.ts` draws Mermaid and DOT, loaded only for those).
+ *
+ * @module
+ */
+
+import { loadConfig } from "../config/mod.ts";
+import { openAndReplay } from "../spill.ts";
+import type { LineageRequest } from "./commands/lineage.ts";
+import { CliError } from "./errors.ts";
+import {
+  fileLineageJson,
+  patternLineage,
+  renderAncestry,
+  renderFileLineage,
+  resolveLineageTarget,
+} from "./lineage.ts";
+
+/**
+ * Runs `lineage`; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lineageCommand } from "./lineage_command.ts";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync());
+ * await assert.rejects(lineageCommand({ target: "app.py", format: "text" }), /no tracked file/);
+ * ```
+ */
+export async function lineageCommand(request: LineageRequest): Promise<number> {
+  const { target, format } = request;
+  const { config } = await loadConfig();
+  const { store } = openAndReplay(config);
+  try {
+    const resolved = resolveLineageTarget(store, target, Deno.cwd());
+    switch (resolved.kind) {
+      case "file": {
+        const history = store.fileHistory(resolved.filePath);
+        const graph = format === "mermaid" || format === "dot"
+          ? await import("../views/graph.ts")
+          : null;
+        console.log(
+          format === "json"
+            ? JSON.stringify(fileLineageJson(resolved.filePath, history), null, 2)
+            : format === "mermaid"
+            ? graph!.renderMermaid(resolved.filePath, history)
+            : format === "dot"
+            ? graph!.renderDot(resolved.filePath, history)
+            : renderFileLineage(resolved.filePath, history),
+        );
+        return 0;
+      }
+      case "pattern": {
+        const result = patternLineage(store, resolved.patternId);
+        const graph = format === "mermaid" || format === "dot"
+          ? await import("../views/graph.ts")
+          : null;
+        console.log(
+          format === "json"
+            ? JSON.stringify(result, null, 2)
+            : format === "mermaid"
+            ? graph!.renderAncestryMermaid(result)
+            : format === "dot"
+            ? graph!.renderAncestryDot(result)
+            : renderAncestry(result),
+        );
+        return 0;
+      }
+      case "ambiguous":
+        throw new CliError(
+          `"${target}" matches ${resolved.candidates.length} entries; be more specific:\n  ${
+            resolved.candidates.join("\n  ")
+          }`,
+        );
+      case "unknown":
+        throw new CliError(
+          `no tracked file or pattern matches "${target}" in the store ${store.path}. "tracker.ts status" shows what is recorded.`,
+        );
+      default: {
+        const unreachable: never = resolved;
+        throw new CliError(`unexpected ${JSON.stringify(unreachable)}`);
+      }
+    }
+  } finally {
+    store.close();
+  }
+}
