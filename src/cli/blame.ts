@@ -234,8 +234,10 @@ function diskNote(r: BlameResult): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { blameCommand } from "./blame.ts";
- * Deno.exit(await blameCommand({ file: "src/app.py", json: true, stored: false }));
+ * await assert.rejects(blameCommand({ file: "app.py", json: true, stored: false }), /no tracked file/);
  * ```
  */
 export async function blameCommand(options: BlameOptions): Promise<number> {

@@ -108,9 +108,13 @@ async function* linesOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<stri
  * or 1 when some line could not be read (each was reported), 2 for bad arguments.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyCommand } from "./classify.ts";
- * Deno.exit(await classifyCommand({ explain: false }));
+ * const input = ReadableStream.from([new TextEncoder().encode('{"before":"","after":"x = 1\\n"}\n')]);
+ * let out = "";
+ * assert.equal(await classifyCommand({ explain: false }, input, { write: (t) => void (out += t) }), 0);
+ * assert.match(out, /^\{"transformation_type":"[a-z_]+"\}\n$/);
  * ```
  */
 export async function classifyCommand(

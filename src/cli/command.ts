@@ -103,7 +103,7 @@ export function defineCommand<const O extends OptionSpecs, Request>(
     details: spec.details ?? [],
     options: spec.options,
     request,
-    main: (args) => spec.run(request(args)),
+    main: async (args) => await spec.run(request(args)),
   };
 }
 
@@ -139,11 +139,13 @@ export function readCommandLine<O extends OptionSpecs>(
       allowPositionals: positionals,
       strict: true,
     });
-    return { values: line.values as OptionValues<O>, positionals: line.positionals };
+    // parseArgs gives a null-prototype object: a plain one compares and prints as expected.
+    return { values: { ...line.values } as OptionValues<O>, positionals: line.positionals };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) {
-      const message = (error as Error).message.split("\n")[0]!.replace(/\.$/, "");
+      // Its first sentence (the rest tells how to pass a positional starting with "-").
+      const message = (error as Error).message.split("\n")[0]!.replace(/\.( .*)?$/, "");
       throw new CliError(
         `${message} for ${command}. Run "tracker.ts help" for the options.`,
         USAGE_EXIT,

@@ -60,8 +60,8 @@ export function renderFlushReport(r: FlushReport): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { flushCommand } from "./flush_command.ts";
- * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync());
  * Deno.env.set("PATTERN_TRACKER_ENABLED", "false");
  * assert.equal(await flushCommand({ retryDead: false, background: true, json: false }), 0);
  * Deno.env.delete("PATTERN_TRACKER_ENABLED");

@@ -23,8 +23,8 @@ import {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { lineageCommand } from "./lineage_command.ts";
- * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync());
  * await assert.rejects(lineageCommand({ target: "app.py", format: "text" }), /no tracked file/);
  * ```
  */

@@ -95,8 +95,10 @@ export function renderPruneReport(r: PruneReport): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { pruneCommand } from "./prune.ts";
- * Deno.exit(await pruneCommand({ days: 90, dryRun: true, json: false }));
+ * assert.equal(await pruneCommand({ days: 90, dryRun: true, json: true }), 0);
  * ```
  */
 export async function pruneCommand(request: PruneRequest): Promise<number> {

@@ -50,8 +50,11 @@ export function renderRecovery(r: RecoveryReport): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { recoverCommand } from "./recover.ts";
- * await recoverCommand({ file: "/home/dev/.claude/pattern-tracker/patterns.db.corrupt-20261125T020927.034Z", json: false });
+ * // Not a moved-aside store: refused, nothing changed.
+ * assert.equal(await recoverCommand({ file: "/nonexistent/patterns.db.corrupt-1", json: false }), 1);
  * ```
  */
 export async function recoverCommand(request: RecoverRequest): Promise<number> {

@@ -23,8 +23,10 @@ import { requireTrackedFile } from "./lineage.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { statsCommand } from "./stats.ts";
- * Deno.exit(await statsCommand({ session: null, file: null, stored: false, json: true }));
+ * assert.equal(await statsCommand({ session: null, file: null, stored: false, json: true }), 0);
  * ```
  */
 export async function statsCommand(options: StatsOptions): Promise<number> {

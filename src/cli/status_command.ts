@@ -30,8 +30,8 @@ import {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { statusCommand } from "./status_command.ts";
- * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync());
  * assert.equal(await statusCommand({ json: true }), 0);
  * ```
  */

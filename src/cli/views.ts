@@ -19,8 +19,12 @@ import { resolveLineageTarget } from "./lineage.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { reportCommand } from "./views.ts";
- * await reportCommand({ session: undefined, file: undefined, code: false, out: "report.html" });
+ * const out = `${Deno.makeTempDirSync()}/report.html`;
+ * assert.equal(await reportCommand({ session: undefined, file: undefined, code: false, out }), 0);
+ * assert.match(Deno.readTextFileSync(out), /^<!DOCTYPE html>/i);
  * ```
  */
 export async function reportCommand(values: ReportRequest): Promise<number> {
@@ -64,8 +68,12 @@ export async function reportCommand(values: ReportRequest): Promise<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { exportCommand } from "./views.ts";
- * await exportCommand({ format: "agent-trace", out: "trace.jsonl" });
+ * const out = `${Deno.makeTempDirSync()}/trace.jsonl`;
+ * assert.equal(await exportCommand({ format: "agent-trace", out }), 0);
+ * assert.equal(Deno.readTextFileSync(out), ""); // an empty store: no records
  * ```
  */
 export async function exportCommand(values: ExportRequest): Promise<number> {
@@ -111,8 +119,12 @@ export async function exportCommand(values: ExportRequest): Promise<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { importCommand } from "./views.ts";
- * await importCommand({ file: "all.jsonl", queue: false });
+ * const file = `${Deno.makeTempDirSync()}/empty.jsonl`;
+ * Deno.writeTextFileSync(file, "");
+ * assert.equal(await importCommand({ file, queue: false }), 0);
  * ```
  */
 export async function importCommand(values: ImportRequest): Promise<number> {
