@@ -64,9 +64,11 @@ export const PURE: readonly string[] = [
   "src/delivery/phase4_answers.ts",
   // Views: the computations (reading the store is blame_history, stats_history, queries).
   "src/views/blame.ts",
+  "src/views/blame_runs.ts",
   "src/views/line_match.ts",
   "src/views/stats.ts",
   "src/views/graph.ts",
+  "src/views/report.ts",
   "src/views/formats.ts",
   "src/views/lineage_json.ts",
   // The command line's declaration and parsing of commands, and its errors. (A command's file

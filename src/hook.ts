@@ -12,7 +12,8 @@ import { appendLog } from "./log.ts";
 import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { hashChange } from "./record.ts";
 import type { Store } from "./store.ts";
-import { mayStartFlusher, tryFlusherLock } from "./delivery/lock.ts";
+import { tryFlusherLock } from "./delivery/lock.ts";
+import { mayStartFlusher } from "./delivery/start_policy.ts";
 import { track, type TrackOutcome } from "./track.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */

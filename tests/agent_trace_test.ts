@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { PatternTracker } from "../src/api.ts";
-import { blameRuns } from "../src/views/blame.ts";
+import { blameRuns } from "../src/views/blame_runs.ts";
 import { blameFile } from "../src/views/blame_history.ts";
 import { defaultConfig } from "../src/config/mod.ts";
 import { agentTraceRecords, type TraceRangeSource } from "../src/views/export.ts";

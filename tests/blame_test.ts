@@ -9,11 +9,11 @@ import { PatternTracker } from "../src/api.ts";
 import {
   advanceTo,
   applyChange,
-  blameRuns,
   freshBlame,
   type LineSource,
   UNKNOWN_SOURCE,
 } from "../src/views/blame.ts";
+import { blameRuns } from "../src/views/blame_runs.ts";
 import { AttributionCarrier, blameFile } from "../src/views/blame_history.ts";
 import { blameJson, blameOf } from "../src/cli/blame.ts";
 import { parseBlameArgs } from "../src/cli/commands/blame.ts";

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { BlameJson } from "../src/cli/blame.ts";
-import type { FileLineageJson } from "../src/cli/lineage.ts";
+import type { FileLineageJson } from "../src/views/lineage_json.ts";
 import type { AgentTraceRecord, TraceRangeSource } from "../src/views/export.ts";
 import type { Stats } from "../src/views/stats.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";

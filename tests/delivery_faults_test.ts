@@ -328,7 +328,7 @@ Deno.test("16 concurrent hooks with a flaky server: nothing lost, nothing duplic
     // Background flushers started by the hooks are delivering; wait for them, then drain the rest.
     const config = testConfig(dataDir, server.url, { timeoutSeconds: 1 });
     await waitUntil(() => storeCounts(dataDir).outbox === 0, 20_000, 200);
-    const { waitForFlusherLock } = await import("../src/delivery/flusher.ts");
+    const { waitForFlusherLock } = await import("../src/delivery/lock.ts");
     const lock = await waitForFlusherLock(dataDir, 20_000);
     lock?.close();
     await flushUntilEmpty(config, 20);
@@ -349,8 +349,8 @@ Deno.test("the background flusher lingers for new events, delivers them, then ex
   await withServer(async (server, dataDir) => {
     const config = testConfig(dataDir, server.url);
     const first = await recordSession(config, 1, 1);
-    const { runBackgroundFlusher } = await import("../src/delivery/flush.ts");
-    const { tryFlusherLock } = await import("../src/delivery/flusher.ts");
+    const { runBackgroundFlusher } = await import("../src/delivery/background.ts");
+    const { tryFlusherLock } = await import("../src/delivery/lock.ts");
     const started = performance.now();
     const running = runBackgroundFlusher(config, { log: () => {}, lingerMs: 600, pollMs: 50 });
     await new Promise((r) => setTimeout(r, 200));

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
+import { breakerAllows, CLOSED, nextBreaker, parseBreaker } from "../src/delivery/breaker.ts";
 import {
   backoffMs,
   batchLength,
-  breakerAllows,
-  CLOSED,
-  nextBreaker,
   paceAfterAnswer,
   paceAfterTimeout,
-  parseBreaker,
   parsePace,
   planDelivery,
   requestTimeoutMs,

@@ -4,7 +4,7 @@ import { defaultConfig } from "../src/config/mod.ts";
 import { runHook } from "../src/hook.ts";
 import { redactSecrets } from "../src/privacy.ts";
 import { openStore } from "../src/store.ts";
-import { queuedEventBodies } from "../src/delivery/flush.ts";
+import { queuedEventBodies } from "../src/delivery/bodies.ts";
 
 const SECRETS: { kind: string; code: string; secret: string }[] = [
   {

@@ -7,7 +7,7 @@ import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { planPrune, prune, PRUNED, retentionCutoff } from "../src/retention.ts";
 import { DB_FILE, openStore, type Store } from "../src/store.ts";
 import { parseAgeLimit } from "../src/cli/commands/prune.ts";
-import { runBackgroundFlusher } from "../src/delivery/flush.ts";
+import { runBackgroundFlusher } from "../src/delivery/background.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 import { track } from "../src/track.ts";
 import { startPhase4Server } from "./phase4_server.ts";

@@ -10,7 +10,8 @@ import {
   renderMermaid,
 } from "../src/views/graph.ts";
 import { patternLineage } from "../src/cli/lineage.ts";
-import { gatherReportData, renderHtmlReport } from "../src/views/report.ts";
+import { renderHtmlReport } from "../src/views/report.ts";
+import { gatherReportData } from "../src/views/report_data.ts";
 import { openStore } from "../src/store.ts";
 
 const EVIL =

@@ -7,7 +7,8 @@
  */
 
 import { loadConfig } from "../config/mod.ts";
-import { flushOutbox, type FlushReport, runBackgroundFlusher } from "../delivery/flush.ts";
+import { runBackgroundFlusher } from "../delivery/background.ts";
+import { flushOutbox, type FlushReport } from "../delivery/flush.ts";
 import { waitForFlusherLock } from "../delivery/lock.ts";
 import { appendLog } from "../log.ts";
 import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../recovery.ts";

@@ -8,7 +8,7 @@
  */
 
 import { loadConfig } from "../config/mod.ts";
-import { serverKey } from "../delivery/flush.ts";
+import { serverKey } from "../delivery/plan.ts";
 import { movedAsideStores, recoverInto, type RecoveryReport } from "../recovery.ts";
 import { DB_FILE } from "../store.ts";
 import { openAndReplay } from "../spill.ts";

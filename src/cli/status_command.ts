@@ -8,7 +8,7 @@
 import { loadConfig } from "../config/mod.ts";
 import { type BreakerState, parseBreaker } from "../delivery/breaker.ts";
 import { parsePace } from "../delivery/plan.ts";
-import { serverKey } from "../delivery/flush.ts";
+import { serverKey } from "../delivery/plan.ts";
 import { ROOT } from "../runtime.ts";
 import type { openStore } from "../store.ts";
 import { bundleState } from "./bundle.ts";

@@ -8,7 +8,8 @@
 
 /** The circuit breaker's persisted state. */
 export interface BreakerState {
-  state: "closed" | "open" | "half_open";
+  /** Closed: requests go. Open: none until `openUntil`, then one flush probes (no third state). */
+  state: "closed" | "open";
   /** Consecutive flushes that ended on a transient failure. */
   failures: number;
   /** When open: epoch ms after which one probe may go. */
@@ -28,8 +29,10 @@ export const CLOSED: BreakerState = { state: "closed", failures: 0, openUntil: 0
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { breakerAllows } from "./breaker.ts";
- * breakerAllows({ state: "open", failures: 1, openUntil: 1000 }, 500); // false
+ * assert.equal(breakerAllows({ state: "open", failures: 1, openUntil: 1000 }, 500), false);
+ * assert.equal(breakerAllows({ state: "open", failures: 1, openUntil: 1000 }, 1000), true); // a probe
  * ```
  */
 export function breakerAllows(b: BreakerState, nowMs: number): boolean {
@@ -43,8 +46,13 @@ export function breakerAllows(b: BreakerState, nowMs: number): boolean {
  *
  * @example
  * ```ts
- * import { nextBreaker, CLOSED } from "./breaker.ts";
- * nextBreaker(CLOSED, { ok: false, retryAfterSeconds: null }, 0); // { state: "open", failures: 1, openUntil: 30000 }
+ * import assert from "node:assert/strict";
+ * import { CLOSED, nextBreaker } from "./breaker.ts";
+ * assert.deepEqual(nextBreaker(CLOSED, { ok: false, retryAfterSeconds: null }, 0), {
+ *   state: "open",
+ *   failures: 1,
+ *   openUntil: 30_000,
+ * });
  * ```
  */
 export function nextBreaker(
@@ -68,8 +76,9 @@ export function nextBreaker(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseBreaker } from "./breaker.ts";
- * parseBreaker("garbage"); // { state: "closed", failures: 0, openUntil: 0 }
+ * assert.deepEqual(parseBreaker("garbage"), { state: "closed", failures: 0, openUntil: 0 });
  * ```
  */
 export function parseBreaker(text: string | undefined): BreakerState {
@@ -77,7 +86,7 @@ export function parseBreaker(text: string | undefined): BreakerState {
   try {
     const b = JSON.parse(text) as Partial<BreakerState>;
     if (
-      (b.state === "open" || b.state === "closed" || b.state === "half_open") &&
+      (b.state === "open" || b.state === "closed") &&
       typeof b.failures === "number" && typeof b.openUntil === "number"
     ) {
       return { state: b.state, failures: b.failures, openUntil: b.openUntil };

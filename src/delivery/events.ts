@@ -8,7 +8,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { LineAttribution } from "../views/blame.ts";
+import type { LineAttribution } from "../views/blame_runs.ts";
 import type { EdgeType, EventType, TransformationType } from "../lineage.ts";
 import type { FileVersion, PatternRow } from "../store.ts";
 

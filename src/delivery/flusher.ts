@@ -8,14 +8,8 @@
 
 import type { TrackerConfig } from "../config/mod.ts";
 import { appendLog } from "../log.ts";
-import type { Store } from "../store.ts";
 import { BINARIES, isCompiled, ROOT } from "../runtime.ts";
 import { denoRunArgs, netPermission } from "../permissions.ts";
-
-export { netPermission } from "../permissions.ts";
-
-export { LOCK_FILE, tryFlusherLock, waitForFlusherLock } from "./lock.ts";
-import { mayStartFlusher } from "./lock.ts";
 
 /**
  * The command line of a background flush: the same Deno, the narrowest flags (the data directory,
@@ -23,9 +17,11 @@ import { mayStartFlusher } from "./lock.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flusherCommand } from "./flusher.ts";
- * flusherCommand({ deno: "/bin/deno", root: "/pt", dataDir: "/d", configPath: "/pt/config.yaml", intelligenceUrl: "http://localhost:8053" })
- *   .includes("--allow-net=localhost:8053"); // true
+ * const command = flusherCommand({ deno: "/bin/deno", root: "/pt", dataDir: "/d", configPath: "/pt/config.yaml", intelligenceUrl: "http://localhost:8053" });
+ * assert.ok(command.includes("--allow-net=localhost:8053"));
+ * assert.deepEqual(command.slice(-3), ["/pt/tracker.ts", "flush", "--background"]);
  * ```
  */
 export function flusherCommand(
@@ -41,24 +37,9 @@ export function flusherCommand(
 }
 
 /**
- * Starts a detached background flusher when there is reason to ({@linkcode mayStartFlusher}:
- * auto-flush is on, the breaker lets requests through, no flusher holds the lock). Returns whether
- * one was started. Never throws.
- *
- * @example
- * ```ts
- * import { wakeFlusher } from "./flusher.ts";
- * // if (queued) wakeFlusher(store, config, configPath);
- * ```
- */
-export function wakeFlusher(store: Store, config: TrackerConfig, configPath: string): boolean {
-  return mayStartFlusher(store, config) && startFlusher(config, configPath);
-}
-
-/**
  * Starts a detached background flusher, unconditionally: for a caller that has just asked
- * {@linkcode mayStartFlusher} (the post hook asks before it loads this module). Returns whether
- * the process started. Never throws.
+ * `mayStartFlusher` (`start_policy.ts`; the post hook asks before it loads this module). Returns
+ * whether the process started. Never throws.
  *
  * @example
  * ```ts

@@ -1,15 +1,10 @@
 /**
  * The flusher lock: one background flusher at a time across processes. An OS file lock, so the kernel
- * releases it when its holder exits, even on kill -9. Kept in a small module of its own (only the
- * tiny breaker and log modules besides), because every post hook asks it whether a flusher may start.
+ * releases it when its holder exits, even on kill -9. Small and without imports: every post hook
+ * loads it (through `start_policy.ts`).
  *
  * @module
  */
-
-import { breakerAllows, parseBreaker } from "./breaker.ts";
-import type { TrackerConfig } from "../config/mod.ts";
-import { appendLog } from "../log.ts";
-import type { Store } from "../store.ts";
 
 /** Name of the lock file inside the data directory. */
 export const LOCK_FILE = "flusher.lock";
@@ -20,9 +15,12 @@ export const LOCK_FILE = "flusher.lock";
  *
  * @example
  * ```ts
- * import { tryFlusherLock } from "./flusher.ts";
- * const lock = tryFlusherLock(Deno.makeTempDirSync());
- * lock?.close();
+ * import assert from "node:assert/strict";
+ * import { tryFlusherLock } from "./lock.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const lock = tryFlusherLock(dir);
+ * assert.ok(lock !== null);
+ * lock.close();
  * ```
  */
 export function tryFlusherLock(dataDir: string): Deno.FsFile | null {
@@ -44,9 +42,11 @@ export function tryFlusherLock(dataDir: string): Deno.FsFile | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { waitForFlusherLock } from "./lock.ts";
  * const lock = await waitForFlusherLock(Deno.makeTempDirSync(), 1000);
- * lock?.close();
+ * assert.ok(lock !== null); // nobody held it
+ * lock.close();
  * ```
  */
 export async function waitForFlusherLock(
@@ -58,36 +58,5 @@ export async function waitForFlusherLock(
     const lock = tryFlusherLock(dataDir);
     if (lock || Date.now() >= deadline) return lock;
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/**
- * Whether a background flusher should be started now: auto-flush is on, the breaker lets requests
- * through, and no flusher holds the lock (probing takes and drops it at once). Never throws.
- *
- * @example
- * ```ts
- * import { mayStartFlusher } from "./lock.ts";
- * // if (queued && mayStartFlusher(store, config)) startFlusher(config, configPath);
- * ```
- */
-export function mayStartFlusher(
-  store: Pick<Store, "meta">,
-  config: Pick<TrackerConfig, "autoFlush" | "dataDir" | "logFile">,
-  nowMs = Date.now(),
-): boolean {
-  if (!config.autoFlush) return false;
-  if (!breakerAllows(parseBreaker(store.meta("breaker")), nowMs)) return false;
-  try {
-    const lock = tryFlusherLock(config.dataDir);
-    lock?.close();
-    return lock !== null; // null: a flusher runs, and drains what was just queued too
-  } catch (error) {
-    appendLog(config.logFile, {
-      level: "warn",
-      event: "flusher_not_started",
-      error: error as Error,
-    });
-    return false;
   }
 }

@@ -289,5 +289,17 @@ export function backoffMs(
   return Math.round(Math.max(jittered, (o.retryAfterSeconds ?? 0) * 1000));
 }
 
-// The breaker lives in its own small module so a hook can consult it without loading this one.
-export { breakerAllows, type BreakerState, CLOSED, nextBreaker, parseBreaker } from "./breaker.ts";
+/**
+ * The key under which delivery to a server is recorded: the URL without a trailing slash.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serverKey } from "./plan.ts";
+ * assert.equal(serverKey("http://localhost:8053/"), "http://localhost:8053");
+ * ```
+ */
+export function serverKey(intelligenceUrl: string): string {
+  const url = new URL(intelligenceUrl);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+}

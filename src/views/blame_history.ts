@@ -16,13 +16,12 @@ import {
   blameText,
   emptyBlame,
   freshBlame,
-  type LineAttribution,
-  lineAttribution,
   type LineSource,
   originOfTool,
   sourceOfVersion,
   UNKNOWN_SOURCE,
 } from "./blame.ts";
+import { type LineAttribution, lineAttribution } from "./blame_runs.ts";
 import { isSnapshot, patchOf, snapshotText } from "../code_storage.ts";
 import type { FileVersion, Store } from "../store.ts";
 import { type ChainEntry, fileChain } from "./queries.ts";

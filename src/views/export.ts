@@ -7,7 +7,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { blameRuns, type LineSource, type Origin, originOfTool } from "./blame.ts";
+import { type LineSource, type Origin, originOfTool } from "./blame.ts";
+import { blameRuns } from "./blame_runs.ts";
 import { AttributionCarrier } from "./blame_history.ts";
 import type { TrackerConfig } from "../config/mod.ts";
 import { RecordRefused, type TrackInput } from "../record.ts";

@@ -1,0 +1,100 @@
+/**
+ * The request bodies of queued versions, assembled from the store's rows (so every send of a
+ * version is the same bytes for the same `store_code`), with each file's line attribution carried
+ * from one version to the next.
+ *
+ * @module
+ */
+
+import type { TrackerConfig } from "../config/mod.ts";
+import type { FileVersion, PatternRow, Store } from "../store.ts";
+import { AttributionCarrier } from "../views/blame_history.ts";
+import { eventForVersion } from "./events.ts";
+import { serverKey } from "./plan.ts";
+
+/**
+ * The request body of a stored version: assembled from its rows, so every send of it is the same
+ * bytes (for the same `store_code`). Its line attribution is computed from the file's versions up to
+ * it (`carrier` keeps that walk for the next version of the same file).
+ *
+ * @example
+ * ```ts
+ * import { versionEventBody } from "./bodies.ts";
+ * // const body = versionEventBody(store, versionId, config.storeCode);
+ * ```
+ */
+export function versionEventBody(
+  store: Store,
+  versionId: number,
+  storeCode: boolean,
+  carrier: AttributionCarrier = new AttributionCarrier(store),
+): string {
+  const v = store.versionById(versionId);
+  if (!v) throw new Error(`file version ${versionId} is missing from ${store.path}`);
+  return eventBody(v, store.pattern(v.patternId), storeCode, carrier);
+}
+
+function eventBody(
+  v: FileVersion,
+  p: PatternRow | undefined,
+  storeCode: boolean,
+  carrier: AttributionCarrier,
+): string {
+  // The attribution is an extra: a history it cannot read must not keep the event from going.
+  let lineAttribution = null;
+  try {
+    lineAttribution = carrier.attributionOf(v, p === undefined ? undefined : p.code);
+  } catch { /* unreadable code: sent without it */ }
+  return JSON.stringify(eventForVersion(v, p, { storeCode, lineAttribution }));
+}
+
+/**
+ * The request bodies of stored versions, in the order asked (one query for the versions). The
+ * flusher passes one carrier for the whole flush: it sends each file's versions in order, so each
+ * attribution costs one step of the file's walk.
+ *
+ * @example
+ * ```ts
+ * import { versionEventBodies } from "./bodies.ts";
+ * // const bodies = versionEventBodies(store, [12, 13], true, carrier);
+ * ```
+ */
+export function versionEventBodies(
+  store: Store,
+  versionIds: readonly number[],
+  storeCode: boolean,
+  carrier: AttributionCarrier = new AttributionCarrier(store),
+): string[] {
+  const versions = store.versionsById(versionIds);
+  if (versions.length !== versionIds.length) {
+    throw new Error(`file versions of the outbox are missing from ${store.path}`);
+  }
+  const patterns = new Map<string, PatternRow | undefined>();
+  return versions.map((v) => {
+    if (!patterns.has(v.patternId)) patterns.set(v.patternId, store.pattern(v.patternId));
+    return eventBody(v, patterns.get(v.patternId), storeCode, carrier);
+  });
+}
+
+/**
+ * The request bodies of the first `limit` queued versions, in queue order (what a flush would
+ * send, before ordering).
+ *
+ * @example
+ * ```ts
+ * import { queuedEventBodies } from "./bodies.ts";
+ * // const events = queuedEventBodies(store, config, 10).map((b) => JSON.parse(b));
+ * ```
+ */
+export function queuedEventBodies(
+  store: Store,
+  config: Pick<TrackerConfig, "intelligenceUrl" | "storeCode">,
+  limit: number,
+): string[] {
+  const carrier = new AttributionCarrier(store);
+  return store.queuedVersions(serverKey(config.intelligenceUrl), limit).map((r) =>
+    versionEventBody(store, r.versionId, config.storeCode, carrier)
+  );
+}
+
+/** Whether a dead letter was refused for a reason that goes away by itself. */
