@@ -105,7 +105,7 @@ export function largeModule(): string {
 }
 
 const fixture = (name: string) =>
-  JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/${name}.json`)) as Record<
+  JSON.parse(Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/${name}.json`)) as Record<
     string,
     Record<string, unknown>
   >;

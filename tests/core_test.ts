@@ -23,7 +23,7 @@ import {
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 
 const fixture = (name: string) =>
-  Deno.readTextFileSync(new URL(`./fixtures/${name}.json`, import.meta.url));
+  Deno.readTextFileSync(new URL(`../src/cli/demo_session/${name}.json`, import.meta.url));
 const sha16 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex").slice(0, 16);
 
 // ---- pattern IDs ---------------------------------------------------------------------------
