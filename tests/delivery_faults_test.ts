@@ -171,7 +171,8 @@ Deno.test("a server slower than the timeout: requests are abandoned, the server 
     assert.equal(slow.sent, 0);
     assert.equal(slow.left, versions);
     assert.equal(storeCounts(dataDir).outbox, versions);
-    await new Promise((r) => setTimeout(r, 1700)); // the slow server finishes storing what it got
+    // The slow server finishes storing what it got: wait for that, not for a guess of the time.
+    assert.ok(await waitUntil(() => server.events().length >= versions, 20_000, 20), "stored");
     await server.setMode("ok");
     const reports = await flushUntilEmpty(config);
     assertServerHoldsExactly(server, dataDir);
@@ -269,7 +270,12 @@ Deno.test("kill -9 of the flusher mid-batch loses nothing; the next flush asks t
     store.close();
     assert.ok(afterKill.queued > 0 && afterKill.queued < versions, `outbox: ${afterKill.queued}`);
     assert.equal(afterKill.inDoubt, 4, "the batch in flight is in doubt");
-    await new Promise((r) => setTimeout(r, 900)); // the slow server stores the abandoned batch
+    // The slow server stores the abandoned batch: wait until it holds it.
+    const delivered = versions - afterKill.queued;
+    assert.ok(
+      await waitUntil(() => server.events().length >= delivered + 4, 20_000, 20),
+      "the server stored the abandoned batch",
+    );
     await server.setMode("ok");
     const reports = await flushUntilEmpty(config);
     const confirmed = reports.reduce((n, r) => n + r.confirmed, 0);
