@@ -26,10 +26,11 @@ export type ClassifyLine =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseClassifyLine } from "./classify.ts";
  * parseClassifyLine('{"before":"","after":"x\\n","intent":"add x"}');
  * // { kind: "change", input: { before: "", after: "x\n", intent: "add x" } }
- * parseClassifyLine("[1]"); // { kind: "error", message: "expected a JSON object {before, after, intent?}, got an array" }
+ * assert.deepEqual(parseClassifyLine("[1]"), { kind: "error", message: "expected a JSON object {before, after, intent?}, got an array" });
  * ```
  */
 export function parseClassifyLine(line: string): ClassifyLine {
@@ -74,8 +75,9 @@ export function parseClassifyLine(line: string): ClassifyLine {
  * ```ts
  * import { classifyOutput } from "./classify.ts";
  * import { explainTransformation } from "../transformation.ts";
- * classifyOutput(explainTransformation({ before: "", after: "x" }), false);
- * // '{"transformation_type":"enhancement"}'
+ * import assert from "node:assert/strict";
+ * const line = classifyOutput(explainTransformation({ before: "", after: "x" }), false);
+ * assert.match(line, /^\{"transformation_type":"(bugfix|enhancement|refactor|optimization)"\}$/);
  * ```
  */
 export function classifyOutput(explanation: TransformationExplanation, explain: boolean): string {

@@ -27,10 +27,11 @@ export interface CompileTarget {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileArgs } from "./compile.ts";
  * const all = compileArgs({ root: "/pt", outDir: "/pt/dist", hooksDir: "/h/.claude/hooks", dataDir: "/h/.claude/pattern-tracker",
  *   configPath: "/h/.claude/pattern-tracker/config.yaml", intelligenceUrl: "http://localhost:8053" });
- * all.map((a) => a.name); // ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker"]
+ * assert.deepEqual(all.map((a) => a.name), ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker"]);
  * ```
  */
 export function compileArgs(t: CompileTarget): { name: string; args: string[] }[] {

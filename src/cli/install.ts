@@ -168,8 +168,9 @@ function hookEntries(commands: HookCommands): Record<string, unknown[]> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { binaryCommands } from "./install.ts";
- * binaryCommands("/h/.claude/hooks").pre; // "'/h/.claude/hooks/pattern-tracker-pre'"
+ * assert.deepEqual(binaryCommands("/h/.claude/hooks").pre, "'/h/.claude/hooks/pattern-tracker-pre'");
  * ```
  */
 export function binaryCommands(hooksDir: string): HookCommands {
@@ -184,8 +185,9 @@ export function binaryCommands(hooksDir: string): HookCommands {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellQuote } from "./install.ts";
- * shellQuote("it's"); // "'it'\\''s'"
+ * assert.deepEqual(shellQuote("it's"), "'it'\\''s'");
  * ```
  */
 export function shellQuote(word: string): string {

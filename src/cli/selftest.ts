@@ -27,8 +27,11 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  *
  * @example
  * ```ts
- * import { renderChecks, runSelftest } from "./selftest.ts";
- * console.log(renderChecks(await runSelftest()));
+ * import assert from "node:assert/strict";
+ * import { runSelftest } from "./selftest.ts";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
+ * const checks = await runSelftest();
+ * assert.ok(checks.some((c) => c.name === "Pattern ID" && c.ok));
  * ```
  */
 export async function runSelftest(): Promise<Check[]> {
@@ -129,8 +132,11 @@ export async function runSelftest(): Promise<Check[]> {
  * @example
  * ```ts
  * import { renderChecks } from "./selftest.ts";
- * renderChecks([{ name: "Same instance", ok: true, detail: "True" }]);
- * // "Pattern Tracker self-test\n✓ Same instance: True\nAll 1 checks passed."
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   renderChecks([{ name: "Same instance", ok: true, detail: "True" }]),
+ *   "Pattern Tracker self-test\n✓ Same instance: True\nAll 1 checks passed.",
+ * );
  * ```
  */
 export function renderChecks(checks: readonly Check[]): string {

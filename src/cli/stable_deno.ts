@@ -199,8 +199,9 @@ export async function chooseDeno(c: DenoChoice, probe: DenoProbe): Promise<Chose
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { realDenoProbe } from "./stable_deno.ts";
- * await realDenoProbe.version(Deno.execPath()); // "2.9.6"
+ * assert.deepEqual(await realDenoProbe.version(Deno.execPath()), "2.9.6");
  * ```
  */
 export const realDenoProbe: DenoProbe = {

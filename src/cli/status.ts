@@ -140,8 +140,9 @@ export function storageFields(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatBytes } from "./status.ts";
- * formatBytes(1536); // "1.5 KB"
+ * assert.deepEqual(formatBytes(1536), "1.5 KB");
  * ```
  */
 export function formatBytes(bytes: number): string {
@@ -303,8 +304,9 @@ export function lostInLog(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lastErrorInLog } from "./status.ts";
- * lastErrorInLog('{"ts":"t","level":"error","event":"payload_invalid","error":"bad"}\n'); // "t payload_invalid: bad"
+ * assert.deepEqual(lastErrorInLog('{"ts":"t","level":"error","event":"payload_invalid","error":"bad"}\n'), "t payload_invalid: bad");
  * ```
  */
 export function lastErrorInLog(text: string): string | null {
@@ -504,8 +506,9 @@ function storeLines(r: StatusReport): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatAge } from "./status.ts";
- * formatAge(300); // "5 min"
+ * assert.deepEqual(formatAge(300), "5 min");
  * ```
  */
 export function formatAge(seconds: number): string {
@@ -520,9 +523,10 @@ export function formatAge(seconds: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configFields } from "./status.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * configFields(defaultConfig("/home/dev")).enabled; // true
+ * assert.deepEqual(configFields(defaultConfig("/home/dev")).enabled, true);
  * ```
  */
 export function configFields(

@@ -19,8 +19,22 @@ import { serverKey } from "./plan.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { versionEventBody } from "./bodies.ts";
- * // const body = versionEventBody(store, versionId, config.storeCode);
+ * const [first] = store.fileHistory("/p/app.py");
+ * const event = JSON.parse(versionEventBody(store, store.versionId("/p/app.py", first!.version)!, true));
+ * assert.equal(event.event_type, "pattern_created");
+ * assert.equal(event.pattern_id, first!.patternId);
+ * store.close();
  * ```
  */
 export function versionEventBody(
@@ -55,8 +69,21 @@ function eventBody(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { versionEventBodies } from "./bodies.ts";
- * // const bodies = versionEventBodies(store, [12, 13], true, carrier);
+ * const ids = store.fileHistory("/p/app.py").map((v) => store.versionId(v.filePath, v.version)!);
+ * const events = versionEventBodies(store, ids, true).map((b) => JSON.parse(b));
+ * assert.deepEqual(events.map((e) => e.event_type), ["pattern_created", "pattern_modified"]);
+ * store.close();
  * ```
  */
 export function versionEventBodies(
@@ -82,8 +109,20 @@ export function versionEventBodies(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { queuedEventBodies } from "./bodies.ts";
- * // const events = queuedEventBodies(store, config, 10).map((b) => JSON.parse(b));
+ * const events = queuedEventBodies(store, defaultConfig("/tmp"), 10).map((b) => JSON.parse(b));
+ * assert.equal(events.length, 2); // both versions wait in the outbox
+ * store.close();
  * ```
  */
 export function queuedEventBodies(

@@ -78,8 +78,9 @@ export async function postBatch(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { batchRequestBody } from "./client.ts";
- * batchRequestBody(['{"a":1}']) === batchRequestBody(['{"a":1}']); // true
+ * assert.deepEqual(batchRequestBody(['{"a":1}']) === batchRequestBody(['{"a":1}']), true);
  * ```
  */
 export function batchRequestBody(bodies: readonly string[]): string {

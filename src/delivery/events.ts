@@ -80,7 +80,8 @@ export const TRIGGERED_BY = "claude-code-pattern-tracker";
  * @example
  * ```ts
  * import { serverPatternVersion } from "./events.ts";
- * serverPatternVersion("/p/app.py", 3); // "3.0.0+" and 12 hex digits
+ * import assert from "node:assert/strict";
+ * assert.match(serverPatternVersion("/p/app.py", 3), /^3\.0\.0\+[0-9a-f]{12}$/);
  * ```
  */
 export function serverPatternVersion(filePath: string, fileVersion: number): string {
@@ -94,8 +95,9 @@ export function serverPatternVersion(filePath: string, fileVersion: number): str
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { legacyPatternVersion } from "./events.ts";
- * legacyPatternVersion(3); // "3.0.0"
+ * assert.deepEqual(legacyPatternVersion(3), "3.0.0");
  * ```
  */
 export function legacyPatternVersion(fileVersion: number): string {
@@ -109,8 +111,9 @@ export function legacyPatternVersion(fileVersion: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { storableText } from "./events.ts";
- * storableText("a\u0000b"); // { text: "a\ufffdb", replaced: [{ offset: 1, char: "U+0000" }] }
+ * assert.deepEqual(storableText("a\u0000b"), { text: "a\ufffdb", replaced: [{ offset: 1, char: "U+0000" }] });
  * ```
  */
 export function storableText(text: string): { text: string; replaced: ReplacedChar[] } {
@@ -181,6 +184,7 @@ export interface LineageEventInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildLineageEvent } from "./events.ts";
  * const event = buildLineageEvent({
  *   eventType: "pattern_created", patternId: "3d73da5b43ce076f", parentPatternId: null,
@@ -190,7 +194,7 @@ export interface LineageEventInput {
  *   timestamp: "2026-01-01T00:00:00.000Z", reason: "Write (new file)", linesAdded: 2,
  *   linesRemoved: 0, durationMs: 11,
  * });
- * event.parent_pattern_ids; // []
+ * assert.deepEqual(event.parent_pattern_ids, []);
  * ```
  */
 export function buildLineageEvent(input: LineageEventInput): LineageEvent {
@@ -239,6 +243,7 @@ export function buildLineageEvent(input: LineageEventInput): LineageEvent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { eventForVersion } from "./events.ts";
  * const event = eventForVersion({
  *   filePath: "/p/a.py", version: 1, patternId: "aaaaaaaaaaaaaaaa", parentPatternId: null,
@@ -246,7 +251,7 @@ export function buildLineageEvent(input: LineageEventInput): LineageEvent {
  *   sessionId: "s", correlationId: "c", reason: "Write (new file)",
  *   createdAt: "2026-01-01T00:00:00.000Z",
  * }, undefined, { storeCode: true });
- * event.event_type; // "pattern_created"
+ * assert.deepEqual(event.event_type, "pattern_created");
  * ```
  */
 export function eventForVersion(

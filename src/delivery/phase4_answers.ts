@@ -81,10 +81,11 @@ const MISSING_PARENT = /Parent pattern not found: (\S+)/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyFailure } from "./phase4_answers.ts";
- * classifyFailure("Operation failed: [Errno 111] Connect call failed ('127.0.0.1', 5432)", "ConnectionRefusedError").kind; // "transient"
- * classifyFailure("Validation error: Parent pattern not found: 3d73da5b43ce076f", "validation_error").kind; // "missing_parent"
- * classifyFailure("Operation failed: value too long for type character varying(255)", "StringDataRightTruncationError").kind; // "rejected"
+ * assert.deepEqual(classifyFailure("Operation failed: [Errno 111] Connect call failed ('127.0.0.1', 5432)", "ConnectionRefusedError").kind, "transient");
+ * assert.deepEqual(classifyFailure("Validation error: Parent pattern not found: 3d73da5b43ce076f", "validation_error").kind, "missing_parent");
+ * assert.deepEqual(classifyFailure("Operation failed: value too long for type character varying(255)", "StringDataRightTruncationError").kind, "rejected");
  * ```
  */
 export function classifyFailure(
@@ -111,9 +112,10 @@ export function classifyFailure(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { saysAlreadyExists } from "./phase4_answers.ts";
- * saysAlreadyExists({ status: "already_exists" }, {}); // true
- * saysAlreadyExists({ pattern_name: "duplicate_utils.py" }, {}); // false
+ * assert.deepEqual(saysAlreadyExists({ status: "already_exists" }, {}), true);
+ * assert.deepEqual(saysAlreadyExists({ pattern_name: "duplicate_utils.py" }, {}), false);
  * ```
  */
 export function saysAlreadyExists(data: unknown, metadata: unknown): boolean {
@@ -128,9 +130,10 @@ export function saysAlreadyExists(data: unknown, metadata: unknown): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readEventAnswer } from "./phase4_answers.ts";
- * readEventAnswer({ success: true, data: { pattern_node_id: "n" } }); // { kind: "stored", alreadyExisted: false }
- * readEventAnswer({ success: true }); // null
+ * assert.deepEqual(readEventAnswer({ success: true, data: { pattern_node_id: "n" } }), { kind: "stored", alreadyExisted: false });
+ * assert.deepEqual(readEventAnswer({ success: true }), null);
  * ```
  */
 export function readEventAnswer(answer: unknown): EventVerdict | null {
@@ -152,11 +155,12 @@ export function readEventAnswer(answer: unknown): EventVerdict | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRetryAfter } from "./phase4_answers.ts";
- * parseRetryAfter("3", 0); // 3
- * parseRetryAfter("99999999999", 0); // 900
- * parseRetryAfter("Thu, 01 Jan 1970 00:00:10 GMT", 0); // 10
- * parseRetryAfter("soon", 0); // null
+ * assert.deepEqual(parseRetryAfter("3", 0), 3);
+ * assert.deepEqual(parseRetryAfter("99999999999", 0), 900);
+ * assert.deepEqual(parseRetryAfter("Thu, 01 Jan 1970 00:00:10 GMT", 0), 10);
+ * assert.deepEqual(parseRetryAfter("soon", 0), null);
  * ```
  */
 export function parseRetryAfter(header: string | null, nowMs: number): number | null {

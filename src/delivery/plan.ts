@@ -35,6 +35,7 @@ export interface DeliveryPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planDelivery } from "./plan.ts";
  * import type { QueuedVersion } from "../store.ts";
  * const v = (queueId: number, versionId: number, filePath: string, version: number, patternId: string, parent: QueuedVersion | null): QueuedVersion => ({
@@ -46,7 +47,7 @@ export interface DeliveryPlan {
  * const a = v(1, 10, "/p/a.py", 1, "x", null);
  * const b = v(2, 20, "/p/b.py", 1, "x", null);
  * const a2 = v(3, 11, "/p/a.py", 2, "y", a);
- * planDelivery([a, b, a2], new Set()).ordered.map((r) => r.queueId); // [1, 3, 2]
+ * assert.deepEqual(planDelivery([a, b, a2], new Set()).ordered.map((r) => r.queueId), [1, 3, 2]);
  * ```
  */
 export function planDelivery(
@@ -148,8 +149,9 @@ export function planDelivery(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { batchLength } from "./plan.ts";
- * batchLength([], 100); // 0
+ * assert.deepEqual(batchLength([], 100), 0);
  * ```
  */
 export function batchLength(ordered: readonly QueuedVersion[], maxSize: number): number {
@@ -189,9 +191,10 @@ export const DEFAULT_MS_PER_EVENT = 50;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requestTimeoutMs } from "./plan.ts";
- * requestTimeoutMs(100, { size: 100, msPerEvent: null }, 2000); // 7000
- * requestTimeoutMs(100, { size: 100, msPerEvent: 36 }, 2000); // 12800
+ * assert.deepEqual(requestTimeoutMs(100, { size: 100, msPerEvent: null }, 2000), 7000);
+ * assert.deepEqual(requestTimeoutMs(100, { size: 100, msPerEvent: 36 }, 2000), 12800);
  * ```
  */
 export function requestTimeoutMs(n: number, pace: Pace, baseMs: number): number {
@@ -208,8 +211,9 @@ export function requestTimeoutMs(n: number, pace: Pace, baseMs: number): number 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paceAfterAnswer } from "./plan.ts";
- * paceAfterAnswer({ size: 25, msPerEvent: null }, 25, 100, 100); // { size: 50, msPerEvent: 4 }
+ * assert.deepEqual(paceAfterAnswer({ size: 25, msPerEvent: null }, 25, 100, 100), { size: 50, msPerEvent: 4 });
  * ```
  */
 export function paceAfterAnswer(pace: Pace, n: number, latencyMs: number, maxSize: number): Pace {
@@ -228,8 +232,9 @@ export function paceAfterAnswer(pace: Pace, n: number, latencyMs: number, maxSiz
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paceAfterTimeout } from "./plan.ts";
- * paceAfterTimeout({ size: 100, msPerEvent: 10 }, 100, 7000); // { size: 50, msPerEvent: 70 }
+ * assert.deepEqual(paceAfterTimeout({ size: 100, msPerEvent: 10 }, 100, 7000), { size: 50, msPerEvent: 70 });
  * ```
  */
 export function paceAfterTimeout(pace: Pace, n: number, timeoutMs: number): Pace {
@@ -244,8 +249,9 @@ export function paceAfterTimeout(pace: Pace, n: number, timeoutMs: number): Pace
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePace } from "./plan.ts";
- * parsePace("garbage", 100); // { size: 100, msPerEvent: null }
+ * assert.deepEqual(parsePace("garbage", 100), { size: 100, msPerEvent: null });
  * ```
  */
 export function parsePace(text: string | undefined, maxSize: number): Pace {
@@ -275,9 +281,10 @@ function round2(n: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoffMs } from "./plan.ts";
- * backoffMs(3, { baseMs: 200, capMs: 10_000, random: () => 1, retryAfterSeconds: null }); // 800
- * backoffMs(1, { baseMs: 200, capMs: 10_000, random: () => 0, retryAfterSeconds: 2 }); // 2000
+ * assert.deepEqual(backoffMs(3, { baseMs: 200, capMs: 10_000, random: () => 1, retryAfterSeconds: null }), 800);
+ * assert.deepEqual(backoffMs(1, { baseMs: 200, capMs: 10_000, random: () => 0, retryAfterSeconds: 2 }), 2000);
  * ```
  */
 export function backoffMs(

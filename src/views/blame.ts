@@ -59,9 +59,10 @@ export interface VersionFacts {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { originOfTool } from "./blame.ts";
- * originOfTool("Edit"); // "ai"
- * originOfTool("external"); // "external"
+ * assert.deepEqual(originOfTool("Edit"), "ai");
+ * assert.deepEqual(originOfTool("external"), "external");
  * ```
  */
 export function originOfTool(toolName: string): Exclude<Origin, "unknown"> {
@@ -74,11 +75,14 @@ export function originOfTool(toolName: string): Exclude<Origin, "unknown"> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sourceOfVersion } from "./blame.ts";
- * sourceOfVersion({
+ * const external = sourceOfVersion({
  *   version: 2, patternId: "aaaaaaaaaaaaaaaa", toolName: "external", toolUseId: null,
  *   sessionId: "s", createdAt: "2026-01-01T00:00:00.000Z",
- * }).sessionId; // null
+ * });
+ * assert.equal(external.sessionId, null);
+ * assert.equal(external.origin, "external");
  * ```
  */
 export function sourceOfVersion(v: VersionFacts): LineSource {
@@ -159,8 +163,9 @@ export interface BlameChange {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyBlame } from "./blame.ts";
- * emptyBlame().lines.length; // 0
+ * assert.deepEqual(emptyBlame().lines.length, 0);
  * ```
  */
 export function emptyBlame(): BlameState {
@@ -176,8 +181,9 @@ function zeroCounts(): Record<Origin, number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { freshBlame, UNKNOWN_SOURCE } from "./blame.ts";
- * freshBlame("a\nb\n", UNKNOWN_SOURCE).counts.unknown; // 2
+ * assert.deepEqual(freshBlame("a\nb\n", UNKNOWN_SOURCE).counts.unknown, 2);
  * ```
  */
 export function freshBlame(text: string, source: LineSource): BlameState {
@@ -192,8 +198,9 @@ export function freshBlame(text: string, source: LineSource): BlameState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { blameText, freshBlame, UNKNOWN_SOURCE } from "./blame.ts";
- * blameText(freshBlame("a\n", UNKNOWN_SOURCE)); // "a\n"
+ * assert.deepEqual(blameText(freshBlame("a\n", UNKNOWN_SOURCE)), "a\n");
  * ```
  */
 export function blameText(state: BlameState): string {
@@ -209,12 +216,13 @@ export function blameText(state: BlameState): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyChange, freshBlame, UNKNOWN_SOURCE } from "./blame.ts";
  * import { diffLines } from "../line_patch.ts";
  * const state = freshBlame("a\nb\n", UNKNOWN_SOURCE);
  * const source = { ...UNKNOWN_SOURCE, origin: "ai" as const, version: 2 };
  * applyChange(state, diffLines("a\nb\n", "a\nB\n").ops, source); // { kept: 1, added: 1, removed: 1, … }
- * state.sources[1] === source; // true
+ * assert.deepEqual(state.sources[1] === source, true);
  * ```
  */
 export function applyChange(
@@ -290,9 +298,10 @@ export function applyChange(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { advanceTo, freshBlame, UNKNOWN_SOURCE } from "./blame.ts";
  * const state = freshBlame("a\n", UNKNOWN_SOURCE);
- * advanceTo(state, "a\nb\n", { ...UNKNOWN_SOURCE, origin: "external" as const }).added; // 1
+ * assert.deepEqual(advanceTo(state, "a\nb\n", { ...UNKNOWN_SOURCE, origin: "external" as const }).added, 1);
  * ```
  */
 export function advanceTo(

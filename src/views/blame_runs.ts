@@ -23,7 +23,9 @@ export interface BlameRun {
  * ```ts
  * import { freshBlame, UNKNOWN_SOURCE } from "./blame.ts";
  * import { blameRuns } from "./blame_runs.ts";
- * blameRuns(freshBlame("a\nb\n", UNKNOWN_SOURCE).sources); // [{ start: 1, end: 2, source: … }]
+ * import assert from "node:assert/strict";
+ * const runs = blameRuns(freshBlame("a\nb\n", UNKNOWN_SOURCE).sources);
+ * assert.deepEqual(runs, [{ start: 1, end: 2, source: UNKNOWN_SOURCE }]);
  * ```
  */
 export function blameRuns(sources: readonly LineSource[]): BlameRun[] {
@@ -62,11 +64,12 @@ export interface LineAttribution {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { freshBlame, UNKNOWN_SOURCE } from "./blame.ts";
  * import { lineAttribution } from "./blame_runs.ts";
  * const source = { ...UNKNOWN_SOURCE, origin: "ai" as const, version: 1 };
  * const state = freshBlame("a\n", source);
- * lineAttribution(state, { kept: 0, added: 1, removed: 0, removedSources: [] }, "ai").by_origin; // { ai: 1, external: 0, baseline: 0 }
+ * assert.deepEqual(lineAttribution(state, { kept: 0, added: 1, removed: 0, removedSources: [] }, "ai").by_origin, { ai: 1, external: 0, baseline: 0 });
  * ```
  */
 export function lineAttribution(

@@ -21,8 +21,9 @@ export type DiskText = { kind: "text"; text: string } | { kind: "missing" | "unr
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparableText } from "./disk_text.ts";
- * comparableText(new TextEncoder().encode("a\r\nb\r\n"), { redactSecrets: true }); // "a\nb\n"
+ * assert.deepEqual(comparableText(new TextEncoder().encode("a\r\nb\r\n"), { redactSecrets: true }), "a\nb\n");
  * ```
  */
 export function comparableText(bytes: Uint8Array, rules: { redactSecrets: boolean }): string {
@@ -36,8 +37,9 @@ export function comparableText(bytes: Uint8Array, rules: { redactSecrets: boolea
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readDisk } from "./disk_text.ts";
- * readDisk("/nonexistent/a.py", { redactSecrets: true }); // { kind: "missing" }
+ * assert.deepEqual(readDisk("/nonexistent/a.py", { redactSecrets: true }), { kind: "missing" });
  * ```
  */
 export function readDisk(

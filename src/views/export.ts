@@ -95,8 +95,9 @@ export interface TraceRangeSource {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { contributorOf } from "./export.ts";
- * contributorOf("external"); // "human"
+ * assert.deepEqual(contributorOf("external"), "human");
  * ```
  */
 export function contributorOf(origin: Origin): ContributorType {

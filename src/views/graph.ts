@@ -39,8 +39,9 @@ function mermaidText(s: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderMermaid } from "./graph.ts";
- * renderMermaid("/p/a.py", []); // 'flowchart TD\n  title["/p/a.py (0 versions)"]'
+ * assert.deepEqual(renderMermaid("/p/a.py", []), 'flowchart TD\n  title["/p/a.py (0 versions)"]');
  * ```
  */
 export function renderMermaid(filePath: string, versions: readonly VersionWithMetrics[]): string {
@@ -73,8 +74,9 @@ function dotString(s: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderDot } from "./graph.ts";
- * renderDot("/p/a.py", []).startsWith("digraph lineage {"); // true
+ * assert.deepEqual(renderDot("/p/a.py", []).startsWith("digraph lineage {"), true);
  * ```
  */
 export function renderDot(filePath: string, versions: readonly VersionWithMetrics[]): string {
@@ -108,10 +110,12 @@ export function renderDot(filePath: string, versions: readonly VersionWithMetric
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderAncestryMermaid } from "./graph.ts";
- * renderAncestryMermaid({ pattern_id: "b", appears_in: [], ancestry: [
+ * const text = renderAncestryMermaid({ pattern_id: "b", appears_in: [], ancestry: [
  *   { child: "b", parent: "a", depth: 1, edge_type: "modified_from", transformation_type: "bugfix" },
- * ] }); // 'flowchart BT\n  p_b["b"]\n  p_a["a"]\n  p_b -->|modified_from bugfix| p_a'
+ * ] });
+ * assert.equal(text, 'flowchart BT\n  p_b["b"]\n  p_a["a"]\n  p_b -->|modified_from bugfix| p_a');
  * ```
  */
 export function renderAncestryMermaid(lineage: PatternLineageJson): string {
@@ -136,8 +140,9 @@ export function renderAncestryMermaid(lineage: PatternLineageJson): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderAncestryDot } from "./graph.ts";
- * renderAncestryDot({ pattern_id: "b", appears_in: [], ancestry: [] }); // 'digraph ancestry {\n  "b";\n}'
+ * assert.deepEqual(renderAncestryDot({ pattern_id: "b", appears_in: [], ancestry: [] }), 'digraph ancestry {\n  "b";\n}');
  * ```
  */
 export function renderAncestryDot(lineage: PatternLineageJson): string {

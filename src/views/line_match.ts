@@ -21,8 +21,9 @@ const MAX_DEPTH = 12;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matchLines } from "./line_match.ts";
- * matchLines(["a", "b", "c"], ["a", "x", "c"]); // [{ a: 0, b: 0, length: 1 }, { a: 2, b: 2, length: 1 }]
+ * assert.deepEqual(matchLines(["a", "b", "c"], ["a", "x", "c"]), [{ a: 0, b: 0, length: 1 }, { a: 2, b: 2, length: 1 }]);
  * ```
  */
 export function matchLines(a: readonly string[], b: readonly string[]): MatchRun[] {

@@ -29,8 +29,19 @@ const CHAIN = `SELECT v.*, p.pattern_id AS p_pattern_id, p.code, p.code_omitted,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { fileChain } from "./queries.ts";
- * // fileChain(store, "/p/app.py").map((e) => e.version.version); // [1, 2, 3]
+ * assert.deepEqual(fileChain(store, "/p/app.py").map((e) => e.version.version), [1, 2]);
+ * store.close();
  * ```
  */
 export function fileChain(
@@ -51,8 +62,20 @@ export function fileChain(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { allTrackedFiles } from "./queries.ts";
- * // allTrackedFiles(store, { sessionId: "af2c…" }); // ["/p/app.py"]
+ * assert.deepEqual(allTrackedFiles(store), ["/p/app.py"]);
+ * assert.deepEqual(allTrackedFiles(store, { sessionId: "another session" }), []);
+ * store.close();
  * ```
  */
 export function allTrackedFiles(store: Store, options: { sessionId?: string } = {}): string[] {

@@ -16,8 +16,9 @@ import type { ReportData, ReportFile, ReportRun } from "./report_data.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeHtml } from "./report.ts";
- * escapeHtml("<b>&"); // "&lt;b&gt;&amp;"
+ * assert.deepEqual(escapeHtml("<b>&"), "&lt;b&gt;&amp;");
  * ```
  */
 export function escapeHtml(s: string): string {
@@ -42,8 +43,9 @@ const COLORS: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lineageSvg } from "./report.ts";
- * lineageSvg({ filePath: "/p/a.py", versions: [], code: {} }).startsWith("<svg"); // true
+ * assert.deepEqual(lineageSvg({ filePath: "/p/a.py", versions: [], code: {} }).startsWith("<svg"), true);
  * ```
  */
 export function lineageSvg(file: ReportFile): string {
@@ -157,7 +159,9 @@ function runLabel(r: ReportRun): string {
  * @example
  * ```ts
  * import { attributionHtml } from "./report.ts";
- * attributionHtml({ filePath: "/p/a.py", versions: [], code: {}, attribution: null }); // a note that the code is not kept
+ * import assert from "node:assert/strict";
+ * const html = attributionHtml({ filePath: "/p/a.py", versions: [], code: {}, attribution: null });
+ * assert.ok(!html.includes("<table"), html); // no attribution to show
  * ```
  */
 export function attributionHtml(f: ReportFile): string {
@@ -214,7 +218,10 @@ export function attributionHtml(f: ReportFile): string {
  * @example
  * ```ts
  * import { diffHtml } from "./report.ts";
- * diffHtml([{ oldStart: 0, newStart: 0, lines: [{ kind: "add", text: "x" }] }]); // '<pre class="diff">…'
+ * import assert from "node:assert/strict";
+ * const html = diffHtml([{ oldStart: 0, newStart: 0, lines: [{ kind: "add", text: "<x>" }] }]);
+ * assert.ok(html.startsWith('<pre class="diff">'), html);
+ * assert.ok(html.includes("&lt;x&gt;"), html);
  * ```
  */
 export function diffHtml(hunks: readonly Hunk[]): string {
@@ -238,9 +245,10 @@ function percent(rate: number | null | undefined): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderHtmlReport } from "./report.ts";
  * const html = renderHtmlReport({ title: "t", generatedAt: "now", scope: "all", files: [], executions: [] });
- * html.startsWith("<!doctype html>"); // true
+ * assert.deepEqual(html.startsWith("<!doctype html>"), true);
  * ```
  */
 export function renderHtmlReport(data: ReportData): string {

@@ -93,9 +93,10 @@ const noFates = (): Fates => ({ written: 0, surviving: 0, superseded: 0, reworke
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StatsBuilder } from "./stats.ts";
  * const stats = new StatsBuilder({}, { comparedWithDisk: false }).build();
- * stats.totals.lines_written; // 0
+ * assert.deepEqual(stats.totals.lines_written, 0);
  * ```
  */
 export class StatsBuilder {
@@ -317,8 +318,9 @@ function table(header: string[], rows: string[][]): string[] {
  * @example
  * ```ts
  * import { renderStats, StatsBuilder } from "./stats.ts";
- * renderStats(new StatsBuilder({}, { comparedWithDisk: true }).build()).split("\n")[0];
- * // "All tracked files (0), compared with the files on disk"
+ * import assert from "node:assert/strict";
+ * const text = renderStats(new StatsBuilder({}, { comparedWithDisk: true }).build());
+ * assert.equal(text.split("\n")[0], "All tracked files (0), compared with the files on disk");
  * ```
  */
 export function renderStats(s: Stats): string {

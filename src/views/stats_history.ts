@@ -18,8 +18,20 @@ import type { Store } from "../store.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { gatherStats } from "./stats_history.ts";
- * // gatherStats(store, ["/p/app.py"], {}, config).totals.ai_share;
+ * const stats = gatherStats(store, ["/p/app.py"], {}, null); // null: the stored versions, not the disk
+ * assert.equal(stats.totals.lines_written, 2);
+ * store.close();
  * ```
  */
 export function gatherStats(
