@@ -9,6 +9,7 @@ import { CONFIG_PATH_ENV, dataDirConfigPath, homeDir, loadConfig } from "../conf
 import { netPermission, permissionFlags } from "../permissions.ts";
 import { BINARIES, ROOT } from "../runtime.ts";
 import type { CompileRequest } from "./commands/compile.ts";
+import { claudeHooksDir } from "./claude_paths.ts";
 import { CliError } from "./errors.ts";
 
 /** Inputs of {@linkcode compileArgs}. */
@@ -118,7 +119,7 @@ export async function compileCommand(request: CompileRequest): Promise<number> {
     const made = await compileBinaries({
       root: ROOT,
       outDir,
-      hooksDir: request.hooksDir ?? `${homeDir()}/.claude/hooks`,
+      hooksDir: request.hooksDir ?? claudeHooksDir(homeDir()),
       dataDir: config.dataDir,
       configPath,
       intelligenceUrl: config.intelligenceUrl,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { homeDir } from "../config/mod.ts";
+import { defaultConfigPath, homeDir } from "../config/mod.ts";
 import { ROOT } from "../runtime.ts";
 import { openStore } from "../store.ts";
 import { CliError } from "./errors.ts";
@@ -84,7 +84,7 @@ export async function replaySession(
  */
 export async function demoCommand(): Promise<number> {
   const dataDir = Deno.makeTempDirSync({ prefix: "pattern-tracker-demo-" });
-  const configPath = `${ROOT}/config.yaml`;
+  const configPath = defaultConfigPath();
   const commands = hookCommands({ deno: Deno.execPath(), root: ROOT, dataDir, configPath });
   console.log(
     "Replaying a real Claude Code 2.1.330 session (Write, Edit, Write, Edit of app.py) through the hooks,",

@@ -10,6 +10,7 @@ import type { InstallRequest, UninstallRequest } from "./commands/install.ts";
 import { CONFIG_PATH_ENV, homeDir, loadConfig } from "../config/mod.ts";
 import { BINARIES, isCompiled, ROOT } from "../runtime.ts";
 import { BUNDLE_DIR, type BundledHooks, bundleHooks } from "./bundle.ts";
+import { claudeHooksDir, claudeSettingsPath } from "./claude_paths.ts";
 import { CliError } from "./errors.ts";
 import {
   binaryCommands,
@@ -95,7 +96,7 @@ async function chooseHooksDeno(explicit: string | undefined, dataDir: string): P
  * ```
  */
 export async function installCommand(values: InstallRequest): Promise<number> {
-  const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
+  const settingsPath = values.settings ?? claudeSettingsPath(homeDir());
   // Read first: a settings file we cannot read is refused before anything else happens.
   const before = readSettings(settingsPath);
   const { config, problems, configPath } = await loadConfig();
@@ -105,7 +106,7 @@ export async function installCommand(values: InstallRequest): Promise<number> {
   const notes: string[] = [];
   let commands: HookCommands;
   if (values.compiled) {
-    const hooksDir = values.hooksDir ?? `${homeDir()}/.claude/hooks`;
+    const hooksDir = values.hooksDir ?? claudeHooksDir(homeDir());
     Deno.mkdirSync(hooksDir, { recursive: true });
     for (const name of Object.values(BINARIES)) {
       const from = `${ROOT}/dist/${name}`;
@@ -186,7 +187,7 @@ export async function installCommand(values: InstallRequest): Promise<number> {
  * ```
  */
 export function uninstallCommand(values: UninstallRequest): number {
-  const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
+  const settingsPath = values.settings ?? claudeSettingsPath(homeDir());
   const before = readSettings(settingsPath);
   const after = removeHookSettings(before);
   if (JSON.stringify(before) === JSON.stringify(after)) {

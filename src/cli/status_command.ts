@@ -13,13 +13,13 @@ import { ROOT } from "../runtime.ts";
 import type { openStore } from "../store.ts";
 import { bundleState } from "./bundle.ts";
 import type { StatusRequest } from "./commands/status.ts";
+import { renderStatus } from "./status_render.ts";
 import {
   configFields,
   journalStatus,
   lastErrorInLog,
   openForStatus,
   readLogTail,
-  renderStatus,
   type StatusReport,
   storageFields,
 } from "./status.ts";
