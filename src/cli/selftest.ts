@@ -34,6 +34,7 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * assert.ok(checks.some((c) => c.name === "Pattern ID" && c.ok));
  * ```
  */
+// A list of ten checks in the order they are printed, each a few lines (longer than 80 lines).
 export async function runSelftest(): Promise<Check[]> {
   const checks: Check[] = [];
   const check = async (name: string, fn: () => Promise<[boolean, string]> | [boolean, string]) => {

@@ -50,6 +50,7 @@ export interface DeliveryPlan {
  * assert.deepEqual(planDelivery([a, b, a2], new Set()).ordered.map((r) => r.queueId), [1, 3, 2]);
  * ```
  */
+// One pass over the window with its comments on why each rule holds (a little over 80 lines).
 export function planDelivery(
   rows: readonly QueuedVersion[],
   excluded: ReadonlySet<number>,

@@ -290,6 +290,56 @@ export async function importRecords(
     excluded: 0,
     queued: 0,
   };
+  const { patterns, inputs } = readExport(lines);
+  if (!config.enabled) {
+    throw new Error(
+      "tracking is disabled (enabled: false), and import obeys it as the hooks do; nothing was imported",
+    );
+  }
+  // Each version carries its pattern's content (a pattern no version uses is not a file's content).
+  const used = new Set<string>();
+  for (const input of inputs) {
+    if (input.kind !== "imported_version") continue;
+    input.pattern = patterns.get(input.version.patternId);
+    used.add(input.version.patternId);
+  }
+  report.skipped += [...patterns.keys()].filter((id) => !used.has(id)).length;
+  let result;
+  try {
+    result = await track(config, inputs, {
+      store,
+      spill: false,
+      queue: options.queue === true,
+      now: options.now,
+      imports: { shape: shapeImported, commit: commitImported },
+    });
+  } catch (error) {
+    if (error instanceof RecordRefused) throw new Error(`${error.message}; nothing was imported`);
+    throw error;
+  }
+  report.excluded = result.excluded;
+  for (const c of result.commits) {
+    if (c.kind !== "imported") continue;
+    if (c.patternAdded) report.patterns++;
+    report.queued += c.queued;
+    if (!c.added) {
+      report.skipped++;
+      continue;
+    }
+    if (c.what === "version") report.versions++;
+    else if (c.what === "edge") report.edges++;
+    else report.executions++;
+  }
+  return report;
+}
+
+/**
+ * Reads the lines of an export into its patterns and the inputs of the recording core (pure).
+ * Throws, naming the line, on anything that is not our export; nothing is imported then.
+ */
+function readExport(
+  lines: Iterable<string>,
+): { patterns: Map<string, PatternRow>; inputs: TrackInput[] } {
   const patterns = new Map<string, PatternRow>();
   const inputs: TrackInput[] = [];
   let lineNo = 0;
@@ -347,44 +397,5 @@ export async function importRecords(
       }
     }
   }
-  if (!config.enabled) {
-    throw new Error(
-      "tracking is disabled (enabled: false), and import obeys it as the hooks do; nothing was imported",
-    );
-  }
-  // Each version carries its pattern's content (a pattern no version uses is not a file's content).
-  const used = new Set<string>();
-  for (const input of inputs) {
-    if (input.kind !== "imported_version") continue;
-    input.pattern = patterns.get(input.version.patternId);
-    used.add(input.version.patternId);
-  }
-  report.skipped += [...patterns.keys()].filter((id) => !used.has(id)).length;
-  let result;
-  try {
-    result = await track(config, inputs, {
-      store,
-      spill: false,
-      queue: options.queue === true,
-      now: options.now,
-      imports: { shape: shapeImported, commit: commitImported },
-    });
-  } catch (error) {
-    if (error instanceof RecordRefused) throw new Error(`${error.message}; nothing was imported`);
-    throw error;
-  }
-  report.excluded = result.excluded;
-  for (const c of result.commits) {
-    if (c.kind !== "imported") continue;
-    if (c.patternAdded) report.patterns++;
-    report.queued += c.queued;
-    if (!c.added) {
-      report.skipped++;
-      continue;
-    }
-    if (c.what === "version") report.versions++;
-    else if (c.what === "edge") report.edges++;
-    else report.executions++;
-  }
-  return report;
+  return { patterns, inputs };
 }

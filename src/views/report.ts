@@ -251,6 +251,7 @@ function percent(rate: number | null | undefined): string {
  * assert.deepEqual(html.startsWith("<!doctype html>"), true);
  * ```
  */
+// Most of its length is the page's one HTML template: split, it would be harder to read whole.
 export function renderHtmlReport(data: ReportData): string {
   const ex = data.executions;
   const failed = ex.filter((e) => e.success === false);
