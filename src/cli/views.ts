@@ -13,7 +13,8 @@ import { renderHtmlReport } from "../views/report.ts";
 import { gatherReportData } from "../views/report_data.ts";
 import { openStore } from "../store.ts";
 import { openAndReplay } from "../spill.ts";
-import { resolveLineageTarget } from "./lineage.ts";
+import { requireTrackedFile } from "./lineage.ts";
+import { CliError } from "./errors.ts";
 
 /**
  * `report [--session ID | --file PATH] [--code] [--out FILE]`: writes the self-contained HTML page.
@@ -32,22 +33,10 @@ export async function reportCommand(values: ReportRequest): Promise<number> {
   const { config } = await loadConfig();
   const store = openStore(config.dataDir);
   try {
-    let filePath: string | undefined;
-    if (values.file !== undefined) {
-      // The same lookup as `lineage`: exact, relative to the working directory, or a path suffix.
-      const target = resolveLineageTarget(store, values.file, Deno.cwd());
-      if (target.kind !== "file") {
-        console.error(
-          target.kind === "ambiguous"
-            ? `error: "${values.file}" matches ${target.candidates.length} entries; be more specific:\n  ${
-              target.candidates.join("\n  ")
-            }`
-            : `error: no tracked file matches "${values.file}" in ${store.path}`,
-        );
-        return 1;
-      }
-      filePath = target.filePath;
-    }
+    // The same lookup as `lineage`: exact, relative to the working directory, or a path suffix.
+    const filePath = values.file === undefined
+      ? undefined
+      : requireTrackedFile(store, values.file, Deno.cwd());
     const data = gatherReportData(store, {
       sessionId: values.session,
       filePath,
@@ -135,8 +124,7 @@ export async function importCommand(values: ImportRequest): Promise<number> {
   try {
     text = Deno.readTextFileSync(file);
   } catch (error) {
-    console.error(`error: cannot read ${file}: ${(error as Error).message}`);
-    return 1;
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
   }
   const { store } = openAndReplay(config);
   try {
@@ -149,8 +137,8 @@ export async function importCommand(values: ImportRequest): Promise<number> {
     );
     return 0;
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 1;
+    // The import's own failures name the line and say that nothing was imported.
+    throw new CliError((error as Error).message);
   } finally {
     store.close();
   }
