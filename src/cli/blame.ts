@@ -76,8 +76,20 @@ function missingReason(reason: string | null): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { blameOf } from "./blame.ts";
- * // blameOf(store, "/p/app.py", { kind: "text", text: comparableText(bytes, config) }).counts.ai;
+ * const result = blameOf(store, "/p/app.py", { kind: "text", text: "x = 2\ny = 3\n" });
+ * assert.deepEqual([result.counts.ai, result.counts.external], [1, 1]); // y = 3 was written outside
+ * store.close();
  * ```
  */
 export function blameOf(
@@ -140,8 +152,21 @@ export interface BlameJson {
  *
  * @example
  * ```ts
- * import { blameJson } from "./blame.ts";
- * // blameJson(result).lines[0]; // { line: 1, origin: "ai", version: 1, pattern_id: "…", tool_use_id: "toolu_…", session_id: "…", text: "def add(a, b):" }
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * import { blameJson, blameOf } from "./blame.ts";
+ * const json = blameJson(blameOf(store, "/p/app.py", { kind: "not_compared" }));
+ * assert.equal(json.lines[0]?.origin, "ai");
+ * assert.equal(json.lines[0]?.version, 2);
+ * store.close();
  * ```
  */
 export function blameJson(r: BlameResult): BlameJson {
@@ -175,8 +200,20 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
  *
  * @example
  * ```ts
- * import { renderBlame } from "./blame.ts";
- * // console.log(renderBlame(result));
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * import { blameOf, renderBlame } from "./blame.ts";
+ * const text = renderBlame(blameOf(store, "/p/app.py", { kind: "not_compared" }));
+ * assert.match(text, /x = 2/);
+ * store.close();
  * ```
  */
 export function renderBlame(r: BlameResult): string {

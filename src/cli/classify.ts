@@ -28,8 +28,10 @@ export type ClassifyLine =
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseClassifyLine } from "./classify.ts";
- * parseClassifyLine('{"before":"","after":"x\\n","intent":"add x"}');
- * // { kind: "change", input: { before: "", after: "x\n", intent: "add x" } }
+ * assert.deepEqual(parseClassifyLine('{"before":"","after":"x\\n","intent":"add x"}'), {
+ *   kind: "change",
+ *   input: { before: "", after: "x\n", intent: "add x" },
+ * });
  * assert.deepEqual(parseClassifyLine("[1]"), { kind: "error", message: "expected a JSON object {before, after, intent?}, got an array" });
  * ```
  */

@@ -64,8 +64,10 @@ export function compileArgs(t: CompileTarget): { name: string; args: string[] }[
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { explainCompileFailure } from "./compile.ts";
- * explainCompileFailure("error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip)");
+ * const why = explainCompileFailure("error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip)");
+ * assert.match(why, /DENORT_BIN/);
  * ```
  */
 export function explainCompileFailure(stderr: string): string {
@@ -84,9 +86,10 @@ export function explainCompileFailure(stderr: string): string {
  * Runs `deno compile` for each binary; returns the paths made, or throws with a clear message.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Downloads Deno's runtime (denort) when it is not cached: tests/compile_test.ts runs it.
  * import { compileBinaries } from "./compile.ts";
- * // await compileBinaries({ root, outDir: `${root}/dist`, hooksDir, dataDir, configPath, intelligenceUrl });
+ * const made = await compileBinaries({ root, outDir: `${root}/dist`, hooksDir, dataDir, configPath, intelligenceUrl });
  * ```
  */
 export async function compileBinaries(t: CompileTarget): Promise<string[]> {

@@ -44,9 +44,12 @@ export const DEMO_FILE = "/home/dev/project/app.py";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replaySession } from "./demo.ts";
- * // const runs = await replaySession({ pre: "deno run … pre_hook.ts", post: "deno run … post_hook.ts" }, env);
- * // runs.every((r) => r.code === 0 && r.stdout === ""); // true
+ * // Hooks that read their input and say nothing, as ours do.
+ * const runs = await replaySession({ pre: "cat >/dev/null", post: "cat >/dev/null" }, { PATH: "/usr/bin:/bin" });
+ * assert.equal(runs.length, 9);
+ * assert.ok(runs.every((r) => r.code === 0 && r.stdout === ""));
  * ```
  */
 export async function replaySession(

@@ -224,8 +224,9 @@ export function mergeHookSettings(settings: Json, commands: HookCommands): Json 
  * @example
  * ```ts
  * import { mergeHookSettings, removeHookSettings } from "./install.ts";
- * removeHookSettings(mergeHookSettings({ model: "opus" }, { pre: "/x/pre_hook.ts", post: "/x/post_hook.ts" }));
- * // { model: "opus" }
+ * import assert from "node:assert/strict";
+ * const merged = mergeHookSettings({ model: "opus" }, { pre: "/x/pre_hook.ts", post: "/x/post_hook.ts" });
+ * assert.deepEqual(removeHookSettings(merged), { model: "opus" });
  * ```
  */
 export function removeHookSettings(settings: Json): Json {

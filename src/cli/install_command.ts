@@ -90,9 +90,10 @@ async function chooseHooksDeno(explicit: string | undefined, dataDir: string): P
  * `install`: merges our hooks into Claude Code's settings.json; returns the exit code.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Bundles the hooks and may install a Deno: tests/install_test.ts runs it in a temporary home.
  * import { installCommand } from "./install_command.ts";
- * // await installCommand({ settings: "./.claude/settings.json", deno: undefined, noBundle: false, compiled: false, hooksDir: undefined });
+ * await installCommand({ settings: "./.claude/settings.json", deno: undefined, noBundle: false, compiled: false, hooksDir: undefined });
  * ```
  */
 export async function installCommand(values: InstallRequest): Promise<number> {
@@ -182,8 +183,12 @@ export async function installCommand(values: InstallRequest): Promise<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { uninstallCommand } from "./install_command.ts";
- * // uninstallCommand({ settings: "./.claude/settings.json" });
+ * const settings = `${Deno.makeTempDirSync()}/settings.json`;
+ * Deno.writeTextFileSync(settings, JSON.stringify({ model: "opus" }));
+ * assert.equal(uninstallCommand({ settings }), 0); // none of ours: nothing changed
+ * assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), { model: "opus" });
  * ```
  */
 export function uninstallCommand(values: UninstallRequest): number {

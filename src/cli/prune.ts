@@ -46,8 +46,16 @@ export interface PruneReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderPruneReport } from "./prune.ts";
- * // console.log(renderPruneReport(report));
+ * const text = renderPruneReport({
+ *   dry_run: true, older_than_days: 90, cutoff: "2026-08-27T00:00:00.000Z", patterns: 3,
+ *   resnapshotted: 0, undelivered_kept: 1, code_bytes_before: 4096, freed_code_bytes: 2048,
+ *   compacted: null, database_bytes_before: 65536, database_bytes_after: 65536, shrink: "none",
+ *   free_bytes_after: 0,
+ * });
+ * assert.match(text, /3/);
+ * assert.match(text, /2(\.0)? KB/);
  * ```
  */
 export function renderPruneReport(r: PruneReport): string {

@@ -19,8 +19,10 @@ import type { RecoverRequest } from "./commands/recover.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderRecovery } from "./recover.ts";
- * renderRecovery({ file: "f", read: { patterns: 2 }, added: { patterns: 1 }, requeued: 0, conflicts: [], unreadable: [], repairs: [] });
+ * const text = renderRecovery({ file: "f", read: { patterns: 2 }, added: { patterns: 1 }, requeued: 0, conflicts: [], unreadable: [], repairs: [] });
+ * assert.ok(text.includes("f"), text);
  * ```
  */
 export function renderRecovery(r: RecoveryReport): string {

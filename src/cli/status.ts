@@ -112,8 +112,20 @@ export const EXAMPLE_PRUNE_DAYS = 90;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { storageFields } from "./status.ts";
- * // const fields = storageFields(store, config.retentionDays, new Date());
+ * const fields = storageFields(store, 0, new Date());
+ * assert.ok(fields.storage !== null && fields.storage.database.fileBytes > 0);
+ * store.close();
  * ```
  */
 export function storageFields(
@@ -152,8 +164,13 @@ export interface StatusStore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "../config/mod.ts";
  * import { openForStatus } from "./status.ts";
- * // const { store, problem, integrity } = openForStatus(config);
+ * const { store, problem } = openForStatus({ ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() });
+ * assert.equal(problem, null);
+ * assert.equal(store.counts().versions, 0);
+ * store.close();
  * ```
  */
 export function openForStatus(config: TrackerConfig): StatusStore {
@@ -206,8 +223,11 @@ function failureToReport(error: unknown): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "../config/mod.ts";
  * import { journalStatus } from "./status.ts";
- * // journalStatus(config, store).waiting
+ * const config = { ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() };
+ * assert.equal(journalStatus(config, null).waiting, 0);
  * ```
  */
 export function journalStatus(config: TrackerConfig, store: Store | null): JournalStatus {
@@ -258,8 +278,11 @@ export function journalStatus(config: TrackerConfig, store: Store | null): Journ
  * @example
  * ```ts
  * import { lostInLog } from "./status.ts";
- * lostInLog('{"ts":"t","level":"error","event":"record_lost","reason":"disk full"}\n');
- * // { lost: 1, lastAt: "t", lastReason: "disk full" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   lostInLog('{"ts":"t","level":"error","event":"record_lost","reason":"disk full"}\n'),
+ *   { lost: 1, lastAt: "t", lastReason: "disk full" },
+ * );
  * ```
  */
 export function lostInLog(
@@ -312,8 +335,10 @@ export function lastErrorInLog(text: string): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lastErrorInLog, readLogTail } from "./status.ts";
- * lastErrorInLog(readLogTail("/tmp/pattern-tracker.log.jsonl"));
+ * assert.equal(readLogTail("/nonexistent/pattern-tracker.log.jsonl"), ""); // no log yet
+ * assert.equal(lastErrorInLog(""), null);
  * ```
  */
 export function readLogTail(path: string, bytes = 256 * 1024): string {

@@ -26,8 +26,14 @@ export const POLL_MS = 200;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import type { LogRecord } from "../log.ts";
  * import { runBackgroundFlusher } from "./background.ts";
- * // await runBackgroundFlusher(config, { log: (r) => appendLog(config.logFile, r) });
+ * const logs: LogRecord[] = [];
+ * const config = { ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() };
+ * await runBackgroundFlusher(config, { log: (r) => logs.push(r), lingerMs: 0 });
+ * assert.ok(logs.some((r) => r.event === "flush"), "one flush of the (empty) outbox, logged");
  * ```
  */
 export async function runBackgroundFlusher(

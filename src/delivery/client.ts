@@ -57,8 +57,11 @@ export interface HttpDeps {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { postBatch } from "./client.ts";
- * // const result = await postBatch("http://localhost:8053", bodies, { fetch, timeoutMs: 2000, now: Date.now });
+ * const down = () => Promise.reject(new TypeError("connection refused"));
+ * const result = await postBatch("http://localhost:8053", ["{}"], { fetch: down, timeoutMs: 2000, now: Date.now });
+ * assert.equal(result.kind, "unavailable"); // nothing reached the server: sent again later
  * ```
  */
 export async function postBatch(
@@ -97,8 +100,11 @@ export function batchRequestBody(bodies: readonly string[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { postSingle } from "./client.ts";
- * // const result = await postSingle("http://localhost:8053", body, { fetch, timeoutMs: 2000, now: Date.now });
+ * const down = () => Promise.reject(new TypeError("connection refused"));
+ * const result = await postSingle("http://localhost:8053", "{}", { fetch: down, timeoutMs: 2000, now: Date.now });
+ * assert.equal(result.kind, "unavailable");
  * ```
  */
 export async function postSingle(
@@ -144,9 +150,11 @@ export type VersionsAnswer =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fetchNodeVersions } from "./client.ts";
- * // const answer = await fetchNodeVersions("http://localhost:8053", "3d73da5b43ce076f", deps);
- * // if (answer.kind === "known") answer.versions.has("1.0.0+…");
+ * const down = () => Promise.reject(new TypeError("connection refused"));
+ * const answer = await fetchNodeVersions("http://localhost:8053", "3d73da5b43ce076f", { fetch: down, timeoutMs: 2000, now: Date.now });
+ * assert.equal(answer.kind, "unavailable"); // the versions stay in doubt
  * ```
  */
 export async function fetchNodeVersions(
@@ -183,8 +191,11 @@ export async function fetchNodeVersions(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { postAnalytics } from "./client.ts";
- * // await postAnalytics("http://localhost:8053", "3d73da5b43ce076f", { fetch, timeoutMs: 2000, now: Date.now });
+ * const failing = () => Promise.resolve(new Response("{}", { status: 500 }));
+ * const result = await postAnalytics("http://localhost:8053", "3d73da5b43ce076f", { fetch: failing, timeoutMs: 2000, now: Date.now });
+ * assert.deepEqual(result.ok ? null : result.status, 500);
  * ```
  */
 export async function postAnalytics(

@@ -42,9 +42,11 @@ export function flusherCommand(
  * whether the process started. Never throws.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Starts a detached process that outlives the example: tests/delivery_faults_test.ts and
+ * // tests/bundle_test.ts watch the flusher a hook starts deliver to a server.
  * import { startFlusher } from "./flusher.ts";
- * // if (mayStartFlusher(store, config)) startFlusher(config, configPath);
+ * if (mayStartFlusher(store, config)) startFlusher(config, configPath);
  * ```
  */
 export function startFlusher(config: TrackerConfig, configPath: string): boolean {

@@ -158,9 +158,21 @@ export interface FileBlame {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { blameFile } from "./blame_history.ts";
- * // const { walk } = blameFile(store, "/p/app.py");
- * // walk.state.sources[0].origin; // "ai"
+ * const { walk, last } = blameFile(store, "/p/app.py");
+ * assert.equal(last?.version, 2);
+ * assert.equal(walk.state.sources[0]?.origin, "ai");
+ * store.close();
  * ```
  */
 export function blameFile(
@@ -194,9 +206,22 @@ export function blameFile(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { AttributionCarrier } from "./blame_history.ts";
- * // const carrier = new AttributionCarrier(store);
- * // carrier.attributionOf(version)?.from_parent;
+ * const carrier = new AttributionCarrier(store);
+ * const [, second] = store.fileHistory("/p/app.py");
+ * const attribution = carrier.attributionOf(second!);
+ * assert.deepEqual([attribution?.from_parent, attribution?.added], [0, 1]); // x = 1 became x = 2
+ * store.close();
  * ```
  */
 export class AttributionCarrier {

@@ -32,8 +32,21 @@ export type ExportRecord =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { exportRecords } from "./export.ts";
- * // for (const r of exportRecords(store)) console.log(JSON.stringify(r));
+ * const types = [...exportRecords(store)].map((r) => r.type);
+ * assert.equal(types[0], "header");
+ * assert.equal(types.filter((t) => t === "version").length, 2);
+ * store.close();
  * ```
  */
 export function* exportRecords(store: Store, now = new Date()): Generator<ExportRecord> {
@@ -133,8 +146,22 @@ export interface VersionBlame {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { toAgentTrace } from "./export.ts";
- * // toAgentTrace(version, pattern, blame).files[0].conversations[0].ranges
+ * const [first] = store.fileHistory("/p/app.py");
+ * const record = toAgentTrace(first!, store.pattern(first!.patternId)); // no blame: one range
+ * assert.equal(record.files[0]?.conversations[0]?.contributor.type, "ai");
+ * assert.equal(record.files[0]?.conversations[0]?.ranges.length, 1);
+ * store.close();
  * ```
  */
 export function toAgentTrace(
@@ -211,8 +238,19 @@ export function toAgentTrace(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { agentTraceRecords } from "./export.ts";
- * // for (const r of agentTraceRecords(store)) console.log(JSON.stringify(r));
+ * assert.equal([...agentTraceRecords(store)].length, 2); // one per version
+ * store.close();
  * ```
  */
 export function* agentTraceRecords(store: Store): Generator<AgentTraceRecord> {
@@ -270,9 +308,25 @@ export interface ImportReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { exportRecords, importRecords } from "./export.ts";
- * // const lines = [...exportRecords(source)].map((r) => JSON.stringify(r));
- * // await importRecords(target, lines, config); // { patterns: 4, versions: 4, …, skipped: 0 }
+ * const lines = [...exportRecords(store)].map((r) => JSON.stringify(r));
+ * const target = openStore(Deno.makeTempDirSync());
+ * const report = await importRecords(target, lines, defaultConfig("/tmp"));
+ * assert.deepEqual([report.versions, report.skipped], [2, 0]);
+ * const again = await importRecords(target, lines, defaultConfig("/tmp"));
+ * assert.equal(again.versions, 0); // importing twice is the same as once
+ * target.close();
+ * store.close();
  * ```
  */
 export async function importRecords(

@@ -13,8 +13,22 @@ import type { VersionWithMetrics } from "../store.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { versionLabel } from "./graph.ts";
- * // versionLabel(version); // ["v2 68b6252d", "Edit +1 -1", "2026-11-25 02:09:27"]
+ * const [, second] = store.fileHistory("/p/app.py");
+ * const label = versionLabel(second!);
+ * assert.equal(label[0], `v2 ${second!.patternId.slice(0, 8)}`);
+ * assert.match(label[1]!, /^Edit \+1 -1/);
+ * store.close();
  * ```
  */
 export function versionLabel(v: VersionWithMetrics): string[] {
