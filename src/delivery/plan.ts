@@ -1,8 +1,9 @@
 /**
  * Pure decisions of delivery: the order in which queued versions go (so that every edge lands on
  * the right node of a server that finds a parent by pattern ID alone), where a batch must end,
- * how big batches are and how long to wait for them, and backoff. The network lives in
- * `client.ts`; everything here is data in, data out.
+ * how big batches are and how long to wait for them, backoff, and the key a server's deliveries
+ * are recorded under. The network lives in `client.ts`, the circuit breaker in `breaker.ts`;
+ * everything here is data in, data out.
  *
  * @module
  */
