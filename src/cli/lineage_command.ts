@@ -7,7 +7,7 @@
 
 import { loadConfig } from "../config/mod.ts";
 import { openAndReplay } from "../spill.ts";
-import type { LineageRequest } from "./commands/lineage.ts";
+import type { LineageFormat, LineageRequest } from "./commands/lineage.ts";
 import { CliError } from "./errors.ts";
 import {
   fileLineageJson,
@@ -37,33 +37,25 @@ export async function lineageCommand(request: LineageRequest): Promise<number> {
     switch (resolved.kind) {
       case "file": {
         const history = store.fileHistory(resolved.filePath);
-        const graph = format === "mermaid" || format === "dot"
-          ? await import("../views/graph.ts")
-          : null;
         console.log(
-          format === "json"
-            ? JSON.stringify(fileLineageJson(resolved.filePath, history), null, 2)
-            : format === "mermaid"
-            ? graph!.renderMermaid(resolved.filePath, history)
-            : format === "dot"
-            ? graph!.renderDot(resolved.filePath, history)
-            : renderFileLineage(resolved.filePath, history),
+          await renderIn(format, {
+            text: () => renderFileLineage(resolved.filePath, history),
+            json: () => JSON.stringify(fileLineageJson(resolved.filePath, history), null, 2),
+            mermaid: (graph) => graph.renderMermaid(resolved.filePath, history),
+            dot: (graph) => graph.renderDot(resolved.filePath, history),
+          }),
         );
         return 0;
       }
       case "pattern": {
         const result = patternLineage(store, resolved.patternId);
-        const graph = format === "mermaid" || format === "dot"
-          ? await import("../views/graph.ts")
-          : null;
         console.log(
-          format === "json"
-            ? JSON.stringify(result, null, 2)
-            : format === "mermaid"
-            ? graph!.renderAncestryMermaid(result)
-            : format === "dot"
-            ? graph!.renderAncestryDot(result)
-            : renderAncestry(result),
+          await renderIn(format, {
+            text: () => renderAncestry(result),
+            json: () => JSON.stringify(result, null, 2),
+            mermaid: (graph) => graph.renderAncestryMermaid(result),
+            dot: (graph) => graph.renderAncestryDot(result),
+          }),
         );
         return 0;
       }
@@ -84,5 +76,33 @@ export async function lineageCommand(request: LineageRequest): Promise<number> {
     }
   } finally {
     store.close();
+  }
+}
+
+type Graphs = typeof import("../views/graph.ts");
+
+/** Renders in one format; the graphs' module is loaded only for the two diagram formats. */
+async function renderIn(
+  format: LineageFormat,
+  render: {
+    text: () => string;
+    json: () => string;
+    mermaid: (graph: Graphs) => string;
+    dot: (graph: Graphs) => string;
+  },
+): Promise<string> {
+  switch (format) {
+    case "text":
+      return render.text();
+    case "json":
+      return render.json();
+    case "mermaid":
+      return render.mermaid(await import("../views/graph.ts"));
+    case "dot":
+      return render.dot(await import("../views/graph.ts"));
+    default: {
+      const unreachable: never = format;
+      throw new Error(`unknown format ${unreachable}`);
+    }
   }
 }
