@@ -17,12 +17,12 @@
 
 export { getTracker, PatternTracker } from "./src/api.ts";
 export type { CodeContext, ExecutionReport } from "./src/api.ts";
-export { defaultConfig, loadConfig, resolveConfig } from "./src/config.ts";
-export type { ConfigProblem, TrackerConfig } from "./src/config.ts";
+export { defaultConfig, loadConfig, resolveConfig } from "./src/config/mod.ts";
+export type { ConfigProblem, TrackerConfig } from "./src/config/mod.ts";
 export { EDGE_TYPES, EVENT_TYPES, TRANSFORMATION_TYPES } from "./src/lineage.ts";
 export type { EdgeType, EventType, TransformationType } from "./src/lineage.ts";
-export { buildLineageEvent } from "./src/events.ts";
-export type { LineageEvent, PatternData } from "./src/events.ts";
+export { buildLineageEvent } from "./src/delivery/events.ts";
+export type { LineageEvent, PatternData } from "./src/delivery/events.ts";
 export { applyEdit, applyEdits, countLines, patternId } from "./src/pattern.ts";
 export { languageFromPath } from "./src/language.ts";
 export { parseHookPayload } from "./src/payload.ts";

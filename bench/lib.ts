@@ -142,7 +142,7 @@ const fixtures = new Map<string, Record<string, unknown>>();
 function fixture(name: string): Record<string, unknown> {
   let f = fixtures.get(name);
   if (!f) {
-    f = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/${name}.json`)) as Record<
+    f = JSON.parse(Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/${name}.json`)) as Record<
       string,
       unknown
     >;

@@ -32,10 +32,10 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { flushOutbox } from "../src/flush.ts";
-import { resolveConfig } from "../src/config.ts";
+import { flushOutbox } from "../src/delivery/flush.ts";
+import { resolveConfig } from "../src/config/mod.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
-import { blameFile } from "../src/blame_history.ts";
+import { blameFile } from "../src/views/blame_history.ts";
 import { explainCompileFailure } from "../src/cli/compile.ts";
 import { type BundledHooks, bundleHooks } from "../src/cli/bundle.ts";
 import { directHookCommands, hookCommands, pluginHookCommands } from "../src/cli/install.ts";

@@ -13,8 +13,8 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { compactCode } from "../src/code_maintenance.ts";
-import { flushOutbox } from "../src/flush.ts";
-import { resolveConfig } from "../src/config.ts";
+import { flushOutbox } from "../src/delivery/flush.ts";
+import { resolveConfig } from "../src/config/mod.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
 import { patternId } from "../src/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
@@ -105,7 +105,7 @@ export function largeModule(): string {
 }
 
 const fixture = (name: string) =>
-  JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/${name}.json`)) as Record<
+  JSON.parse(Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/${name}.json`)) as Record<
     string,
     Record<string, unknown>
   >;

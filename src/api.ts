@@ -5,7 +5,7 @@
  * @module
  */
 
-import { loadConfig, type TrackerConfig } from "./config.ts";
+import { loadConfig, type TrackerConfig } from "./config/mod.ts";
 import type { TrackedTool } from "./payload.ts";
 import {
   COMMAND_BUSY_TIMEOUT_MS,
@@ -46,7 +46,7 @@ export interface ExecutionReport {
  * @example
  * ```ts
  * import { PatternTracker } from "./api.ts";
- * import { defaultConfig } from "./config.ts";
+ * import { defaultConfig } from "./config/mod.ts";
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
  * await tracker.trackModification("x = 2\n", { filePath: "/p/a.py", parentCode: "x = 1\n" });

@@ -7,12 +7,13 @@
  * @module
  */
 
-import { type ConfigProblem, loadConfig, type TrackerConfig } from "./config.ts";
+import { type ConfigProblem, loadConfig, type TrackerConfig } from "./config/mod.ts";
 import { appendLog } from "./log.ts";
 import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
 import { hashChange } from "./record.ts";
 import type { Store } from "./store.ts";
-import { mayStartFlusher, tryFlusherLock } from "./lock.ts";
+import { tryFlusherLock } from "./delivery/lock.ts";
+import { mayStartFlusher } from "./delivery/start_policy.ts";
 import { track, type TrackOutcome } from "./track.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
@@ -87,7 +88,7 @@ export async function runHook(
       else {
         const may = store ? mayStartFlusher(store, config) : flusherLockFree(config);
         time("ask whether a flusher may start");
-        woke = may && (await import("./flusher.ts")).startFlusher(config, configPath);
+        woke = may && (await import("./delivery/flusher.ts")).startFlusher(config, configPath);
         time("start flusher");
       }
       return woke ? "flusher started" : undefined;
@@ -105,7 +106,7 @@ export async function runHook(
       onLongWal: async () => {
         if (kind === "pre" || woke || !config.autoFlush || options.wake) return;
         if (flusherLockFree(config)) {
-          woke = (await import("./flusher.ts")).startFlusher(config, configPath);
+          woke = (await import("./delivery/flusher.ts")).startFlusher(config, configPath);
         }
       },
       time,

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type ConfigProblem, loadConfig } from "./config.ts";
+import { type ConfigProblem, loadConfig } from "./config/mod.ts";
 import { appendLog } from "./log.ts";
 import { parsePromptPayload, promptRecord, type PromptTextPolicy } from "./prompt_intent.ts";
 import { insertPrompt } from "./prompt_store.ts";

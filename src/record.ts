@@ -242,7 +242,7 @@ export type Admission =
  * @example
  * ```ts
  * import { admit } from "./record.ts";
- * import { defaultConfig } from "./config.ts";
+ * import { defaultConfig } from "./config/mod.ts";
  * admit(defaultConfig("/h"), {
  *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "t", sessionId: "s",
  *   cwd: "/p", filePath: "/p/.env", contentAfter: "K=v\n",
@@ -301,7 +301,7 @@ function toolUseIdOf(input: TrackInput): string | null {
  * @example
  * ```ts
  * import { shapeRecord } from "./record.ts";
- * import { defaultConfig } from "./config.ts";
+ * import { defaultConfig } from "./config/mod.ts";
  * // const record = await shapeRecord(defaultConfig("/h"), change);
  * ```
  */

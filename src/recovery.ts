@@ -8,7 +8,7 @@
  */
 
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import type { TrackerConfig } from "./config.ts";
+import type { TrackerConfig } from "./config/mod.ts";
 import { languageFromPath } from "./language.ts";
 import type { LogRecord } from "./log.ts";
 import { journalWaiting, openAndReplay } from "./spill.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "./config.ts";
+import type { TrackerConfig } from "./config/mod.ts";
 import { listNames, scanDataDir } from "./data_dir.ts";
 import {
   FALLBACK_LOG,

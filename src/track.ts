@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "./config.ts";
+import type { TrackerConfig } from "./config/mod.ts";
 import { type DataDirScan, listNames, scanDataDir } from "./data_dir.ts";
 import { pendingJournalPlaces, RESERVE_FILE } from "./journal.ts";
 import { appendLog, logPath, type LogRecord } from "./log.ts";
@@ -146,7 +146,7 @@ export interface TrackResult {
  * @example
  * ```ts
  * import { track } from "./track.ts";
- * import { defaultConfig } from "./config.ts";
+ * import { defaultConfig } from "./config/mod.ts";
  * import { parseHookObject } from "./payload.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const parsed = parseHookObject({

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { PatternTracker } from "../src/api.ts";
-import { blameRuns } from "../src/blame.ts";
-import { blameFile } from "../src/blame_history.ts";
-import { defaultConfig } from "../src/config.ts";
-import { agentTraceRecords, type TraceRangeSource } from "../src/export.ts";
+import { blameRuns } from "../src/views/blame_runs.ts";
+import { blameFile } from "../src/views/blame_history.ts";
+import { defaultConfig } from "../src/config/mod.ts";
+import { agentTraceRecords, type TraceRangeSource } from "../src/views/export.ts";
 import { openStore } from "../src/store.ts";
 
 /** The keys the Agent Trace schema allows on each object (it sets additionalProperties false). */

@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { blameFile } from "../src/blame_history.ts";
-import { defaultConfig } from "../src/config.ts";
-import { queuedEventBodies } from "../src/flush.ts";
+import { blameFile } from "../src/views/blame_history.ts";
+import { defaultConfig } from "../src/config/mod.ts";
+import { queuedEventBodies } from "../src/delivery/bodies.ts";
 import { openStore } from "../src/store.ts";
 import { flushUntilEmpty, testConfig } from "./delivery_support.ts";
 import { startPhase4Server } from "./phase4_server.ts";

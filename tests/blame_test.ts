@@ -9,16 +9,17 @@ import { PatternTracker } from "../src/api.ts";
 import {
   advanceTo,
   applyChange,
-  blameRuns,
   freshBlame,
   type LineSource,
   UNKNOWN_SOURCE,
-} from "../src/blame.ts";
-import { AttributionCarrier, blameFile } from "../src/blame_history.ts";
-import { blameJson, blameOf, parseBlameArgs } from "../src/cli/blame.ts";
-import { comparableText } from "../src/disk_text.ts";
-import { defaultConfig, type TrackerConfig } from "../src/config.ts";
-import { matchLines } from "../src/line_match.ts";
+} from "../src/views/blame.ts";
+import { blameRuns } from "../src/views/blame_runs.ts";
+import { AttributionCarrier, blameFile } from "../src/views/blame_history.ts";
+import { blameJson, blameOf } from "../src/cli/blame.ts";
+import { parseBlameArgs } from "../src/cli/commands/blame.ts";
+import { comparableText } from "../src/views/disk_text.ts";
+import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
+import { matchLines } from "../src/views/line_match.ts";
 import { diffLines } from "../src/line_patch.ts";
 import { openStore } from "../src/store.ts";
 import { seeded } from "./support.ts";

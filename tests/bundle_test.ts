@@ -36,7 +36,7 @@ Deno.test("bundled hooks record what the sources record, on the real session", a
     });
     assert.equal(isOurCommand(commands.post), true, "uninstall must recognise the command");
     for (const name of SESSION_FIXTURES) {
-      const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+      const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`);
       const r = await runHookProcess(
         name.includes("-pre-") ? commands.pre : commands.post,
         env,
@@ -83,7 +83,7 @@ Deno.test("a bundled post hook starts the flusher, which delivers to the service
   });
   try {
     // The hook has no network permission: the flusher it starts gets --allow-net for the host.
-    const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
+    const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`);
     const r = await runHookProcess(commands.post, env, payload);
     assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: "" });
     await waitUntil(() => server.events().length > 0, 20_000);
@@ -109,12 +109,16 @@ Deno.test("the bundle is fresh after bundling and stale once a source changes", 
     for (const f of ["pre_hook.ts", "post_hook.ts", "prompt_hook.ts", "deno.json", "deno.lock"]) {
       Deno.copyFileSync(`${ROOT}/${f}`, `${copy}/${f}`);
     }
-    Deno.mkdirSync(`${copy}/src/cli`, { recursive: true });
-    for (const dir of ["src", "src/cli"]) {
+    const copyTree = (dir: string) => {
+      Deno.mkdirSync(`${copy}/${dir}`, { recursive: true });
       for (const e of Deno.readDirSync(`${ROOT}/${dir}`)) {
-        if (e.isFile) Deno.copyFileSync(`${ROOT}/${dir}/${e.name}`, `${copy}/${dir}/${e.name}`);
+        if (e.isDirectory) copyTree(`${dir}/${e.name}`);
+        else if (e.isFile) {
+          Deno.copyFileSync(`${ROOT}/${dir}/${e.name}`, `${copy}/${dir}/${e.name}`);
+        }
       }
-    }
+    };
+    copyTree("src");
     assert.equal(await sourcesDigest(copy), stamp, "same sources, same digest");
     Deno.mkdirSync(`${copy}/build`);
     Deno.copyFileSync(`${ROOT}/build/${BUNDLE_STAMP}`, `${copy}/build/${BUNDLE_STAMP}`);

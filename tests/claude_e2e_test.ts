@@ -5,7 +5,7 @@
  * Skips only when Claude Code cannot be installed from npm.
  */
 import assert from "node:assert/strict";
-import type { FileLineageJson } from "../src/cli/lineage.ts";
+import type { FileLineageJson } from "../src/views/lineage_json.ts";
 import { patternId } from "../src/pattern.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
 import { type ScriptStep, startScriptedModel } from "./claude/scripted_model.ts";

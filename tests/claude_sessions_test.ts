@@ -5,7 +5,7 @@
  * Code cannot be installed from npm.
  */
 import assert from "node:assert/strict";
-import type { FileLineageJson } from "../src/cli/lineage.ts";
+import type { FileLineageJson } from "../src/views/lineage_json.ts";
 import { patternId } from "../src/pattern.ts";
 import { openStore } from "../src/store.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";

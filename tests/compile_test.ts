@@ -131,7 +131,7 @@ Deno.test({
         stderr: "piped",
       }).spawn();
       const w = child.stdin.getWriter();
-      await w.write(Deno.readFileSync(`${ROOT}/tests/fixtures/${fixture}.json`));
+      await w.write(Deno.readFileSync(`${ROOT}/src/cli/demo_session/${fixture}.json`));
       await w.close();
       const r = await child.output();
       assert.equal(r.code, 0);

@@ -1,8 +1,8 @@
 /** Unit tests of the pure core: IDs, languages, edits, payloads, lineage, config, events. */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { defaultConfig, resolveConfig, SETTINGS } from "../src/config.ts";
-import { buildLineageEvent } from "../src/events.ts";
+import { defaultConfig, resolveConfig, SETTINGS } from "../src/config/mod.ts";
+import { buildLineageEvent } from "../src/delivery/events.ts";
 import { languageFromPath } from "../src/language.ts";
 import {
   decideLineage,
@@ -23,7 +23,7 @@ import {
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 
 const fixture = (name: string) =>
-  Deno.readTextFileSync(new URL(`./fixtures/${name}.json`, import.meta.url));
+  Deno.readTextFileSync(new URL(`../src/cli/demo_session/${name}.json`, import.meta.url));
 const sha16 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex").slice(0, 16);
 
 // ---- pattern IDs ---------------------------------------------------------------------------

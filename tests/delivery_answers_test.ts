@@ -8,8 +8,13 @@ import {
   parseRetryAfter,
   readEventAnswer,
   saysAlreadyExists,
-} from "../src/phase4_answers.ts";
-import { fetchNodeVersions, postBatch, postSingle, type SendResult } from "../src/delivery.ts";
+} from "../src/delivery/phase4_answers.ts";
+import {
+  fetchNodeVersions,
+  postBatch,
+  postSingle,
+  type SendResult,
+} from "../src/delivery/client.ts";
 
 const DB_DOWN = "Operation failed: [Errno 111] Connect call failed ('127.0.0.1', 37332)";
 

@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig } from "../src/config.ts";
-import { eventForVersion, serverPatternVersion, storableText } from "../src/events.ts";
-import { exportRecords, importRecords } from "../src/export.ts";
-import { queuedEventBodies, versionEventBody } from "../src/flush.ts";
+import { defaultConfig } from "../src/config/mod.ts";
+import { eventForVersion, serverPatternVersion, storableText } from "../src/delivery/events.ts";
+import { exportRecords, importRecords } from "../src/views/export.ts";
+import { queuedEventBodies, versionEventBody } from "../src/delivery/bodies.ts";
 import { patternId } from "../src/pattern.ts";
 import { type FileVersion, openStore, type PatternRow } from "../src/store.ts";
 

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import type { TrackerConfig } from "../src/config.ts";
-import { flushOutbox } from "../src/flush.ts";
+import type { TrackerConfig } from "../src/config/mod.ts";
+import { flushOutbox } from "../src/delivery/flush.ts";
 import { openStore } from "../src/store.ts";
 import { type Phase4Server, type Phase4ServerOptions, startPhase4Server } from "./phase4_server.ts";
 import { denoDirEnv, waitUntil } from "./support.ts";
@@ -171,7 +171,8 @@ Deno.test("a server slower than the timeout: requests are abandoned, the server 
     assert.equal(slow.sent, 0);
     assert.equal(slow.left, versions);
     assert.equal(storeCounts(dataDir).outbox, versions);
-    await new Promise((r) => setTimeout(r, 1700)); // the slow server finishes storing what it got
+    // The slow server finishes storing what it got: wait for that, not for a guess of the time.
+    assert.ok(await waitUntil(() => server.events().length >= versions, 20_000, 20), "stored");
     await server.setMode("ok");
     const reports = await flushUntilEmpty(config);
     assertServerHoldsExactly(server, dataDir);
@@ -269,7 +270,12 @@ Deno.test("kill -9 of the flusher mid-batch loses nothing; the next flush asks t
     store.close();
     assert.ok(afterKill.queued > 0 && afterKill.queued < versions, `outbox: ${afterKill.queued}`);
     assert.equal(afterKill.inDoubt, 4, "the batch in flight is in doubt");
-    await new Promise((r) => setTimeout(r, 900)); // the slow server stores the abandoned batch
+    // The slow server stores the abandoned batch: wait until it holds it.
+    const delivered = versions - afterKill.queued;
+    assert.ok(
+      await waitUntil(() => server.events().length >= delivered + 4, 20_000, 20),
+      "the server stored the abandoned batch",
+    );
     await server.setMode("ok");
     const reports = await flushUntilEmpty(config);
     const confirmed = reports.reduce((n, r) => n + r.confirmed, 0);
@@ -283,7 +289,9 @@ Deno.test("kill -9 of the flusher mid-batch loses nothing; the next flush asks t
 Deno.test("16 concurrent hooks with a flaky server: nothing lost, nothing duplicated", async () => {
   await withServer(async (server, dataDir) => {
     await server.setMode("flaky", { flakyEvery: 3 });
-    const payload = JSON.parse(Deno.readTextFileSync(`${ROOT}tests/fixtures/02-post-write.json`));
+    const payload = JSON.parse(
+      Deno.readTextFileSync(`${ROOT}src/cli/demo_session/02-post-write.json`),
+    );
     const env = {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME: dataDir,
@@ -326,7 +334,7 @@ Deno.test("16 concurrent hooks with a flaky server: nothing lost, nothing duplic
     // Background flushers started by the hooks are delivering; wait for them, then drain the rest.
     const config = testConfig(dataDir, server.url, { timeoutSeconds: 1 });
     await waitUntil(() => storeCounts(dataDir).outbox === 0, 20_000, 200);
-    const { waitForFlusherLock } = await import("../src/flusher.ts");
+    const { waitForFlusherLock } = await import("../src/delivery/lock.ts");
     const lock = await waitForFlusherLock(dataDir, 20_000);
     lock?.close();
     await flushUntilEmpty(config, 20);
@@ -347,8 +355,8 @@ Deno.test("the background flusher lingers for new events, delivers them, then ex
   await withServer(async (server, dataDir) => {
     const config = testConfig(dataDir, server.url);
     const first = await recordSession(config, 1, 1);
-    const { runBackgroundFlusher } = await import("../src/flush.ts");
-    const { tryFlusherLock } = await import("../src/flusher.ts");
+    const { runBackgroundFlusher } = await import("../src/delivery/background.ts");
+    const { tryFlusherLock } = await import("../src/delivery/lock.ts");
     const started = performance.now();
     const running = runBackgroundFlusher(config, { log: () => {}, lingerMs: 600, pollMs: 50 });
     await new Promise((r) => setTimeout(r, 200));

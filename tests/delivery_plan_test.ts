@@ -1,18 +1,15 @@
 import assert from "node:assert/strict";
+import { breakerAllows, CLOSED, nextBreaker, parseBreaker } from "../src/delivery/breaker.ts";
 import {
   backoffMs,
   batchLength,
-  breakerAllows,
-  CLOSED,
-  nextBreaker,
   paceAfterAnswer,
   paceAfterTimeout,
-  parseBreaker,
   parsePace,
   planDelivery,
   requestTimeoutMs,
   TARGET_REQUEST_MS,
-} from "../src/delivery_plan.ts";
+} from "../src/delivery/plan.ts";
 import type { ParentState, QueuedVersion } from "../src/store.ts";
 
 let nextVersionId = 1;

@@ -6,11 +6,11 @@
  * the API.
  */
 import assert from "node:assert/strict";
-import { buildLineageEvent } from "../src/events.ts";
-import { postSingle } from "../src/delivery.ts";
+import { buildLineageEvent } from "../src/delivery/events.ts";
+import { postSingle } from "../src/delivery/client.ts";
 import { patternId } from "../src/pattern.ts";
 import { openStore } from "../src/store.ts";
-import { serverPatternVersion } from "../src/events.ts";
+import { serverPatternVersion } from "../src/delivery/events.ts";
 import { expectedImage, flushUntilEmpty, testConfig } from "./delivery_support.ts";
 import {
   assertFaithful,

@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import type { TrackerConfig } from "../src/config.ts";
-import { flushOutbox, type FlushReport } from "../src/flush.ts";
+import type { TrackerConfig } from "../src/config/mod.ts";
+import { flushOutbox, type FlushReport } from "../src/delivery/flush.ts";
 import { openStore } from "../src/store.ts";
 import {
   compareWithImage,

@@ -2,9 +2,9 @@
  * Shared by the delivery tests (stand-in and real server): configuration, flushing until the outbox
  * is empty, and the comparison of a server's graph with the image a store's history must produce.
  */
-import { defaultConfig, type TrackerConfig } from "../src/config.ts";
-import { serverPatternVersion } from "../src/events.ts";
-import { type FlushOptions, flushOutbox, type FlushReport } from "../src/flush.ts";
+import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
+import { serverPatternVersion } from "../src/delivery/events.ts";
+import { type FlushOptions, flushOutbox, type FlushReport } from "../src/delivery/flush.ts";
 import { openStore, type StoreCounts } from "../src/store.ts";
 
 /** A configuration for tests: a temp store, the given server, quick timeouts, no auto-flush. */

@@ -15,7 +15,7 @@ import { hookCommands } from "../src/cli/install.ts";
 import { denoDirEnv, hookWorld, runCli, runHookProcess, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const fixture = (name: string) => Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+const fixture = (name: string) => Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`);
 const encode = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
 
 /** A PostToolUse of a Write creating `file` (the captured payload's shape). */
@@ -251,7 +251,7 @@ Deno.test("damage in a data page: status's quick_check finds it, moves the store
   );
   // Many patterns quickly: the library shares the core with the hooks.
   const { PatternTracker } = await import("../src/api.ts");
-  const { defaultConfig } = await import("../src/config.ts");
+  const { defaultConfig } = await import("../src/config/mod.ts");
   const tracker = new PatternTracker({ ...defaultConfig(dataDir), dataDir, autoFlush: false });
   for (let i = 0; i < payloads.length; i++) {
     await tracker.trackCreation(`# MARKER_${i}_END\n${filler}\n`, {

@@ -2,8 +2,8 @@
 // for the shipped config.yaml (otherwise every hook would load js-yaml again).
 import assert from "node:assert/strict";
 import yaml from "js-yaml";
-import { parseFlatYaml } from "../src/flat_yaml.ts";
-import { loadConfig } from "../src/config.ts";
+import { parseFlatYaml } from "../src/config/flat_yaml.ts";
+import { loadConfig } from "../src/config/mod.ts";
 import { seeded } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

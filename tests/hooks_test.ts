@@ -30,7 +30,7 @@ function logRecords(dataDir: string): Record<string, unknown>[] {
 Deno.test("every real payload: exit 0, empty stdout, and the store holds the session's lineage", async () => {
   const { dataDir, commands, env } = hookWorld();
   for (const name of FIXTURES) {
-    const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+    const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`);
     const r = await runHookProcess(
       name.includes("pre") ? commands.pre : commands.post,
       env,
@@ -42,7 +42,9 @@ Deno.test("every real payload: exit 0, empty stdout, and the store holds the ses
   }
   const store = openStore(dataDir);
   const history = store.fileHistory("/home/dev/project/app.py");
-  const session = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`))
+  const session = JSON.parse(
+    Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`),
+  )
     .session_id as string;
   const executions = ["toolu_01", "toolu_02", "toolu_03", "toolu_04"].map((id) =>
     store.execution(session, id)
@@ -122,7 +124,7 @@ Deno.test("malformed input: exit 0, empty stdout, and a log line that names the 
 Deno.test("an unwritable data directory or a broken config never breaks Claude: exit 0, empty stdout", async () => {
   const { dataDir, commands, env } = hookWorld();
   Deno.writeTextFileSync(`${dataDir}/config.yaml`, "enabled: [unclosed\n");
-  const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
+  const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`);
   const r1 = await runHookProcess(commands.post, env, payload);
   assert.equal(r1.code, 0);
   assert.equal(r1.stdout, "");
@@ -142,7 +144,9 @@ Deno.test("an unwritable data directory or a broken config never breaks Claude: 
 
 Deno.test("16 hook processes at once lose nothing; the same payload 16 times records once", async () => {
   const { dataDir, commands, env } = hookWorld();
-  const template = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`));
+  const template = JSON.parse(
+    Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`),
+  );
   const distinct = Array.from({ length: 16 }, (_, i) => {
     const content = `value_${i} = ${i}\n`;
     return {
@@ -188,43 +192,90 @@ Deno.test("16 hook processes at once lose nothing; the same payload 16 times rec
   );
 });
 
-Deno.test("CLI: lineage by path, name and pattern ID; status; selftest; help; errors a user can act on", async () => {
-  const { dataDir, commands, env } = hookWorld();
-  for (const name of FIXTURES) {
-    await runHookProcess(
-      name.includes("pre") ? commands.pre : commands.post,
-      env,
-      Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`),
-    );
-  }
-  const json = JSON.parse(
-    (await runCli(["lineage", "/home/dev/project/app.py", "--json"], env)).stdout,
-  );
+/** The captured session recorded once through the hooks, for the CLI tests that read it. */
+let recorded: Promise<ReturnType<typeof hookWorld>> | null = null;
+function recordedSession(): Promise<ReturnType<typeof hookWorld>> {
+  recorded ??= (async () => {
+    const world = hookWorld();
+    for (const name of FIXTURES) {
+      await runHookProcess(
+        name.includes("pre") ? world.commands.pre : world.commands.post,
+        world.env,
+        Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`),
+      );
+    }
+    return world;
+  })();
+  return recorded;
+}
+
+/** The file the captured session writes. */
+const SESSION_FILE = "/home/dev/project/app.py";
+
+Deno.test("CLI lineage of a full path as JSON: the session's four versions", async () => {
+  const { env } = await recordedSession();
+  const json = JSON.parse((await runCli(["lineage", SESSION_FILE, "--json"], env)).stdout);
   assert.equal(json.versions.length, 4);
+  assert.deepEqual(json.versions.map((v: { version: number }) => v.version), [1, 2, 3, 4]);
+});
+
+Deno.test("CLI lineage of a file name finds the tracked file", async () => {
+  const { env } = await recordedSession();
   const byName = await runCli(["lineage", "app.py"], env);
-  assert.match(byName.stdout, /4 versions/);
-  const last = json.versions[3].pattern_id;
+  assert.equal(byName.code, 0, byName.stderr);
+  assert.match(byName.stdout, /^\/home\/dev\/project\/app\.py {2}\(4 versions\)$/m);
+});
+
+Deno.test("CLI lineage of a pattern ID prefix: the ancestry holds every earlier version", async () => {
+  const { env } = await recordedSession();
+  const json = JSON.parse((await runCli(["lineage", SESSION_FILE, "--json"], env)).stdout);
+  const last = json.versions[3].pattern_id as string;
   const ancestry = await runCli(["lineage", last.slice(0, 8)], env);
-  assert.equal(ancestry.code, 0);
+  assert.equal(ancestry.code, 0, ancestry.stderr);
   for (const v of json.versions.slice(0, 3)) {
     assert.ok(ancestry.stdout.includes(v.pattern_id), "every ancestor is in the tree");
   }
   const ancestryJson = JSON.parse((await runCli(["lineage", last, "--json"], env)).stdout);
   assert.equal(ancestryJson.ancestry.length, 3);
+});
+
+Deno.test("CLI lineage of something never tracked: exit 1 and a line that says so", async () => {
+  const { env } = await recordedSession();
   const unknown = await runCli(["lineage", "nothing.rs"], env);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no tracked file or pattern matches "nothing.rs"/);
+});
+
+Deno.test("CLI status --json counts the session's versions and outbox, in its data directory", async () => {
+  const { env, dataDir } = await recordedSession();
   const status = JSON.parse((await runCli(["status", "--json"], env)).stdout);
   assert.equal(status.counts.versions, 4);
   assert.equal(status.counts.outbox, 4);
   assert.equal(status.data_dir, dataDir);
+});
+
+Deno.test("CLI selftest: the pattern ID of the design card's sample, by the design card's rule", async () => {
+  const { env } = await recordedSession();
+  // The rule: the first 16 hex of SHA-256 of the code's UTF-8 bytes (line endings read as LF).
+  const sample = 'def hello():\n    print("world")';
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sample)),
+  );
+  const expected = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 16);
+  assert.equal(expected, "3d73da5b43ce076f", "the design card's documented example");
   const selftest = await runCli(["selftest"], {
     ...env,
     PATTERN_TRACKER_INTELLIGENCE_URL: "http://127.0.0.1:9",
   });
-  assert.equal(selftest.code, 0, selftest.stdout);
+  assert.match(selftest.stdout, new RegExp(`Pattern ID: ${expected} \\(expected ${expected}\\)`));
   assert.match(selftest.stdout, /Same instance: True/);
-  assert.match(selftest.stdout, /3d73da5b43ce076f \(expected 3d73da5b43ce076f\)/);
+  // Every check but the hook bundle's (which depends on build/, not on this store) passes.
+  const failed = selftest.stdout.split("\n").filter((l) => l.startsWith("✗"));
+  assert.deepEqual(failed.filter((l) => !l.startsWith("✗ Hook bundle")), [], selftest.stdout);
+});
+
+Deno.test("CLI help lists the commands; an unknown command is exit 2 with its name", async () => {
+  const { env } = await recordedSession();
   assert.match((await runCli(["help"], env)).stdout, /Usage: tracker.ts/);
   const bad = await runCli(["frobnicate"], env);
   assert.equal(bad.code, 2);
@@ -301,7 +352,7 @@ Deno.test("hooks keep the WAL short: with auto-flush off they truncate it themse
       },
     });
     const template = JSON.parse(
-      Deno.readTextFileSync(`${ROOT}/tests/fixtures/02-post-write.json`),
+      Deno.readTextFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`),
     );
     const sizes: number[] = [];
     for (let i = 0; i < 30; i++) {

@@ -333,7 +333,7 @@ Deno.test({
       const post = hooks.PostToolUse[0].hooks[0].command as string;
       assert.ok(post.includes(` '${managed}' `), post);
       const hookEnv = { ...env, PATTERN_TRACKER_AUTO_FLUSH: "false" };
-      const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
+      const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`);
       const ran = await runHookProcess(post, hookEnv, payload);
       assert.deepEqual([ran.code, ran.stdout, ran.stderr], [0, "", ""]);
       const store = openStore(`${base}/data`);

@@ -13,7 +13,7 @@ import { openStore } from "../src/store.ts";
 import { denoDirEnv, runCli, runHookProcess, vanishableDeno, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const fixture = (name: string) => Deno.readFileSync(`${ROOT}/tests/fixtures/${name}.json`);
+const fixture = (name: string) => Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`);
 const SESSION_START = new TextEncoder().encode(
   JSON.stringify({ hook_event_name: "SessionStart", source: "startup", session_id: "s" }),
 );

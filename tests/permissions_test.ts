@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { compileArgs } from "../src/cli/compile.ts";
 import { directHookCommands, hookCommands } from "../src/cli/install.ts";
 import { JOURNAL_FALLBACK_FILE } from "../src/cli/launcher.ts";
-import { flusherCommand } from "../src/flusher.ts";
+import { flusherCommand } from "../src/delivery/flusher.ts";
 import { journalFallbackDir } from "../src/journal.ts";
 import { ALLOWED_ENV, denoRunArgs, type Grant, permissionFlags } from "../src/permissions.ts";
 import { BINARIES } from "../src/runtime.ts";

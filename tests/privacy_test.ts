@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { runHook } from "../src/hook.ts";
 import { redactSecrets } from "../src/privacy.ts";
 import { openStore } from "../src/store.ts";
-import { queuedEventBodies } from "../src/flush.ts";
+import { queuedEventBodies } from "../src/delivery/bodies.ts";
 
 const SECRETS: { kind: string; code: string; secret: string }[] = [
   {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { recoverInto } from "../src/recovery.ts";
 import { MIGRATIONS, openStore, type Store } from "../src/store.ts";
 

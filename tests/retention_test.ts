@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { compactCode, maintainStore, MAINTENANCE_INTERVAL_MS } from "../src/code_maintenance.ts";
-import { defaultConfig, resolveConfig } from "../src/config.ts";
+import { defaultConfig, resolveConfig } from "../src/config/mod.ts";
 import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { planPrune, prune, PRUNED, retentionCutoff } from "../src/retention.ts";
 import { DB_FILE, openStore, type Store } from "../src/store.ts";
-import { parseAgeLimit } from "../src/cli/prune.ts";
-import { runBackgroundFlusher } from "../src/flush.ts";
+import { parseAgeLimit } from "../src/cli/commands/prune.ts";
+import { runBackgroundFlusher } from "../src/delivery/background.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
 import { track } from "../src/track.ts";
 import { startPhase4Server } from "./phase4_server.ts";
@@ -451,7 +451,7 @@ Deno.test("compaction turns imported snapshots into patches against their lineag
       (i) => 100 - i,
       () => "delivered",
     );
-    const { exportRecords, importRecords } = await import("../src/export.ts");
+    const { exportRecords, importRecords } = await import("../src/views/export.ts");
     const targetDir = target.path.replace(/\/[^/]+$/, "");
     await importRecords(
       target,
@@ -479,7 +479,7 @@ Deno.test("the background flusher delivers, then compacts the store and applies 
   try {
     const store = openStore(dataDir);
     const template = JSON.parse(
-      Deno.readTextFileSync(new URL("./fixtures/04-post-edit.json", import.meta.url)),
+      Deno.readTextFileSync(new URL("../src/cli/demo_session/04-post-edit.json", import.meta.url)),
     );
     let before = Array.from({ length: 40 }, (_, i) =>
       `value_${i} = compute(${i})  # ${"c".repeat(30)}`)

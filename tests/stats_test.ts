@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { parseStatsArgs } from "../src/cli/stats.ts";
-import { gatherStats } from "../src/stats_history.ts";
-import { defaultConfig } from "../src/config.ts";
-import { renderStats } from "../src/stats.ts";
+import { parseStatsArgs } from "../src/cli/commands/stats.ts";
+import { gatherStats } from "../src/views/stats_history.ts";
+import { defaultConfig } from "../src/config/mod.ts";
+import { renderStats } from "../src/views/stats.ts";
 import { openStore } from "../src/store.ts";
 
 const V1 = "a = 1\nb = 2\nc = 3\nd = 4\n";

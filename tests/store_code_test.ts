@@ -5,7 +5,7 @@ import { compactCode } from "../src/code_maintenance.ts";
 import { MAX_CHAIN, MIN_PATCH_TEXT, storableText } from "../src/code_storage.ts";
 import { normalizeLineEndings, patternId } from "../src/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { redactSecrets } from "../src/privacy.ts";
 import { DB_FILE, openStore, type Store, StoredCodeError } from "../src/store.ts";
 import { track } from "../src/track.ts";
@@ -180,7 +180,7 @@ Deno.test("the recording core's versions read back redacted and exact; a redacte
   const store = openStore(dir);
   try {
     const template = JSON.parse(
-      Deno.readTextFileSync(new URL("./fixtures/04-post-edit.json", import.meta.url)),
+      Deno.readTextFileSync(new URL("../src/cli/demo_session/04-post-edit.json", import.meta.url)),
     );
     let before = 'import os\r\npassword = "hunter2hunter2hunter2"\r\nx = 1\r\n' +
       "y = '\ud800\0'\r\n".repeat(1200);

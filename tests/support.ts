@@ -25,7 +25,7 @@ export function denoDirEnv(): { DENO_DIR: string } {
   return { DENO_DIR: `${cacheHome}/deno` };
 }
 
-/** The captured Claude Code 2.1.330 session, in order (`tests/fixtures/<name>.json`). */
+/** The captured Claude Code 2.1.330 session, in order (`src/cli/demo_session/<name>.json`). */
 export const SESSION_FIXTURES: readonly string[] = [
   "01-pre-write",
   "02-post-write",

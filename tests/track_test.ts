@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig, type TrackerConfig } from "../src/config.ts";
-import { exportRecords, importRecords } from "../src/export.ts";
-import { flushOutbox } from "../src/flush.ts";
+import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
+import { exportRecords, importRecords } from "../src/views/export.ts";
+import { flushOutbox } from "../src/delivery/flush.ts";
 import { runHook } from "../src/hook.ts";
 import { JOURNAL_FILE } from "../src/journal.ts";
 import { parseJournalText } from "../src/journal_files.ts";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { TrackerConfig } from "../src/config.ts";
+import type { TrackerConfig } from "../src/config/mod.ts";
 import { patternId } from "../src/pattern.ts";
 import { parseHookObject, type ToolChange } from "../src/payload.ts";
 import { type PromptRecord, promptRecord } from "../src/prompt_intent.ts";

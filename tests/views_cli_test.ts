@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/config/mod.ts";
 import { denoDirEnv, runCli } from "./support.ts";
 
 async function world(storeCode = true) {

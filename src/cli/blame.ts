@@ -1,7 +1,7 @@
 /**
  * `blame FILE [--json] [--stored]`: every line of a tracked file with where it came from — the
  * Claude Code tool call that wrote it (`ai`), outside Claude Code (`external`), or before tracking
- * began (`baseline`) — carried through the file's versions (`src/blame.ts`). By default the file on
+ * began (`baseline`) — carried through the file's versions (`src/views/blame.ts`). By default the file on
  * disk is compared with the last tracked version, so lines changed since show as `external`;
  * `--stored` blames the last tracked version itself. The disk file is compared the way the hooks
  * store text (LF line endings, secrets redacted), and only that redacted text is ever printed.
@@ -9,7 +9,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import type { BlameOptions } from "./commands/blame.ts";
 import {
   advanceTo,
   blameText,
@@ -17,49 +17,14 @@ import {
   type LineSource,
   type Origin,
   ORIGINS,
-} from "../blame.ts";
-import { blameFile, type FileBlame } from "../blame_history.ts";
-import { type DiskText, readDisk } from "../disk_text.ts";
-import { loadConfig } from "../config.ts";
+} from "../views/blame.ts";
+import { blameFile, type FileBlame } from "../views/blame_history.ts";
+import { type DiskText, readDisk } from "../views/disk_text.ts";
+import { loadConfig } from "../config/mod.ts";
 import { openAndReplay } from "../spill.ts";
 import type { FileVersion, Store } from "../store.ts";
-import { CliError, USAGE_EXIT } from "./errors.ts";
+import { CliError } from "./errors.ts";
 import { requireTrackedFile } from "./lineage.ts";
-
-/** What `blame` was asked. */
-export interface BlameOptions {
-  file: string;
-  json: boolean;
-  stored: boolean;
-}
-
-/**
- * Reads `blame`'s arguments (pure). Throws {@linkcode CliError} (exit 2) on a wrong command line.
- *
- * @example
- * ```ts
- * import { parseBlameArgs } from "./blame.ts";
- * parseBlameArgs(["app.py", "--json"]); // { file: "app.py", json: true, stored: false }
- * ```
- */
-export function parseBlameArgs(args: readonly string[]): BlameOptions {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: { json: { type: "boolean" }, stored: { type: "boolean" } },
-    allowPositionals: true,
-  });
-  if (positionals.length !== 1) {
-    throw new CliError(
-      "blame takes one file (its full path, a path relative to here, or its name), e.g. tracker.ts blame src/app.py",
-      USAGE_EXIT,
-    );
-  }
-  return {
-    file: positionals[0] as string,
-    json: values.json === true,
-    stored: values.stored === true,
-  };
-}
 
 /** How the file on disk compared with the last tracked version. */
 export type DiskState =
@@ -111,8 +76,20 @@ function missingReason(reason: string | null): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { blameOf } from "./blame.ts";
- * // blameOf(store, "/p/app.py", { kind: "text", text: comparableText(bytes, config) }).counts.ai;
+ * const result = blameOf(store, "/p/app.py", { kind: "text", text: "x = 2\ny = 3\n" });
+ * assert.deepEqual([result.counts.ai, result.counts.external], [1, 1]); // y = 3 was written outside
+ * store.close();
  * ```
  */
 export function blameOf(
@@ -175,8 +152,21 @@ export interface BlameJson {
  *
  * @example
  * ```ts
- * import { blameJson } from "./blame.ts";
- * // blameJson(result).lines[0]; // { line: 1, origin: "ai", version: 1, pattern_id: "…", tool_use_id: "toolu_…", session_id: "…", text: "def add(a, b):" }
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * import { blameJson, blameOf } from "./blame.ts";
+ * const json = blameJson(blameOf(store, "/p/app.py", { kind: "not_compared" }));
+ * assert.equal(json.lines[0]?.origin, "ai");
+ * assert.equal(json.lines[0]?.version, 2);
+ * store.close();
  * ```
  */
 export function blameJson(r: BlameResult): BlameJson {
@@ -210,8 +200,20 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
  *
  * @example
  * ```ts
- * import { renderBlame } from "./blame.ts";
- * // console.log(renderBlame(result));
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * import { blameOf, renderBlame } from "./blame.ts";
+ * const text = renderBlame(blameOf(store, "/p/app.py", { kind: "not_compared" }));
+ * assert.match(text, /x = 2/);
+ * store.close();
  * ```
  */
 export function renderBlame(r: BlameResult): string {
@@ -269,12 +271,13 @@ function diskNote(r: BlameResult): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { blameCommand } from "./blame.ts";
- * // Deno.exit(await blameCommand(["src/app.py", "--json"]));
+ * await assert.rejects(blameCommand({ file: "app.py", json: true, stored: false }), /no tracked file/);
  * ```
  */
-export async function blameCommand(args: string[]): Promise<number> {
-  const options = parseBlameArgs(args);
+export async function blameCommand(options: BlameOptions): Promise<number> {
   const { config } = await loadConfig();
   const { store } = openAndReplay(config);
   try {

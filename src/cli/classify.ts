@@ -7,7 +7,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import type { ClassifyRequest } from "./commands/classify.ts";
 import {
   explainTransformation,
   type TransformationExplanation,
@@ -26,10 +26,13 @@ export type ClassifyLine =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseClassifyLine } from "./classify.ts";
- * parseClassifyLine('{"before":"","after":"x\\n","intent":"add x"}');
- * // { kind: "change", input: { before: "", after: "x\n", intent: "add x" } }
- * parseClassifyLine("[1]"); // { kind: "error", message: "expected a JSON object {before, after, intent?}, got an array" }
+ * assert.deepEqual(parseClassifyLine('{"before":"","after":"x\\n","intent":"add x"}'), {
+ *   kind: "change",
+ *   input: { before: "", after: "x\n", intent: "add x" },
+ * });
+ * assert.deepEqual(parseClassifyLine("[1]"), { kind: "error", message: "expected a JSON object {before, after, intent?}, got an array" });
  * ```
  */
 export function parseClassifyLine(line: string): ClassifyLine {
@@ -74,8 +77,9 @@ export function parseClassifyLine(line: string): ClassifyLine {
  * ```ts
  * import { classifyOutput } from "./classify.ts";
  * import { explainTransformation } from "../transformation.ts";
- * classifyOutput(explainTransformation({ before: "", after: "x" }), false);
- * // '{"transformation_type":"enhancement"}'
+ * import assert from "node:assert/strict";
+ * const line = classifyOutput(explainTransformation({ before: "", after: "x" }), false);
+ * assert.match(line, /^\{"transformation_type":"(bugfix|enhancement|refactor|optimization)"\}$/);
  * ```
  */
 export function classifyOutput(explanation: TransformationExplanation, explain: boolean): string {
@@ -108,17 +112,20 @@ async function* linesOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<stri
  * or 1 when some line could not be read (each was reported), 2 for bad arguments.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyCommand } from "./classify.ts";
- * Deno.exit(await classifyCommand([]));
+ * const input = ReadableStream.from([new TextEncoder().encode('{"before":"","after":"x = 1\\n"}\n')]);
+ * let out = "";
+ * assert.equal(await classifyCommand({ explain: false }, input, { write: (t) => void (out += t) }), 0);
+ * assert.match(out, /^\{"transformation_type":"[a-z_]+"\}\n$/);
  * ```
  */
 export async function classifyCommand(
-  args: string[],
+  request: ClassifyRequest,
   input: ReadableStream<Uint8Array> = Deno.stdin.readable,
   output: { write(text: string): void } = stdoutWriter(),
 ): Promise<number> {
-  const { values } = parseArgs({ args, options: { explain: { type: "boolean" } } });
   let lineNo = 0;
   let failures = 0;
   for await (const line of linesOf(input)) {
@@ -136,7 +143,7 @@ export async function classifyCommand(
       }
       case "change":
         output.write(
-          classifyOutput(explainTransformation(parsed.input), values.explain ?? false) + "\n",
+          classifyOutput(explainTransformation(parsed.input), request.explain) + "\n",
         );
         break;
       default: {

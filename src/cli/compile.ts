@@ -5,8 +5,12 @@
  * @module
  */
 
+import { CONFIG_PATH_ENV, dataDirConfigPath, homeDir, loadConfig } from "../config/mod.ts";
 import { netPermission, permissionFlags } from "../permissions.ts";
-import { BINARIES } from "../runtime.ts";
+import { BINARIES, ROOT } from "../runtime.ts";
+import type { CompileRequest } from "./commands/compile.ts";
+import { claudeHooksDir } from "./claude_paths.ts";
+import { CliError } from "./errors.ts";
 
 /** Inputs of {@linkcode compileArgs}. */
 export interface CompileTarget {
@@ -24,10 +28,11 @@ export interface CompileTarget {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileArgs } from "./compile.ts";
  * const all = compileArgs({ root: "/pt", outDir: "/pt/dist", hooksDir: "/h/.claude/hooks", dataDir: "/h/.claude/pattern-tracker",
  *   configPath: "/h/.claude/pattern-tracker/config.yaml", intelligenceUrl: "http://localhost:8053" });
- * all.map((a) => a.name); // ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker", "pattern-tracker-prompt"]
+ * assert.deepEqual(all.map((a) => a.name), ["pattern-tracker-pre", "pattern-tracker-post", "pattern-tracker", "pattern-tracker-prompt"]);
  * ```
  */
 export function compileArgs(t: CompileTarget): { name: string; args: string[] }[] {
@@ -60,8 +65,10 @@ export function compileArgs(t: CompileTarget): { name: string; args: string[] }[
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { explainCompileFailure } from "./compile.ts";
- * explainCompileFailure("error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip)");
+ * const why = explainCompileFailure("error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip)");
+ * assert.match(why, /DENORT_BIN/);
  * ```
  */
 export function explainCompileFailure(stderr: string): string {
@@ -80,9 +87,10 @@ export function explainCompileFailure(stderr: string): string {
  * Runs `deno compile` for each binary; returns the paths made, or throws with a clear message.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Downloads Deno's runtime (denort) when it is not cached: tests/compile_test.ts runs it.
  * import { compileBinaries } from "./compile.ts";
- * // await compileBinaries({ root, outDir: `${root}/dist`, hooksDir, dataDir, configPath, intelligenceUrl });
+ * const made = await compileBinaries({ root, outDir: `${root}/dist`, hooksDir, dataDir, configPath, intelligenceUrl });
  * ```
  */
 export async function compileBinaries(t: CompileTarget): Promise<string[]> {
@@ -95,4 +103,36 @@ export async function compileBinaries(t: CompileTarget): Promise<string[]> {
     made.push(`${t.outDir}/${name}`);
   }
   return made;
+}
+
+/**
+ * Runs `compile`: the three binaries into `--out` (default `dist/`); returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * // Downloads Deno's runtime (denort) when it is not cached: tests/compile_test.ts runs it.
+ * import { compileCommand } from "./compile.ts";
+ * Deno.exit(await compileCommand({ out: undefined, hooksDir: undefined }));
+ * ```
+ */
+export async function compileCommand(request: CompileRequest): Promise<number> {
+  const { config } = await loadConfig();
+  const outDir = request.out ?? `${ROOT}/dist`;
+  const configPath = Deno.env.get(CONFIG_PATH_ENV) || dataDirConfigPath(homeDir());
+  try {
+    const made = await compileBinaries({
+      root: ROOT,
+      outDir,
+      hooksDir: request.hooksDir ?? claudeHooksDir(homeDir()),
+      dataDir: config.dataDir,
+      configPath,
+      intelligenceUrl: config.intelligenceUrl,
+    });
+    console.log(
+      `Built:\n  ${made.join("\n  ")}\nInstall them with: deno task tracker install --compiled`,
+    );
+    return 0;
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
 }

@@ -185,8 +185,9 @@ function hookEntries(commands: HookCommands): Record<string, unknown[]> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { binaryCommands } from "./install.ts";
- * binaryCommands("/h/.claude/hooks").pre; // "'/h/.claude/hooks/pattern-tracker-pre'"
+ * assert.deepEqual(binaryCommands("/h/.claude/hooks").pre, "'/h/.claude/hooks/pattern-tracker-pre'");
  * ```
  */
 export function binaryCommands(hooksDir: string): HookCommands {
@@ -202,8 +203,9 @@ export function binaryCommands(hooksDir: string): HookCommands {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellQuote } from "./install.ts";
- * shellQuote("it's"); // "'it'\\''s'"
+ * assert.deepEqual(shellQuote("it's"), "'it'\\''s'");
  * ```
  */
 export function shellQuote(word: string): string {
@@ -240,8 +242,9 @@ export function mergeHookSettings(settings: Json, commands: HookCommands): Json 
  * @example
  * ```ts
  * import { mergeHookSettings, removeHookSettings } from "./install.ts";
- * removeHookSettings(mergeHookSettings({ model: "opus" }, { pre: "/x/pre_hook.ts", post: "/x/post_hook.ts" }));
- * // { model: "opus" }
+ * import assert from "node:assert/strict";
+ * const merged = mergeHookSettings({ model: "opus" }, { pre: "/x/pre_hook.ts", post: "/x/post_hook.ts" });
+ * assert.deepEqual(removeHookSettings(merged), { model: "opus" });
  * ```
  */
 export function removeHookSettings(settings: Json): Json {

@@ -6,10 +6,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { CONFIG_PATH_ENV, homeDir, loadConfig } from "../config.ts";
+import type { InstallRequest, UninstallRequest } from "./commands/install.ts";
+import { CONFIG_PATH_ENV, homeDir, loadConfig } from "../config/mod.ts";
 import { BINARIES, isCompiled, ROOT } from "../runtime.ts";
 import { BUNDLE_DIR, type BundledHooks, bundleHooks } from "./bundle.ts";
+import { claudeHooksDir, claudeSettingsPath } from "./claude_paths.ts";
 import { CliError } from "./errors.ts";
 import {
   binaryCommands,
@@ -24,14 +25,6 @@ import { LAUNCHER } from "./launcher.ts";
 import { chooseDeno, type ChosenDeno, type DenoSource, realDenoProbe } from "./stable_deno.ts";
 
 /** Flags of install and uninstall (uninstall accepts install's, so a copied command line works). */
-const INSTALL_OPTIONS = {
-  settings: { type: "string" },
-  compiled: { type: "boolean" },
-  "hooks-dir": { type: "string" },
-  "no-bundle": { type: "boolean" },
-  deno: { type: "string" },
-} as const;
-
 /** The environment variable that names the Deno to use (install and the plugin's launcher). */
 export const DENO_ENV = "PATTERN_TRACKER_DENO";
 
@@ -97,14 +90,14 @@ async function chooseHooksDeno(explicit: string | undefined, dataDir: string): P
  * `install`: merges our hooks into Claude Code's settings.json; returns the exit code.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Bundles the hooks and may install a Deno: tests/install_test.ts runs it in a temporary home.
  * import { installCommand } from "./install_command.ts";
- * // await installCommand(["--settings", "./.claude/settings.json"]);
+ * await installCommand({ settings: "./.claude/settings.json", deno: undefined, noBundle: false, compiled: false, hooksDir: undefined });
  * ```
  */
-export async function installCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: INSTALL_OPTIONS });
-  const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
+export async function installCommand(values: InstallRequest): Promise<number> {
+  const settingsPath = values.settings ?? claudeSettingsPath(homeDir());
   // Read first: a settings file we cannot read is refused before anything else happens.
   const before = readSettings(settingsPath);
   const { config, problems, configPath } = await loadConfig();
@@ -114,7 +107,7 @@ export async function installCommand(args: string[]): Promise<number> {
   const notes: string[] = [];
   let commands: HookCommands;
   if (values.compiled) {
-    const hooksDir = values["hooks-dir"] ?? `${homeDir()}/.claude/hooks`;
+    const hooksDir = values.hooksDir ?? claudeHooksDir(homeDir());
     Deno.mkdirSync(hooksDir, { recursive: true });
     for (const name of Object.values(BINARIES)) {
       const from = `${ROOT}/dist/${name}`;
@@ -144,7 +137,7 @@ export async function installCommand(args: string[]): Promise<number> {
     if (deno.warning) console.error(`warning: ${deno.warning}`);
     // Bundled hooks start faster; the scripts themselves are the fallback, and --no-bundle's choice.
     let scripts: BundledHooks | undefined;
-    if (!values["no-bundle"]) {
+    if (!values.noBundle) {
       try {
         scripts = await bundleHooks({ deno: Deno.execPath(), root: ROOT });
         notes.push(`Bundled the hooks from the current sources into ${ROOT}/${BUNDLE_DIR}.`);
@@ -191,13 +184,16 @@ export async function installCommand(args: string[]): Promise<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { uninstallCommand } from "./install_command.ts";
- * // uninstallCommand(["--settings", "./.claude/settings.json"]);
+ * const settings = `${Deno.makeTempDirSync()}/settings.json`;
+ * Deno.writeTextFileSync(settings, JSON.stringify({ model: "opus" }));
+ * assert.equal(uninstallCommand({ settings }), 0); // none of ours: nothing changed
+ * assert.deepEqual(JSON.parse(Deno.readTextFileSync(settings)), { model: "opus" });
  * ```
  */
-export function uninstallCommand(args: string[]): number {
-  const { values } = parseArgs({ args, options: INSTALL_OPTIONS });
-  const settingsPath = values.settings ?? `${homeDir()}/.claude/settings.json`;
+export function uninstallCommand(values: UninstallRequest): number {
+  const settingsPath = values.settings ?? claudeSettingsPath(homeDir());
   const before = readSettings(settingsPath);
   const after = removeHookSettings(before);
   if (JSON.stringify(before) === JSON.stringify(after)) {

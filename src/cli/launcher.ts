@@ -78,7 +78,7 @@ function execLine(hook: "pre" | "post" | "prompt"): string {
  * import assert from "node:assert/strict";
  * import { launcherScript } from "./launcher.ts";
  * assert.ok(launcherScript().startsWith("#!/bin/sh\n"));
- * assert.ok(launcherScript().includes('"--allow-write=${data}"'));
+ * assert.ok(launcherScript().includes('"--allow-write=${data},${fallback}"'));
  * ```
  */
 export function launcherScript(): string {

@@ -6,50 +6,17 @@
  */
 
 import type { Store, VersionWithMetrics } from "../store.ts";
+import type { FileLineageJson, PatternLineageJson } from "../views/lineage_json.ts";
 import { CliError } from "./errors.ts";
-
-/** JSON shape of a file's lineage (`lineage FILE --json`). */
-export interface FileLineageJson {
-  file_path: string;
-  versions: {
-    version: number;
-    pattern_id: string;
-    parent_pattern_id: string | null;
-    event_type: string;
-    transformation_type: string | null;
-    tool_name: string;
-    tool_use_id: string | null;
-    session_id: string | null;
-    created_at: string;
-    reason: string | null;
-    line_count: number | null;
-    lines_added: number | null;
-    lines_removed: number | null;
-    duration_ms: number | null;
-    success: boolean | null;
-  }[];
-}
-
-/** JSON shape of a pattern's lineage (`lineage ID --json`). */
-export interface PatternLineageJson {
-  pattern_id: string;
-  appears_in: { file_path: string; version: number }[];
-  ancestry: {
-    child: string;
-    parent: string;
-    depth: number;
-    edge_type: string;
-    transformation_type: string | null;
-  }[];
-}
 
 /**
  * A file's lineage as JSON (pure).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fileLineageJson } from "./lineage.ts";
- * fileLineageJson("/p/a.py", []).versions.length; // 0
+ * assert.deepEqual(fileLineageJson("/p/a.py", []).versions.length, 0);
  * ```
  */
 export function fileLineageJson(
@@ -83,8 +50,9 @@ export function fileLineageJson(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderFileLineage } from "./lineage.ts";
- * console.log(renderFileLineage("/p/a.py", []));
+ * assert.match(renderFileLineage("/p/a.py", []), /^\/p\/a\.py {2}\(0 versions\)/);
  * ```
  */
 export function renderFileLineage(
@@ -117,11 +85,13 @@ export function renderFileLineage(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderAncestry } from "./lineage.ts";
- * renderAncestry({ pattern_id: "b", appears_in: [], ancestry: [
+ * const text = renderAncestry({ pattern_id: "b", appears_in: [], ancestry: [
  *   { child: "b", parent: "a", depth: 1, edge_type: "modified_from", transformation_type: "bugfix" },
  * ] });
- * // "b\n└─ modified_from (bugfix) a"
+ * assert.match(text, /^b$/m);
+ * assert.match(text, /modified_from \(bugfix\) a/);
  * ```
  */
 export function renderAncestry(lineage: PatternLineageJson): string {
@@ -170,8 +140,20 @@ export type FileTarget = Extract<LineageTarget, { kind: "file" | "ambiguous" | "
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { resolveLineageTarget } from "./lineage.ts";
- * // resolveLineageTarget(store, "app.py", Deno.cwd()); // { kind: "file", filePath: "/home/dev/project/app.py" }
+ * assert.deepEqual(resolveLineageTarget(store, "app.py", "/elsewhere"), { kind: "file", filePath: "/p/app.py" });
+ * assert.equal(resolveLineageTarget(store, "nothing.rs", "/elsewhere").kind, "unknown");
+ * store.close();
  * ```
  */
 export function resolveLineageTarget(store: Store, arg: string, cwd: string): LineageTarget {
@@ -191,8 +173,19 @@ export function resolveLineageTarget(store: Store, arg: string, cwd: string): Li
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { resolveTrackedFile } from "./lineage.ts";
- * // resolveTrackedFile(store, "app.py", Deno.cwd()); // { kind: "file", filePath: "/home/dev/project/app.py" }
+ * assert.deepEqual(resolveTrackedFile(store, "app.py", "/elsewhere"), { kind: "file", filePath: "/p/app.py" });
+ * store.close();
  * ```
  */
 export function resolveTrackedFile(store: Store, arg: string, cwd: string): FileTarget {
@@ -206,8 +199,20 @@ export function resolveTrackedFile(store: Store, arg: string, cwd: string): File
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { requireTrackedFile } from "./lineage.ts";
- * // const filePath = requireTrackedFile(store, "app.py", Deno.cwd());
+ * assert.equal(requireTrackedFile(store, "/p/app.py", "/elsewhere"), "/p/app.py");
+ * assert.throws(() => requireTrackedFile(store, "other.py", "/elsewhere"), { name: "CliError" });
+ * store.close();
  * ```
  */
 export function requireTrackedFile(store: Store, arg: string, cwd: string): string {
@@ -254,8 +259,21 @@ function fileBySuffix(store: Store, arg: string): FileTarget {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { patternLineage } from "./lineage.ts";
- * // patternLineage(store, "6f70a39026fa4c07").ancestry.length; // 3
+ * const [first, second] = store.fileHistory("/p/app.py");
+ * const lineage = patternLineage(store, second!.patternId);
+ * assert.deepEqual(lineage.ancestry.map((e) => [e.child, e.parent]), [[second!.patternId, first!.patternId]]);
+ * store.close();
  * ```
  */
 export function patternLineage(store: Store, patternId: string): PatternLineageJson {

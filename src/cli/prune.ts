@@ -6,38 +6,16 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/mod.ts";
 import { compactCode, type CompactReport } from "../code_maintenance.ts";
 import { prune, type PrunePlan, retentionCutoff } from "../retention.ts";
 import { openAndReplay } from "../spill.ts";
-import { formatBytes } from "./status.ts";
+import { formatBytes } from "./status_render.ts";
+import type { PruneRequest } from "./commands/prune.ts";
+import { CliError, USAGE_EXIT } from "./errors.ts";
 
 /** Free pages worth a full VACUUM: at least this much, and at least a tenth of the file. */
 export const VACUUM_MIN_FREE_BYTES = 1024 * 1024;
-
-/** An age limit, or why the text is not one. */
-export type AgeLimit = { ok: true; days: number } | { ok: false; reason: string };
-
-/**
- * Reads an age limit: `90d`, `12w`, `36h`, or a bare number of days.
- *
- * @example
- * ```ts
- * import { parseAgeLimit } from "./prune.ts";
- * parseAgeLimit("2w"); // { ok: true, days: 14 }
- * parseAgeLimit("soon").ok; // false
- * ```
- */
-export function parseAgeLimit(text: string): AgeLimit {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([dwh]?)\s*$/i.exec(text);
-  if (!m) {
-    return { ok: false, reason: `"${text}" is not an age; use e.g. 90d (days), 12w or 36h` };
-  }
-  const n = Number(m[1]);
-  const unit = (m[2] || "d").toLowerCase();
-  return { ok: true, days: unit === "w" ? n * 7 : unit === "h" ? n / 24 : n };
-}
 
 /** Everything `prune` reports. */
 export interface PruneReport {
@@ -68,8 +46,16 @@ export interface PruneReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderPruneReport } from "./prune.ts";
- * // console.log(renderPruneReport(report));
+ * const text = renderPruneReport({
+ *   dry_run: true, older_than_days: 90, cutoff: "2026-08-27T00:00:00.000Z", patterns: 3,
+ *   resnapshotted: 0, undelivered_kept: 1, code_bytes_before: 4096, freed_code_bytes: 2048,
+ *   compacted: null, database_bytes_before: 65536, database_bytes_after: 65536, shrink: "none",
+ *   free_bytes_after: 0,
+ * });
+ * assert.match(text, /3/);
+ * assert.match(text, /2(\.0)? KB/);
  * ```
  */
 export function renderPruneReport(r: PruneReport): string {
@@ -117,35 +103,22 @@ export function renderPruneReport(r: PruneReport): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { pruneCommand } from "./prune.ts";
- * // Deno.exit(await pruneCommand(["--older-than", "90d", "--dry-run"]));
+ * assert.equal(await pruneCommand({ days: 90, dryRun: true, json: true }), 0);
  * ```
  */
-export async function pruneCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "older-than": { type: "string" },
-      "dry-run": { type: "boolean" },
-      json: { type: "boolean" },
-    },
-  });
+export async function pruneCommand(request: PruneRequest): Promise<number> {
   const { config } = await loadConfig();
-  let days = config.retentionDays;
-  if (values["older-than"] !== undefined) {
-    const limit = parseAgeLimit(values["older-than"]);
-    if (!limit.ok) {
-      console.error(`error: --older-than: ${limit.reason}`);
-      return 2;
-    }
-    days = limit.days;
-  } else if (days === 0) {
-    console.error(
-      "error: retention_days is 0 (keep everything): say how old, e.g. tracker.ts prune --older-than 90d",
+  const days = request.days ?? config.retentionDays;
+  if (days === 0) {
+    throw new CliError(
+      "retention_days is 0 (keep everything): say how old, e.g. tracker.ts prune --older-than 90d",
+      USAGE_EXIT,
     );
-    return 2;
   }
-  const dryRun = values["dry-run"] === true;
+  const dryRun = request.dryRun;
   // Spilled records first (as every command that writes the store): a dry run then shows what
   // the real run will free.
   const { store } = openAndReplay(config);
@@ -175,7 +148,7 @@ export async function pruneCommand(args: string[]): Promise<number> {
       shrink,
       free_bytes_after: store.databaseSize().freeBytes,
     };
-    console.log(values.json ? JSON.stringify(report, null, 2) : renderPruneReport(report));
+    console.log(request.json ? JSON.stringify(report, null, 2) : renderPruneReport(report));
     return 0;
   } finally {
     store.close();

@@ -7,20 +7,22 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
-import { serverKey } from "../flush.ts";
+import { loadConfig } from "../config/mod.ts";
+import { serverKey } from "../delivery/plan.ts";
 import { movedAsideStores, recoverInto, type RecoveryReport } from "../recovery.ts";
 import { DB_FILE } from "../store.ts";
 import { openAndReplay } from "../spill.ts";
+import type { RecoverRequest } from "./commands/recover.ts";
 
 /**
  * Renders what a recovery did (pure).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderRecovery } from "./recover.ts";
- * renderRecovery({ file: "f", read: { patterns: 2 }, added: { patterns: 1 }, requeued: 0, conflicts: [], unreadable: [], repairs: [] });
+ * const text = renderRecovery({ file: "f", read: { patterns: 2 }, added: { patterns: 1 }, requeued: 0, conflicts: [], unreadable: [], repairs: [] });
+ * assert.ok(text.includes("f"), text);
  * ```
  */
 export function renderRecovery(r: RecoveryReport): string {
@@ -50,19 +52,17 @@ export function renderRecovery(r: RecoveryReport): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { recoverCommand } from "./recover.ts";
- * // await recoverCommand(["/home/dev/.claude/pattern-tracker/patterns.db.corrupt-20261125T020927.034Z"]);
+ * // Not a moved-aside store: refused, nothing changed.
+ * assert.equal(await recoverCommand({ file: "/nonexistent/patterns.db.corrupt-1", json: false }), 1);
  * ```
  */
-export async function recoverCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { json: { type: "boolean" } },
-    allowPositionals: true,
-  });
+export async function recoverCommand(request: RecoverRequest): Promise<number> {
   const { config } = await loadConfig();
-  const file = positionals[0];
-  if (file === undefined || positionals.length > 1) {
+  const file = request.file;
+  if (file === null) {
     const aside = movedAsideStores(config.dataDir, null);
     console.error(
       aside.length === 0
@@ -97,7 +97,7 @@ export async function recoverCommand(args: string[]): Promise<number> {
       );
       return 1;
     }
-    console.log(values.json ? JSON.stringify(report, null, 2) : renderRecovery(report));
+    console.log(request.json ? JSON.stringify(report, null, 2) : renderRecovery(report));
     return report.unreadable.length > 0 && Object.keys(report.added).length === 0 ? 1 : 0;
   } finally {
     store.close();

@@ -8,7 +8,7 @@
 import { BUNDLE_DIR, bundleState } from "./bundle.ts";
 import { ROOT } from "../runtime.ts";
 import { getTracker, PatternTracker } from "../api.ts";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/mod.ts";
 import { patternId } from "../pattern.ts";
 import { openStore } from "../store.ts";
 
@@ -27,10 +27,14 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  *
  * @example
  * ```ts
- * import { renderChecks, runSelftest } from "./selftest.ts";
- * console.log(renderChecks(await runSelftest()));
+ * import assert from "node:assert/strict";
+ * import { runSelftest } from "./selftest.ts";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
+ * const checks = await runSelftest();
+ * assert.ok(checks.some((c) => c.name === "Pattern ID" && c.ok));
  * ```
  */
+// A list of ten checks in the order they are printed, each a few lines (longer than 80 lines).
 export async function runSelftest(): Promise<Check[]> {
   const checks: Check[] = [];
   const check = async (name: string, fn: () => Promise<[boolean, string]> | [boolean, string]) => {
@@ -129,8 +133,11 @@ export async function runSelftest(): Promise<Check[]> {
  * @example
  * ```ts
  * import { renderChecks } from "./selftest.ts";
- * renderChecks([{ name: "Same instance", ok: true, detail: "True" }]);
- * // "Pattern Tracker self-test\n✓ Same instance: True\nAll 1 checks passed."
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   renderChecks([{ name: "Same instance", ok: true, detail: "True" }]),
+ *   "Pattern Tracker self-test\n✓ Same instance: True\nAll 1 checks passed.",
+ * );
  * ```
  */
 export function renderChecks(checks: readonly Check[]): string {
@@ -143,4 +150,20 @@ export function renderChecks(checks: readonly Check[]): string {
       : `${failed} of ${checks.length} checks FAILED.`,
   );
   return lines.join("\n");
+}
+
+/**
+ * Runs `selftest`: prints each check; exit code 1 when any failed.
+ *
+ * @example
+ * ```ts ignore
+ * // Opens the configured store and calls the configured service: tests/hooks_test.ts runs it.
+ * import { selftestCommand } from "./selftest.ts";
+ * Deno.exit(await selftestCommand());
+ * ```
+ */
+export async function selftestCommand(): Promise<number> {
+  const checks = await runSelftest();
+  console.log(renderChecks(checks));
+  return checks.every((c) => c.ok) ? 0 : 1;
 }

@@ -117,6 +117,7 @@ function managedCandidates(managedDir: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chooseDeno, realDenoProbe } from "./stable_deno.ts";
  * const chosen = await chooseDeno({
  *   running: { path: Deno.execPath(), version: Deno.version.deno },
@@ -124,7 +125,7 @@ function managedCandidates(managedDir: string): string[] {
  *   home: Deno.env.get("HOME") ?? "/root",
  *   managedDir: "/home/me/.claude/pattern-tracker/deno",
  * }, realDenoProbe);
- * console.log(chosen.path, chosen.source);
+ * assert.ok(chosen.path.startsWith("/"), chosen.path);
  * ```
  */
 export async function chooseDeno(c: DenoChoice, probe: DenoProbe): Promise<ChosenDeno> {
@@ -199,8 +200,9 @@ export async function chooseDeno(c: DenoChoice, probe: DenoProbe): Promise<Chose
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { realDenoProbe } from "./stable_deno.ts";
- * await realDenoProbe.version(Deno.execPath()); // "2.9.6"
+ * assert.deepEqual(await realDenoProbe.version(Deno.execPath()), "2.9.6");
  * ```
  */
 export const realDenoProbe: DenoProbe = {

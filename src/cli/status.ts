@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config.ts";
+import type { TrackerConfig } from "../config/mod.ts";
 import { FALLBACK_LOG, journalFallbackDir } from "../journal.ts";
 import { waitingEntries } from "../journal_files.ts";
 import { appendLog } from "../log.ts";
@@ -112,8 +112,20 @@ export const EXAMPLE_PRUNE_DAYS = 90;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
  * import { storageFields } from "./status.ts";
- * // const fields = storageFields(store, config.retentionDays, new Date());
+ * const fields = storageFields(store, 0, new Date());
+ * assert.ok(fields.storage !== null && fields.storage.database.fileBytes > 0);
+ * store.close();
  * ```
  */
 export function storageFields(
@@ -135,26 +147,6 @@ export function storageFields(
   };
 }
 
-/**
- * Bytes for people: "512 B", "1.5 KB", "12.3 MB" (powers of 1024).
- *
- * @example
- * ```ts
- * import { formatBytes } from "./status.ts";
- * formatBytes(1536); // "1.5 KB"
- * ```
- */
-export function formatBytes(bytes: number): string {
-  const sign = bytes < 0 ? "-" : "";
-  let n = Math.abs(bytes);
-  if (n < 1024) return `${sign}${n} B`;
-  for (const unit of ["KB", "MB", "GB"]) {
-    n /= 1024;
-    if (n < 1024 || unit === "GB") return `${sign}${n < 10 ? n.toFixed(1) : Math.round(n)} ${unit}`;
-  }
-  return `${sign}${n} GB`;
-}
-
 /** The store as `status` opened it, and what it found on the way. */
 export interface StatusStore {
   /** Opened for writing, or for reading only when it could not be written. */
@@ -172,8 +164,13 @@ export interface StatusStore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "../config/mod.ts";
  * import { openForStatus } from "./status.ts";
- * // const { store, problem, integrity } = openForStatus(config);
+ * const { store, problem } = openForStatus({ ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() });
+ * assert.equal(problem, null);
+ * assert.equal(store.counts().versions, 0);
+ * store.close();
  * ```
  */
 export function openForStatus(config: TrackerConfig): StatusStore {
@@ -226,8 +223,11 @@ function failureToReport(error: unknown): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "../config/mod.ts";
  * import { journalStatus } from "./status.ts";
- * // journalStatus(config, store).waiting
+ * const config = { ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() };
+ * assert.equal(journalStatus(config, null).waiting, 0);
  * ```
  */
 export function journalStatus(config: TrackerConfig, store: Store | null): JournalStatus {
@@ -278,8 +278,11 @@ export function journalStatus(config: TrackerConfig, store: Store | null): Journ
  * @example
  * ```ts
  * import { lostInLog } from "./status.ts";
- * lostInLog('{"ts":"t","level":"error","event":"record_lost","reason":"disk full"}\n');
- * // { lost: 1, lastAt: "t", lastReason: "disk full" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   lostInLog('{"ts":"t","level":"error","event":"record_lost","reason":"disk full"}\n'),
+ *   { lost: 1, lastAt: "t", lastReason: "disk full" },
+ * );
  * ```
  */
 export function lostInLog(
@@ -303,8 +306,9 @@ export function lostInLog(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lastErrorInLog } from "./status.ts";
- * lastErrorInLog('{"ts":"t","level":"error","event":"payload_invalid","error":"bad"}\n'); // "t payload_invalid: bad"
+ * assert.deepEqual(lastErrorInLog('{"ts":"t","level":"error","event":"payload_invalid","error":"bad"}\n'), "t payload_invalid: bad");
  * ```
  */
 export function lastErrorInLog(text: string): string | null {
@@ -331,8 +335,10 @@ export function lastErrorInLog(text: string): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lastErrorInLog, readLogTail } from "./status.ts";
- * lastErrorInLog(readLogTail("/tmp/pattern-tracker.log.jsonl"));
+ * assert.equal(readLogTail("/nonexistent/pattern-tracker.log.jsonl"), ""); // no log yet
+ * assert.equal(lastErrorInLog(""), null);
  * ```
  */
 export function readLogTail(path: string, bytes = 256 * 1024): string {
@@ -359,170 +365,14 @@ export function readLogTail(path: string, bytes = 256 * 1024): string {
 }
 
 /**
- * Renders a status report for people (pure).
- *
- * @example
- * ```ts
- * import { renderStatus } from "./status.ts";
- * // console.log(renderStatus(report));
- * ```
- */
-export function renderStatus(r: StatusReport): string {
-  const c = r.counts;
-  const age = r.oldest_pending_age_seconds === null
-    ? ""
-    : `, oldest ${formatAge(r.oldest_pending_age_seconds)} old`;
-  return [
-    "Pattern Tracker status",
-    `  data dir       ${r.data_dir}`,
-    `  database       ${r.database} (schema v${r.schema_version})`,
-    `  config         ${r.config_path}${
-      r.config_problems.length ? `  (${r.config_problems.length} problem(s), defaults used)` : ""
-    }`,
-    ...r.config_problems.map((p) => `                 ! ${p}`),
-    `  tracking       ${r.enabled ? "enabled" : "DISABLED (enabled: false)"}`,
-    `  patterns       ${c.patterns} in ${c.files} file(s): ${c.versions} versions, ${c.edges} lineage edges`,
-    `  executions     ${c.executions} (${c.failedExecutions} failed)`,
-    `  outbox         ${c.outbox} waiting${
-      r.delivery.in_doubt
-        ? ` (${r.delivery.in_doubt} in doubt: the server is asked before they are sent again)`
-        : ""
-    }${age}`,
-    `  dead letters   ${c.deadLetters}${
-      c.deadLetters ? "  (refused for good; re-send with: tracker.ts flush --retry-dead)" : ""
-    }`,
-    ...renderServers(r.delivery, c.versions),
-    ...(r.delivery.pace
-      ? [
-        `  batch size     ${r.delivery.pace.size}${
-          r.delivery.pace.ms_per_event === null
-            ? ""
-            : ` (server measured at ${r.delivery.pace.ms_per_event} ms per event)`
-        }`,
-      ]
-      : []),
-    ...(r.delivery.legacy_events
-      ? [
-        `  legacy events  ${r.delivery.legacy_events} from an older release map to no version (kept in table legacy_events; not sent)`,
-      ]
-      : []),
-    `  last success   ${r.last_success ?? "never"}`,
-    `  last error     ${r.last_error ?? "none"}`,
-    `  breaker        ${r.breaker}`,
-    ...storageLines(r),
-    ...storeLines(r),
-    `  hook bundle    ${
-      r.hooks_bundle === "fresh"
-        ? "fresh (build/ matches the sources)"
-        : r.hooks_bundle === "stale"
-        ? "STALE: the sources changed since install; run: deno task tracker install"
-        : "none (hooks run from the .ts sources, or as compiled binaries)"
-    }`,
-  ].join("\n");
-}
-
-/** One line per server: versions acknowledged of those stored, and dead letters. */
-function renderServers(d: DeliveryStatus, versions: number): string[] {
-  const servers = d.servers.some((s) => s.current)
-    ? d.servers
-    : [{ server: d.server, delivered: 0, deadLetters: 0, current: true }, ...d.servers];
-  return servers.map((s, i) =>
-    `${
-      i === 0 ? "  delivered      " : "                 "
-    }${s.delivered} of ${versions} versions to ${
-      s.server || "(a server before per-server records)"
-    }${s.current ? " (current)" : ""}${s.deadLetters ? `, ${s.deadLetters} dead letter(s)` : ""}`
-  );
-}
-
-function storageLines(r: StatusReport): string[] {
-  if (r.storage === null || r.prune === null) return [];
-  const { database: db, code } = r.storage;
-  const p = r.prune;
-  return [
-    `  store size     ${formatBytes(db.fileBytes)} on disk (write-ahead log ${
-      formatBytes(db.walBytes)
-    }; ${formatBytes(db.freeBytes)} free inside${
-      db.freeBytes > 0 ? ", reused by later writes; tracker.ts prune returns them" : ""
-    })`,
-    `  code           ${
-      formatBytes(code.bytes)
-    } for ${code.withCode} pattern(s) (${code.snapshots} snapshots, ${code.patches} patches, ${code.compressed} compressed${
-      code.legacy ? `, ${code.legacy} not yet compacted` : ""
-    }); ${formatBytes(code.textBytes)} as whole files`,
-    `  prune          ${
-      p.from_retention_days
-        ? `retention_days ${p.older_than_days}`
-        : `--older-than ${p.older_than_days}d`
-    } would free ${formatBytes(p.freed_code_bytes)} (code of ${p.patterns} delivered pattern(s))${
-      p.undelivered_kept ? `; ${p.undelivered_kept} old one(s) wait for delivery` : ""
-    }${p.from_retention_days ? "" : "; retention_days keeps everything"}`,
-  ];
-}
-
-/** The spill journal, integrity and moved-aside lines of `status`. */
-function storeLines(r: StatusReport): string[] {
-  const j = r.journal;
-  const lines: string[] = [];
-  if (r.store_problem) lines.push(`  store          NOT WRITABLE NOW: ${r.store_problem}`);
-  lines.push(
-    `  spill journal  ${j.waiting} waiting${
-      j.waiting
-        ? ` since ${j.oldest_waiting_at} (${j.waiting_reason}) in ${j.places.join(", ")}`
-        : ""
-    }; ${j.replayed} replayed${
-      j.last_replayed_at
-        ? ` (last spilled ${j.last_spilled_at}, replayed ${j.last_replayed_at})`
-        : ""
-    }; ${j.lost} lost`,
-  );
-  if (j.last_reason && j.replayed) lines.push(`                 last spill: ${j.last_reason}`);
-  if (j.lost) lines.push(`                 ! last lost ${j.last_lost_at}: ${j.last_lost_reason}`);
-  const i = r.integrity;
-  lines.push(
-    `  integrity      ${
-      i.quick_check === "ok"
-        ? "ok (PRAGMA quick_check)"
-        : i.quick_check === "damaged"
-        ? `DAMAGED (${i.problems.slice(0, 2).join("; ")}): moved aside, a fresh store took over`
-        : "not checked (the store could not be opened)"
-    }`,
-  );
-  for (const m of i.moved_aside) {
-    lines.push(
-      `  moved aside    ${m.path}${m.at ? ` at ${m.at}` : ""}${m.reason ? `: ${m.reason}` : ""}`,
-      m.recoveredAt
-        ? `                 recovered ${m.recoveredAt}`
-        : `                 salvage its rows with: tracker.ts recover ${m.path}`,
-    );
-  }
-  return lines;
-}
-
-/**
- * "42 s", "5 min", "3 h", "2 d".
- *
- * @example
- * ```ts
- * import { formatAge } from "./status.ts";
- * formatAge(300); // "5 min"
- * ```
- */
-export function formatAge(seconds: number): string {
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 129600) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} d`;
-}
-
-/**
  * Shortcut for the fields of {@linkcode StatusReport} that come from config.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configFields } from "./status.ts";
- * import { defaultConfig } from "../config.ts";
- * configFields(defaultConfig("/home/dev")).enabled; // true
+ * import { defaultConfig } from "../config/mod.ts";
+ * assert.deepEqual(configFields(defaultConfig("/home/dev")).enabled, true);
  * ```
  */
 export function configFields(

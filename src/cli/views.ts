@@ -4,64 +4,47 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
-import { agentTraceRecords, exportRecords, importRecords } from "../export.ts";
-import { gatherReportData, renderHtmlReport } from "../report.ts";
+import type { ReportRequest } from "./commands/report.ts";
+import type { ExportRequest } from "./commands/export.ts";
+import type { ImportRequest } from "./commands/import.ts";
+import { loadConfig } from "../config/mod.ts";
+import { agentTraceRecords, exportRecords, importRecords } from "../views/export.ts";
+import { renderHtmlReport } from "../views/report.ts";
+import { gatherReportData } from "../views/report_data.ts";
 import { openStore } from "../store.ts";
 import { classifyBeforeShowing } from "../version_transformations.ts";
 import { openAndReplay } from "../spill.ts";
-import { resolveLineageTarget } from "./lineage.ts";
+import { requireTrackedFile } from "./lineage.ts";
+import { CliError } from "./errors.ts";
 
 /**
  * `report [--session ID | --file PATH] [--code] [--out FILE]`: writes the self-contained HTML page.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { reportCommand } from "./views.ts";
- * await reportCommand(["--out", "report.html"]);
+ * const out = `${Deno.makeTempDirSync()}/report.html`;
+ * assert.equal(await reportCommand({ session: undefined, file: undefined, code: false, out }), 0);
+ * assert.match(Deno.readTextFileSync(out), /^<!DOCTYPE html>/i);
  * ```
  */
-export async function reportCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      session: { type: "string" },
-      file: { type: "string" },
-      code: { type: "boolean" },
-      out: { type: "string" },
-    },
-  });
-  if (values.session !== undefined && values.file !== undefined) {
-    console.error("error: report takes --session ID or --file PATH, not both");
-    return 2;
-  }
+export async function reportCommand(values: ReportRequest): Promise<number> {
   const { config } = await loadConfig();
   const store = openStore(config.dataDir);
   try {
-    let filePath: string | undefined;
-    if (values.file !== undefined) {
-      // The same lookup as `lineage`: exact, relative to the working directory, or a path suffix.
-      const target = resolveLineageTarget(store, values.file, Deno.cwd());
-      if (target.kind !== "file") {
-        console.error(
-          target.kind === "ambiguous"
-            ? `error: "${values.file}" matches ${target.candidates.length} entries; be more specific:\n  ${
-              target.candidates.join("\n  ")
-            }`
-            : `error: no tracked file matches "${values.file}" in ${store.path}`,
-        );
-        return 1;
-      }
-      filePath = target.filePath;
-    }
+    // The same lookup as `lineage`: exact, relative to the working directory, or a path suffix.
+    const filePath = values.file === undefined
+      ? undefined
+      : requireTrackedFile(store, values.file, Deno.cwd());
     classifyBeforeShowing(store, filePath === undefined ? {} : { filePath });
     const data = gatherReportData(store, {
       sessionId: values.session,
       filePath,
       includeCode: values.code,
     });
-    const out = values.out ?? "pattern-tracker-report.html";
+    const out = values.out;
     Deno.writeTextFileSync(out, renderHtmlReport(data), { mode: 0o600 });
     console.log(
       `Wrote ${out}: ${data.files.length} file(s), ${data.executions.length} tool call(s) (${data.scope}).`,
@@ -77,20 +60,16 @@ export async function reportCommand(args: string[]): Promise<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { exportCommand } from "./views.ts";
- * await exportCommand(["--format", "agent-trace", "--out", "trace.jsonl"]);
+ * const out = `${Deno.makeTempDirSync()}/trace.jsonl`;
+ * assert.equal(await exportCommand({ format: "agent-trace", out }), 0);
+ * assert.equal(Deno.readTextFileSync(out), ""); // an empty store: no records
  * ```
  */
-export async function exportCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { format: { type: "string" }, out: { type: "string" } },
-  });
-  const format = values.format ?? "jsonl";
-  if (format !== "jsonl" && format !== "agent-trace") {
-    console.error(`error: --format must be jsonl or agent-trace, got "${format}"`);
-    return 2;
-  }
+export async function exportCommand(values: ExportRequest): Promise<number> {
+  const format = values.format;
   const { config } = await loadConfig();
   const store = openStore(config.dataDir);
   const encoder = new TextEncoder();
@@ -105,8 +84,18 @@ export async function exportCommand(args: string[]): Promise<number> {
       n++;
     };
     classifyBeforeShowing(store);
-    if (format === "jsonl") { for (const r of exportRecords(store)) write(r); }
-    else for (const r of agentTraceRecords(store)) write(r);
+    switch (format) {
+      case "jsonl":
+        for (const r of exportRecords(store)) write(r);
+        break;
+      case "agent-trace":
+        for (const r of agentTraceRecords(store)) write(r);
+        break;
+      default: {
+        const unreachable: never = format;
+        throw new Error(`unknown export format ${unreachable}`);
+      }
+    }
   } catch (error) {
     // A reader that stops early (`| head`) is not an error of ours.
     if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
@@ -123,28 +112,22 @@ export async function exportCommand(args: string[]): Promise<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", Deno.makeTempDirSync()); // an empty store of its own
  * import { importCommand } from "./views.ts";
- * await importCommand(["all.jsonl"]);
+ * const file = `${Deno.makeTempDirSync()}/empty.jsonl`;
+ * Deno.writeTextFileSync(file, "");
+ * assert.equal(await importCommand({ file, queue: false }), 0);
  * ```
  */
-export async function importCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { queue: { type: "boolean" } },
-    allowPositionals: true,
-  });
-  const file = positionals[0];
-  if (!file) {
-    console.error("error: import takes the export file, e.g. tracker.ts import patterns.jsonl");
-    return 2;
-  }
+export async function importCommand(values: ImportRequest): Promise<number> {
+  const file = values.file;
   const { config } = await loadConfig();
   let text: string;
   try {
     text = Deno.readTextFileSync(file);
   } catch (error) {
-    console.error(`error: cannot read ${file}: ${(error as Error).message}`);
-    return 1;
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
   }
   const { store } = openAndReplay(config);
   try {
@@ -157,8 +140,8 @@ export async function importCommand(args: string[]): Promise<number> {
     );
     return 0;
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 1;
+    // The import's own failures name the line and say that nothing was imported.
+    throw new CliError((error as Error).message);
   } finally {
     store.close();
   }
