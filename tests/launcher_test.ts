@@ -5,6 +5,7 @@
  * command that fixes it. Plus: the committed launcher and hooks.json are what the code generates.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { HOOK_MATCHER, pluginHookCommands, pluginHooksJson } from "../src/cli/install.ts";
 import { DENO_PATH_FILE, LAUNCHER } from "../src/cli/launcher.ts";
 import { generatedFiles } from "../src/cli/plugin_files.ts";
@@ -13,7 +14,11 @@ import { openStore } from "../src/store.ts";
 import { denoDirEnv, runCli, runHookProcess, vanishableDeno, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const fixture = (name: string) => Deno.readFileSync(`${ROOT}/src/cli/demo_session/${name}.json`);
+/** A captured payload: the demo session's, or one of the tests' own (the UserPromptSubmit one). */
+const fixture = (name: string) => {
+  const own = `${ROOT}/tests/fixtures/${name}.json`;
+  return Deno.readFileSync(existsSync(own) ? own : `${ROOT}/src/cli/demo_session/${name}.json`);
+};
 const SESSION_START = new TextEncoder().encode(
   JSON.stringify({ hook_event_name: "SessionStart", source: "startup", session_id: "s" }),
 );
