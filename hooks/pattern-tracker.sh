@@ -45,9 +45,11 @@ journal_fallback() {
 run_hook() {
   if [ -n "$deno" ] && [ -x "$deno" ] && [ -f "$script" ]; then
     journal_fallback
+    # A bundle compiles eagerly into its code cache; the sources, shared with the CLI, lazily.
+    case $script in *.js) compile=--no-lazy ;; *) compile=--lazy ;; esac
     case $hook in
-      pre) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "${script}" ;;
-      post) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "--allow-run=${deno}" "${script}" ;;
+      pre) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--v8-flags=${compile}" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "${script}" ;;
+      post) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--v8-flags=${compile}" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "--allow-run=${deno}" "${script}" ;;
     esac
   fi
 }

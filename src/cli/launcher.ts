@@ -9,7 +9,7 @@
  * @module
  */
 
-import { denoRunArgs, type Grant } from "../permissions.ts";
+import { denoRunArgs, EAGER, type Grant, LAZY } from "../permissions.ts";
 import { SUPPORTED_DENO } from "../runtime.ts";
 
 /** The launcher, relative to the checkout (or the plugin's root). */
@@ -40,6 +40,7 @@ const VARIABLES = {
   root: "\0root\0",
   deno: "\0deno\0",
   fallback: "\0fallback\0",
+  compile: "\0compile\0",
 };
 const SCRIPT = "\0script\0";
 
@@ -62,7 +63,7 @@ function execLine(hook: "pre" | "post"): string {
   return [
     "exec",
     shellWord(VARIABLES.deno),
-    ...denoRunArgs(grant, VARIABLES.root, SCRIPT).map(
+    ...denoRunArgs(grant, VARIABLES.root, SCRIPT, `--v8-flags=${VARIABLES.compile}`).map(
       shellWord,
     ),
   ].join(" ");
@@ -127,6 +128,8 @@ journal_fallback() {
 run_hook() {
   if [ -n "$deno" ] && [ -x "$deno" ] && [ -f "$script" ]; then
     journal_fallback
+    # A bundle compiles eagerly into its code cache; the sources, shared with the CLI, lazily.
+    case $script in *.js) compile=${EAGER} ;; *) compile=${LAZY} ;; esac
     case $hook in
       pre) ${execLine("pre")} ;;
       post) ${execLine("post")} ;;
