@@ -56,7 +56,11 @@ export {
 } from "./store/recording.ts";
 export type { ExecutionRow, FileVersion, JournalReplay } from "./store/rows.ts";
 
-/** Ordered schema migrations; `PRAGMA user_version` records how many have run. Never edit one. */
+/**
+ * Ordered schema migrations; `PRAGMA user_version` records how many have run. Never edit one.
+ * Appending one? Raise `SCHEMA_VERSION` in `store/open.ts` with it (the hooks load these only
+ * when a store is behind that version; `tests/store_open_test.ts` checks that the two agree).
+ */
 export const MIGRATIONS: readonly string[] = [
   // 1: the foundation.
   `CREATE TABLE patterns (

@@ -48,11 +48,80 @@ export interface OpenStoreOptions {
 /** Meta key prefix under which a fresh store remembers the corrupt one it replaced. */
 export const MOVED_ASIDE_META = "moved_aside:";
 
+/**
+ * How many migrations the schema has: `MIGRATIONS.length` in `store.ts` (a test checks that they
+ * agree: append a migration there, raise this). A hook compares the store's version with it, so
+ * that it loads the migrations — with the whole store module — only when the schema is behind.
+ */
+export const SCHEMA_VERSION = 5;
+
 /** How one class of store is made from an open database, and the schema it migrates to. */
 export interface StoreKind<S extends StoreConnection> {
   make(db: DatabaseSync, path: string, identity: FileIdentity | null): S;
-  /** Every migration, in order (`MIGRATIONS` in `store.ts`). */
-  migrations: readonly string[];
+  /**
+   * Every migration, in order (`MIGRATIONS` in `store.ts`); null when they are not loaded (see
+   * {@linkcode openStoreLazily}): a store behind {@linkcode SCHEMA_VERSION} is then not migrated
+   * but reported with {@linkcode MigrationsNeeded}, before anything is written to it.
+   */
+  migrations: readonly string[] | null;
+}
+
+/**
+ * An open whose migrations were not loaded met a store whose schema is behind. When the store was
+ * found corrupt and moved aside on the way, the move is remembered here, so that the fresh store
+ * (opened again with the migrations) still gets its note.
+ */
+export class MigrationsNeeded extends Error {
+  movedAside: { aside: string; reason: string; at: Date } | null = null;
+  constructor() {
+    super("the store's schema is behind: open it with its migrations");
+    this.name = "MigrationsNeeded";
+  }
+}
+
+/** A class of store a hook opens: its migrations are loaded only when they are needed. */
+export interface LazyStoreKind<S extends StoreConnection> {
+  make(db: DatabaseSync, path: string, identity: FileIdentity | null): S;
+  /** `MIGRATIONS`, loaded (from `store.ts`, with the whole store's code) when needed. */
+  loadMigrations(): Promise<readonly string[]>;
+}
+
+/**
+ * {@linkcode openStoreAs} for a hook: the migrations (and the whole store's code with them) are
+ * loaded only when the store's schema is behind {@linkcode SCHEMA_VERSION} — a new store, or the
+ * first hook after an upgrade — and the store is then opened again with them, exactly as
+ * `openStoreAs` opens it.
+ *
+ * @example
+ * ```ts
+ * import { openStoreLazily } from "./open.ts";
+ * import { StoreConnection } from "./connection.ts";
+ * const store = await openStoreLazily({
+ *   make: (db, path, identity) => new StoreConnection(db, path, identity),
+ *   loadMigrations: async () => (await import("../store.ts")).MIGRATIONS,
+ * }, Deno.makeTempDirSync());
+ * store.close();
+ * ```
+ */
+export async function openStoreLazily<S extends StoreConnection>(
+  kind: LazyStoreKind<S>,
+  dataDir: string,
+  options: OpenStoreOptions = {},
+): Promise<S> {
+  try {
+    return openStoreAs({ make: kind.make, migrations: null }, dataDir, options);
+  } catch (error) {
+    if (!(error instanceof MigrationsNeeded)) throw error;
+    const migrations = await kind.loadMigrations();
+    // Scanned again: the first open may have created the database.
+    const store = openStoreAs({ make: kind.make, migrations }, dataDir, {
+      ...options,
+      scan: undefined,
+    });
+    const moved = error.movedAside;
+    if (moved) noteMovedAside(store, moved.aside, moved.reason, moved.at);
+    return store;
+  }
 }
 
 /**
@@ -151,14 +220,20 @@ function openDatabase<S extends StoreConnection>(
     // Reading the header is what finds garbage in it ("file is not a database").
     const version = store.schemaVersion();
     if (!options.readOnly) {
+      const migrations = kind.migrations;
+      if (migrations === null) {
+        // Nothing to configure on a store that is up to date; else the caller loads them.
+        if (version < SCHEMA_VERSION) throw new MigrationsNeeded();
+        return store;
+      }
       // A new store returns free pages in small steps (src/code_maintenance.ts); this must be set
       // before the first table exists. (VACUUM, the only other way, is refused by node:sqlite in
       // Deno without --allow-all: it attaches a temporary database.)
       if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
       // WAL lets readers and the one writer work at once. The mode is stored in the file, so it
       // is set once, with the schema, not on every open (that costs a hook a third of a ms).
-      if (version < kind.migrations.length) db.exec("PRAGMA journal_mode = WAL");
-      migrate(db, store, kind.migrations);
+      if (version < migrations.length) db.exec("PRAGMA journal_mode = WAL");
+      migrate(db, store, migrations);
     }
     return store;
   } catch (error) {
@@ -178,6 +253,7 @@ function reopenAfterFailure<S extends StoreConnection>(
   options: OpenStoreOptions,
   busyTimeoutMs: number,
 ): S {
+  if (error instanceof MigrationsNeeded) throw error;
   if (classifyStoreError(error) !== "corrupt" || options.readOnly) {
     throw describeStoreFailure(error, o.path, busyTimeoutMs);
   }
@@ -206,6 +282,10 @@ function reopenAfterFailure<S extends StoreConnection>(
       busyTimeoutMs,
     );
   } catch (again) {
+    if (again instanceof MigrationsNeeded) {
+      again.movedAside = aside === null ? null : { aside, reason, at };
+      throw again;
+    }
     throw describeStoreFailure(again, o.path, busyTimeoutMs);
   }
   if (aside !== null) noteMovedAside(store, aside, reason, at);
