@@ -27,14 +27,14 @@ import {
 } from "./journal_files.ts";
 import { appendLog, logPath, type LogRecord } from "./log.ts";
 import { commitRecord, type HookRecord } from "./record.ts";
-import { COMMAND_BUSY_TIMEOUT_MS, openStore, type Store } from "./store.ts";
+import { COMMAND_BUSY_TIMEOUT_MS, openStore, type RecordingStore, type Store } from "./store.ts";
 import {
   classifyStoreError,
   describeStoreFailure,
   movedAsideLogger,
   StoreError,
 } from "./store_failure.ts";
-import type { TrackResult } from "./track.ts";
+import type { TrackResult } from "./record/core.ts";
 
 /** A journal taken and applied in a transaction, waiting for {@linkcode finishReplay}. */
 export interface Replay extends CollectedJournal<HookRecord> {
@@ -53,7 +53,7 @@ export interface Replay extends CollectedJournal<HookRecord> {
  * ```
  */
 export function replayPlaces(
-  store: Store,
+  store: RecordingStore,
   places: readonly JournalPlace[],
   log: (r: LogRecord) => void,
   now: () => Date,
@@ -96,7 +96,7 @@ export function journalWaiting(dataDir: string): boolean {
  * counted as lost, and marked so that it does not block the ones after it.
  */
 function replayEntries(
-  store: Store,
+  store: RecordingStore,
   entries: readonly { entry: JournalEntry<HookRecord>; file: string }[],
   log: (r: LogRecord) => void,
   now: () => Date,

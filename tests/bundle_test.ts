@@ -109,12 +109,16 @@ Deno.test("the bundle is fresh after bundling and stale once a source changes", 
     for (const f of ["pre_hook.ts", "post_hook.ts", "deno.json", "deno.lock"]) {
       Deno.copyFileSync(`${ROOT}/${f}`, `${copy}/${f}`);
     }
-    Deno.mkdirSync(`${copy}/src/cli`, { recursive: true });
-    for (const dir of ["src", "src/cli"]) {
+    const copyDir = (dir: string) => {
+      Deno.mkdirSync(`${copy}/${dir}`, { recursive: true });
       for (const e of Deno.readDirSync(`${ROOT}/${dir}`)) {
-        if (e.isFile) Deno.copyFileSync(`${ROOT}/${dir}/${e.name}`, `${copy}/${dir}/${e.name}`);
+        if (e.isDirectory) copyDir(`${dir}/${e.name}`);
+        else if (e.isFile) {
+          Deno.copyFileSync(`${ROOT}/${dir}/${e.name}`, `${copy}/${dir}/${e.name}`);
+        }
       }
-    }
+    };
+    copyDir("src");
     assert.equal(await sourcesDigest(copy), stamp, "same sources, same digest");
     Deno.mkdirSync(`${copy}/build`);
     Deno.copyFileSync(`${ROOT}/build/${BUNDLE_STAMP}`, `${copy}/build/${BUNDLE_STAMP}`);

@@ -1,8 +1,16 @@
 /**
- * Hook bundles: `install` runs `deno bundle` on the two hook scripts so Claude Code starts one
- * JavaScript file (plus a shared chunk) per hook instead of fifteen TypeScript modules. Deno reads,
- * hashes and loads each module's source on every start, comments included; the bundle holds only
- * the code, which takes about 1.7 ms off every hook run (see bench/RESULTS.md).
+ * Hook bundles: `install` runs `deno bundle` on each hook script so Claude Code starts two
+ * JavaScript files per hook — the hook's own and one chunk of code it shares with its rare paths —
+ * instead of thirty TypeScript modules. Deno reads, hashes and loads each module on every start
+ * (about a quarter of a millisecond a module, comments included); the bundle holds only code.
+ *
+ * Each hook is bundled on its own: the bundler puts every file into the chunk of the set of entry
+ * points that use it, so bundling both hooks together would give the pre hook the post hook's
+ * code (redaction, the diff) wherever they share a file, and split the shared code into more
+ * chunks. Code a hook rarely runs (`src/record/rare.ts`, js-yaml) stays in chunks loaded on
+ * demand. The hooks are run with `--v8-flags=--no-lazy` (`permissions.ts` `compileFlag`), so
+ * whatever a hook loads is compiled once into Deno's code cache: what it loads should be what it
+ * runs.
  *
  * The bundle lives in `build/` directly under the checkout, so the paths the code derives from
  * `import.meta.url` (the checkout for the flusher, `config.yaml` beside it) stay what they are in
@@ -24,26 +32,28 @@ export interface BundledHooks {
   post: string;
 }
 
+/** The hook scripts, each bundled on its own. */
+export const HOOK_SCRIPTS = ["pre_hook.ts", "post_hook.ts"] as const;
+
 /**
- * The `deno bundle` arguments for the hooks (pure).
+ * The `deno bundle` arguments for one hook script (pure).
  *
  * @example
  * ```ts
  * import { bundleArgs } from "./bundle.ts";
- * bundleArgs("/pt", "/pt/build.tmp").includes("--code-splitting"); // true
+ * bundleArgs("/pt", "/pt/build.tmp", "pre_hook.ts").includes("--code-splitting"); // true
  * ```
  */
-export function bundleArgs(root: string, outDir: string): string[] {
+export function bundleArgs(root: string, outDir: string, script: string): string[] {
   return [
     "bundle",
     "--quiet",
     "--platform=deno",
-    // js-yaml and the flusher are loaded on demand: they stay in chunks of their own.
+    // The rare paths (src/record/rare.ts) and js-yaml are loaded on demand: chunks of their own.
     "--code-splitting",
     `--config=${root}/deno.json`,
     `--outdir=${outDir}`,
-    `${root}/pre_hook.ts`,
-    `${root}/post_hook.ts`,
+    `${root}/${script}`,
   ];
 }
 
@@ -114,6 +124,25 @@ export async function bundleState(root: string): Promise<BundleState> {
   return stamp === await sourcesDigest(root) ? "fresh" : "stale";
 }
 
+/** Runs `deno bundle` on one hook script; throws what it said when it fails. */
+async function runBundler(p: { deno: string; root: string }, outDir: string, script: string) {
+  const output = await new Deno.Command(p.deno, {
+    args: bundleArgs(p.root, outDir, script),
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    throw new Error(
+      `deno bundle failed (exit ${output.code}): ${
+        stderr.split("\n").slice(0, 3).join(" ") || "no message"
+      }`,
+    );
+  }
+}
+
 /**
  * Bundles the hooks into `<root>/build`, replacing an earlier bundle only once the new one is
  * complete. Throws an error that says what failed (e.g. the bundler could not be downloaded).
@@ -133,21 +162,9 @@ export async function bundleHooks(p: { deno: string; root: string }): Promise<Bu
     Deno.removeSync(staging, { recursive: true }); // left by a crashed run with our PID
   } catch { /* the usual case: nothing there */ }
   try {
-    const output = await new Deno.Command(p.deno, {
-      args: bundleArgs(p.root, staging),
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!output.success) {
-      const stderr = new TextDecoder().decode(output.stderr).trim();
-      throw new Error(
-        `deno bundle failed (exit ${output.code}): ${
-          stderr.split("\n").slice(0, 3).join(" ") || "no message"
-        }`,
-      );
-    }
+    // Each hook apart (see the module), one after the other: the chunks' names are hashes of their
+    // content, so the two share a directory (js-yaml's chunk is the same file for both).
+    for (const script of HOOK_SCRIPTS) await runBundler(p, staging, script);
     for (const name of ["pre_hook.js", "post_hook.js"]) Deno.statSync(`${staging}/${name}`);
     Deno.writeTextFileSync(`${staging}/${BUNDLE_STAMP}`, `${digest}\n`);
     const previous = `${p.root}/${BUNDLE_DIR}.old-${Deno.pid}`;
