@@ -46,7 +46,9 @@ import {
   largeFileHistory,
   largeFileHook,
   type LargeHookResult,
+  largeModule,
   measureHistory,
+  oneLineEdit,
   type ReadResult,
   readVersions,
   smallFileSession,
@@ -159,7 +161,12 @@ function latencyRows(
  * continues the file the round's Write created), and optionally the post Write again with
  * `auto_flush` off, which isolates what starting the background flusher costs the hook.
  */
-function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] {
+function hookArms(
+  inst: Install,
+  key: string,
+  withAutoFlushOff: boolean,
+  withLargeEdit = false,
+): Arm[] {
   const cache = new Map<number, Payloads>();
   const p = (round: number) => {
     let v = cache.get(round);
@@ -178,6 +185,7 @@ function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] 
     { name: "pre Edit", spec: (r) => shell(inst.commands.pre, inst.env, p(r).preEdit) },
     { name: "post Edit", spec: (r) => shell(inst.commands.post, inst.env, p(r).postEdit) },
   ];
+  if (withLargeEdit) arms.push(...largeEditArms(inst, key));
   if (withAutoFlushOff) {
     const q = (r: number) => payloads(`${key}nf${r + 10}`).postWrite;
     arms.push({
@@ -186,6 +194,40 @@ function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] 
     });
   }
   return arms;
+}
+
+/**
+ * A one-line Edit of a 163 KB module (`bench/storage.ts` `largeModule`): the pre hook, then the
+ * post hook with the whole file before it in the payload (`originalFile`, as Claude Code sends it),
+ * one Edit per round continuing the same file, so from the second round on the store patches the
+ * new version against its parent.
+ */
+function largeEditArms(inst: Install, key: string): Arm[] {
+  const file = `/bench/${key}big_module.ts`;
+  let text = largeModule();
+  const enc = (x: string) => new TextEncoder().encode(x);
+  let post: Uint8Array | null = null;
+  return [
+    {
+      name: "pre Edit, 163 KB file",
+      spec: (round) => {
+        const edit = oneLineEdit(file, text, 7919 * (round + 10), `toolu_big_${key}${round}`);
+        text = edit.after;
+        post = enc(edit.payload);
+        const pre = JSON.parse(edit.payload) as Record<string, unknown>;
+        delete pre.tool_response;
+        return shell(
+          inst.commands.pre,
+          inst.env,
+          enc(JSON.stringify({ ...pre, hook_event_name: "PreToolUse" })),
+        );
+      },
+    },
+    {
+      name: "post Edit, 163 KB file",
+      spec: () => shell(inst.commands.post, inst.env, post as Uint8Array),
+    },
+  ];
 }
 
 /** Results of the launcher section: each arm against the floor, and launcher minus direct. */
@@ -1018,7 +1060,12 @@ async function main(options: BenchOptions): Promise<void> {
   for (const [scenario, url, config, scripts] of scenarios) {
     const dir = tempDir("lat");
     const inst = install(dir, config || `${dir}/absent-config.yaml`, url, {}, scripts);
-    const s = await interleave(hookArms(inst, `l${latency.length}_`, config !== ""), rounds);
+    // The 163 KB Edit where the headline figures are: the default install, and the .ts sources.
+    const large = scenario === "up" || scripts === undefined;
+    const s = await interleave(
+      hookArms(inst, `l${latency.length}_`, config !== "", large),
+      rounds,
+    );
     latency.push(...latencyRows(scenario, s));
   }
   out("## 1. Hook latency: whole process as Claude Code runs it, vs an empty `deno run`");
