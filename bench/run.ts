@@ -14,9 +14,12 @@
  * 2. 16 post hooks at once: wall time against 16 empty `deno run`s at once, and no lost event;
  * 3. flush throughput of 10,000 queued events to the stand-in, batch sizes 100 and 1000; delivery
  *    of one file's 2,000-version history to the real Phase 4 server (when PostgreSQL and its Python
- *    packages are here; `bench/real_server.ts`) next to the stand-in;
+ *    packages are here; `bench/real_server.ts`) next to the stand-in; the cost per event of the
+ *    line attribution on a 2,000-version file, and flushes of it with and without
+ *    (`bench/views.ts`);
  * 4. a store of 100,000 patterns: hook latency against the empty store, `lineage` of a file with
- *    1,000 versions, database size per pattern with `store_code` on and off;
+ *    1,000 versions, database size per pattern with `store_code` on and off; `blame` of a file with
+ *    1,000 versions (`bench/views.ts`);
  * 5. where the hooks' time goes: import-only scripts and the phase-timed hook;
  * 6. store size (`bench/storage.ts`): bytes per version of a 163 KB file edited 300 times and of a
  *    small-file session, before and after delivery; the post hook on the 163 KB file; reading the
@@ -32,6 +35,7 @@ import { DatabaseSync } from "node:sqlite";
 import { flushOutbox } from "../src/flush.ts";
 import { resolveConfig } from "../src/config.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
+import { blameFile } from "../src/blame_history.ts";
 import { explainCompileFailure } from "../src/cli/compile.ts";
 import { type BundledHooks, bundleHooks } from "../src/cli/bundle.ts";
 import { directHookCommands, hookCommands, pluginHookCommands } from "../src/cli/install.ts";
@@ -41,6 +45,7 @@ import { track } from "../src/track.ts";
 import { openStore, type Store } from "../src/store.ts";
 import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
 import { measureHistoryDelivery, renderHistoryDelivery } from "./real_server.ts";
+import { attributionBench, blameBench, renderAttributionBench, renderBlameBench } from "./views.ts";
 import {
   type HistorySize,
   largeFileHistory,
@@ -742,6 +747,8 @@ export interface ScaleResult {
   queryMs: Summary;
   renderMs: Summary;
   queryAndRenderMs: Summary;
+  /** `blameFile` of the same 1,000-version file. */
+  blameMs: Summary;
   versions: number;
   cliMs: Summary;
   cliFloorMs: Summary;
@@ -808,6 +815,14 @@ async function storeAtScale(
     qr.push(t2 - t0);
     versions = history.length;
   }
+  // `blame` of the same file: its 22-line versions are kept whole (under 8 KB), so each is read
+  // and diffed against the one before.
+  const bl: number[] = [];
+  for (let i = 0; i < 32; i++) {
+    const t0 = performance.now();
+    blameFile(store, LONG_FILE);
+    if (i >= 2) bl.push(performance.now() - t0);
+  }
   store.close();
   // ... and the whole CLI process against an empty script with the same flags.
   const cliEnv = {
@@ -844,6 +859,7 @@ async function storeAtScale(
     queryMs: summarize(q),
     renderMs: summarize(r),
     queryAndRenderMs: summarize(qr),
+    blameMs: summarize(bl),
     versions,
     cliMs: summarize(cli.lineage!),
     cliFloorMs: summarize(cli.floor!),
@@ -1218,6 +1234,13 @@ async function main(options: BenchOptions): Promise<void> {
   out(renderHistoryDelivery(history).join("\n"));
   out();
 
+  // 3c. The line attribution each event carries.
+  const attribution = await attributionBench(options.quick ? 1000 : 2000, options.quick ? 2 : 6);
+  out("### 3c. The line attribution in each event (`pattern_data.line_attribution`)");
+  out();
+  out(renderAttributionBench(attribution).join("\n"));
+  out();
+
   // 4. Store at scale.
   const n = options.quick ? 20_000 : 100_000;
   const sizeN = options.quick ? 1000 : 5000;
@@ -1257,7 +1280,11 @@ async function main(options: BenchOptions): Promise<void> {
       fmt(scale.queryAndRenderMs.median)
     } ms (p95 ${
       fmt(scale.queryAndRenderMs.p95)
-    }; target < 50 ms). Whole CLI process (\`deno task tracker\` flags) median ${
+    }; target < 50 ms); \`blameFile\` of it (its 22-line versions kept whole) ${
+      fmt(scale.blameMs.median)
+    } ms (p95 ${
+      fmt(scale.blameMs.p95)
+    }; target < 100 ms). Whole CLI process (\`deno task tracker\` flags) median ${
       fmt(scale.cliMs.median)
     } ms = ${
       ratio(scale.cliMs.median, scale.cliFloorMs.median)
@@ -1267,6 +1294,9 @@ async function main(options: BenchOptions): Promise<void> {
       fmt(scale.cliGraphMs.median)
     } ms.`,
   );
+  out();
+  const blame = await blameBench(tempDir("blame"), rounds);
+  out(renderBlameBench(blame).join("\n"));
   out();
   const b = scale.bytesPerPattern;
   out(
@@ -1367,7 +1397,9 @@ async function main(options: BenchOptions): Promise<void> {
           concurrency: conc,
           flush: flushes,
           history,
+          attribution,
           scale,
+          blame,
           profile: prof,
           storage,
           markdown: lines.join("\n"),

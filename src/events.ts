@@ -8,6 +8,7 @@
  */
 
 import { createHash } from "node:crypto";
+import type { LineAttribution } from "./blame.ts";
 import type { EdgeType, EventType, TransformationType } from "./lineage.ts";
 import type { FileVersion, PatternRow } from "./store.ts";
 
@@ -57,6 +58,12 @@ export interface PatternData {
   lines_added: number | null;
   lines_removed: number | null;
   duration_ms: number | null;
+  /**
+   * Who wrote this version's lines (`src/blame.ts`): lines kept from the parent, lines this change
+   * added and by whom, the version's lines by origin. Absent when the code of the version (or of
+   * the file's history) is not kept.
+   */
+  line_attribution?: LineAttribution;
 }
 
 /** Value of `triggered_by` on every event we send. */
@@ -164,6 +171,8 @@ export interface LineageEventInput {
   linesAdded: number | null;
   linesRemoved: number | null;
   durationMs: number | null;
+  /** The version's line attribution, when its code is kept. */
+  lineAttribution?: LineAttribution | null;
 }
 
 /**
@@ -202,6 +211,7 @@ export function buildLineageEvent(input: LineageEventInput): LineageEvent {
     lines_added: input.linesAdded,
     lines_removed: input.linesRemoved,
     duration_ms: input.durationMs,
+    ...(input.lineAttribution ? { line_attribution: input.lineAttribution } : {}),
   };
   return {
     event_type: modified ? "pattern_modified" : "pattern_created",
@@ -222,8 +232,10 @@ export function buildLineageEvent(input: LineageEventInput): LineageEvent {
 }
 
 /**
- * The event of a stored file version, from its row and its pattern's row. With `storeCode` off the
- * code stays home even when the store holds it (an import from a store that kept code).
+ * The event of a stored file version, from its row and its pattern's row, with its line attribution
+ * when the caller computed it (`src/blame_history.ts`, carried along the file's versions). With
+ * `storeCode` off the code stays home even when the store holds it (an import from a store that
+ * kept code); the attribution is counts only, and goes either way.
  *
  * @example
  * ```ts
@@ -240,7 +252,7 @@ export function buildLineageEvent(input: LineageEventInput): LineageEvent {
 export function eventForVersion(
   v: FileVersion,
   p: PatternRow | undefined,
-  options: { storeCode: boolean },
+  options: { storeCode: boolean; lineAttribution?: LineAttribution | null },
 ): LineageEvent {
   const keepCode = options.storeCode && p?.code !== null && p?.code !== undefined;
   const omitted = !options.storeCode
@@ -270,6 +282,7 @@ export function eventForVersion(
     linesAdded: v.changeLinesAdded ?? null,
     linesRemoved: v.changeLinesRemoved ?? null,
     durationMs: v.changeDurationMs ?? null,
+    lineAttribution: options.lineAttribution ?? null,
   });
 }
 

@@ -7,6 +7,8 @@
  */
 
 import { createHash } from "node:crypto";
+import { blameRuns, type LineSource, type Origin, originOfTool } from "./blame.ts";
+import { AttributionCarrier } from "./blame_history.ts";
 import type { TrackerConfig } from "./config.ts";
 import { RecordRefused, type TrackInput } from "./record.ts";
 import { commitImported, shapeImported } from "./record_import.ts";
@@ -47,7 +49,17 @@ export function* exportRecords(store: Store, now = new Date()): Generator<Export
   for (const x of store.executions({ limit: -1 })) yield { type: "execution", ...x };
 }
 
-/** Agent Trace v0.1.0 record (the parts we fill). */
+/** An Agent Trace contributor type. */
+export type ContributorType = "ai" | "human" | "mixed" | "unknown";
+
+/** An Agent Trace range: 1-based lines, both included. */
+export interface AgentTraceRange {
+  start_line: number;
+  end_line: number;
+  content_hash?: string;
+}
+
+/** Agent Trace v0.1.0 record (the parts we fill; field names as the specification's schema). */
 export interface AgentTraceRecord {
   version: "0.1.0";
   id: string;
@@ -57,43 +69,123 @@ export interface AgentTraceRecord {
     path: string;
     conversations: {
       url?: string;
-      contributor: { type: "ai" | "human" | "mixed" | "unknown"; model_id?: string };
-      ranges: { start_line: number; end_line: number; content_hash?: string }[];
+      contributor: { type: ContributorType; model_id?: string };
+      ranges: AgentTraceRange[];
     }[];
   }[];
   metadata: Record<string, unknown>;
 }
 
+/** One blame run as our metadata lists it: the range, and the version and tool call behind it. */
+export interface TraceRangeSource {
+  start_line: number;
+  end_line: number;
+  origin: Origin;
+  version: number | null;
+  pattern_id: string | null;
+  tool_use_id: string | null;
+  session_id: string | null;
+}
+
 /**
- * A file version as an Agent Trace record. Our patterns are whole files, so the range is the whole
- * file after the change, attributed to the AI when Claude Code wrote it (`baseline` and `external`
- * versions are not the AI's: `unknown`); the pattern ID is the content hash, and our lineage rides
- * in `metadata` under a reverse-domain key, as the specification allows.
+ * The Agent Trace contributor of an origin: Claude's lines are `ai`, lines from outside Claude
+ * Code (`external`) `human` — a person, or a formatter or script a person ran —, lines from before
+ * tracking (`baseline`) and of unknown origin `unknown`.
+ *
+ * @example
+ * ```ts
+ * import { contributorOf } from "./export.ts";
+ * contributorOf("external"); // "human"
+ * ```
+ */
+export function contributorOf(origin: Origin): ContributorType {
+  switch (origin) {
+    case "ai":
+      return "ai";
+    case "external":
+      return "human";
+    case "baseline":
+    case "unknown":
+      return "unknown";
+    default: {
+      const unreachable: never = origin;
+      throw new Error(`unknown origin ${unreachable}`);
+    }
+  }
+}
+
+/** A version's blame, as {@linkcode toAgentTrace} needs it (the lines with their `"\n"`). */
+export interface VersionBlame {
+  lines: readonly string[];
+  sources: readonly LineSource[];
+}
+
+/**
+ * A file version as an Agent Trace record, with its lines attributed in ranges: each maximal run of
+ * lines one version (one tool call, or one change outside Claude Code) brought is a range, with the
+ * SHA-256 of its text (first 16 hex, as pattern IDs) as `content_hash`. Ranges are grouped in
+ * conversations by contributor and, for the AI, by Claude Code session. Without `blame` (the code
+ * is not kept) the whole file is one range, attributed by who made the version. Our lineage, and
+ * each range's version and tool call, ride in `metadata["dev.pattern-tracker"]` (a reverse-domain
+ * key, as the specification asks).
  *
  * @example
  * ```ts
  * import { toAgentTrace } from "./export.ts";
- * // toAgentTrace(version, pattern).files[0].conversations[0].ranges[0].end_line === pattern.lineCount
+ * // toAgentTrace(version, pattern, blame).files[0].conversations[0].ranges
  * ```
  */
-export function toAgentTrace(v: FileVersion, p: PatternRow | undefined): AgentTraceRecord {
-  const byAi = v.toolName !== "baseline" && v.toolName !== "external";
+export function toAgentTrace(
+  v: FileVersion,
+  p: PatternRow | undefined,
+  blame: VersionBlame | null = null,
+): AgentTraceRecord {
+  const runs = blame ? blameRuns(blame.sources) : [];
+  const conversations: AgentTraceRecord["files"][number]["conversations"] = [];
+  const byKey = new Map<string, AgentTraceRange[]>();
+  for (const run of runs) {
+    const type = contributorOf(run.source.origin);
+    const key = type === "ai" ? `ai\0${run.source.sessionId ?? ""}` : type;
+    let ranges = byKey.get(key);
+    if (!ranges) {
+      byKey.set(key, ranges = []);
+      conversations.push({ contributor: { type }, ranges });
+    }
+    ranges.push({
+      start_line: run.start,
+      end_line: run.end,
+      content_hash: `sha256-16:${
+        createHash("sha256").update(blame!.lines.slice(run.start - 1, run.end).join("")).digest(
+          "hex",
+        ).slice(0, 16)
+      }`,
+    });
+  }
+  if (!blame) {
+    conversations.push({
+      contributor: { type: contributorOf(originOfTool(v.toolName)) },
+      ranges: [{
+        start_line: 1,
+        end_line: Math.max(1, p?.lineCount ?? 1),
+        content_hash: `sha256-16:${v.patternId}`,
+      }],
+    });
+  }
+  const ranges: TraceRangeSource[] = runs.map((run) => ({
+    start_line: run.start,
+    end_line: run.end,
+    origin: run.source.origin,
+    version: run.source.version,
+    pattern_id: run.source.patternId,
+    tool_use_id: run.source.toolUseId,
+    session_id: run.source.sessionId,
+  }));
   return {
     version: "0.1.0",
     id: traceId(v),
     timestamp: v.createdAt,
     tool: { name: "claude-code" },
-    files: [{
-      path: v.filePath,
-      conversations: [{
-        contributor: { type: byAi ? "ai" : "unknown" },
-        ranges: [{
-          start_line: 1,
-          end_line: Math.max(1, p?.lineCount ?? 1),
-          content_hash: `sha256-16:${v.patternId}`,
-        }],
-      }],
-    }],
+    files: [{ path: v.filePath, conversations }],
     metadata: {
       "dev.pattern-tracker": {
         pattern_id: v.patternId,
@@ -105,9 +197,33 @@ export function toAgentTrace(v: FileVersion, p: PatternRow | undefined): AgentTr
         correlation_id: v.correlationId,
         session_id: v.sessionId,
         file_version: v.version,
+        ...(blame ? { ranges } : { ranges_unavailable: "the code of this version is not kept" }),
       },
     },
   };
+}
+
+/**
+ * Every file version as an Agent Trace record, in the order recorded, each file's blame carried
+ * from one of its versions to the next (a generator: large stores stream).
+ *
+ * @example
+ * ```ts
+ * import { agentTraceRecords } from "./export.ts";
+ * // for (const r of agentTraceRecords(store)) console.log(JSON.stringify(r));
+ * ```
+ */
+export function* agentTraceRecords(store: Store): Generator<AgentTraceRecord> {
+  const carrier = new AttributionCarrier(store);
+  for (const v of store.allVersions()) {
+    const p = store.pattern(v.patternId);
+    let blame: VersionBlame | null = null;
+    try {
+      const walk = carrier.walkAt(v, p === undefined ? undefined : p.code);
+      if (walk.version === v.version && walk.known) blame = walk.state;
+    } catch { /* unreadable code: the whole-file record */ }
+    yield toAgentTrace(v, p, blame);
+  }
 }
 
 /**

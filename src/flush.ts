@@ -34,10 +34,18 @@ import {
   planDelivery,
   requestTimeoutMs,
 } from "./delivery_plan.ts";
+import { AttributionCarrier } from "./blame_history.ts";
 import { eventForVersion, serverPatternVersion } from "./events.ts";
 import type { LogRecord } from "./log.ts";
 import { classifyFailure, type EventVerdict } from "./phase4_answers.ts";
-import { type DeadLetter, openStore, type QueuedVersion, type Store } from "./store.ts";
+import {
+  type DeadLetter,
+  type FileVersion,
+  openStore,
+  type PatternRow,
+  type QueuedVersion,
+  type Store,
+} from "./store.ts";
 import { tryFlusherLock } from "./flusher.ts";
 import { maintainStore } from "./code_maintenance.ts";
 
@@ -119,7 +127,8 @@ export function serverKey(intelligenceUrl: string): string {
 
 /**
  * The request body of a stored version: assembled from its rows, so every send of it is the same
- * bytes (for the same `store_code`).
+ * bytes (for the same `store_code`). Its line attribution is computed from the file's versions up to
+ * it (`carrier` keeps that walk for the next version of the same file).
  *
  * @example
  * ```ts
@@ -127,26 +136,56 @@ export function serverKey(intelligenceUrl: string): string {
  * // const body = versionEventBody(store, versionId, config.storeCode);
  * ```
  */
-export function versionEventBody(store: Store, versionId: number, storeCode: boolean): string {
+export function versionEventBody(
+  store: Store,
+  versionId: number,
+  storeCode: boolean,
+  carrier: AttributionCarrier = new AttributionCarrier(store),
+): string {
   const v = store.versionById(versionId);
   if (!v) throw new Error(`file version ${versionId} is missing from ${store.path}`);
-  return JSON.stringify(eventForVersion(v, store.pattern(v.patternId), { storeCode }));
+  return eventBody(v, store.pattern(v.patternId), storeCode, carrier);
 }
 
-/** The request bodies of stored versions, in the order asked (one query for the versions). */
-function versionEventBodies(
+function eventBody(
+  v: FileVersion,
+  p: PatternRow | undefined,
+  storeCode: boolean,
+  carrier: AttributionCarrier,
+): string {
+  // The attribution is an extra: a history it cannot read must not keep the event from going.
+  let lineAttribution = null;
+  try {
+    lineAttribution = carrier.attributionOf(v, p === undefined ? undefined : p.code);
+  } catch { /* unreadable code: sent without it */ }
+  return JSON.stringify(eventForVersion(v, p, { storeCode, lineAttribution }));
+}
+
+/**
+ * The request bodies of stored versions, in the order asked (one query for the versions). The
+ * flusher passes one carrier for the whole flush: it sends each file's versions in order, so each
+ * attribution costs one step of the file's walk.
+ *
+ * @example
+ * ```ts
+ * import { versionEventBodies } from "./flush.ts";
+ * // const bodies = versionEventBodies(store, [12, 13], true, carrier);
+ * ```
+ */
+export function versionEventBodies(
   store: Store,
   versionIds: readonly number[],
   storeCode: boolean,
+  carrier: AttributionCarrier = new AttributionCarrier(store),
 ): string[] {
   const versions = store.versionsById(versionIds);
   if (versions.length !== versionIds.length) {
     throw new Error(`file versions of the outbox are missing from ${store.path}`);
   }
-  const patterns = new Map<string, ReturnType<Store["pattern"]>>();
+  const patterns = new Map<string, PatternRow | undefined>();
   return versions.map((v) => {
     if (!patterns.has(v.patternId)) patterns.set(v.patternId, store.pattern(v.patternId));
-    return JSON.stringify(eventForVersion(v, patterns.get(v.patternId), { storeCode }));
+    return eventBody(v, patterns.get(v.patternId), storeCode, carrier);
   });
 }
 
@@ -165,8 +204,9 @@ export function queuedEventBodies(
   config: Pick<TrackerConfig, "intelligenceUrl" | "storeCode">,
   limit: number,
 ): string[] {
+  const carrier = new AttributionCarrier(store);
   return store.queuedVersions(serverKey(config.intelligenceUrl), limit).map((r) =>
-    versionEventBody(store, r.versionId, config.storeCode)
+    versionEventBody(store, r.versionId, config.storeCode, carrier)
   );
 }
 
@@ -249,6 +289,8 @@ export async function flushOutbox(
     return report;
   }
 
+  /** Each file's blame, carried from one version to the next as they are sent. */
+  const attribution = new AttributionCarrier(store);
   const paceKey = `delivery_pace ${server}`;
   let pace: Pace = parsePace(store.meta(paceKey), config.batchSize);
   /** Failed tries of each queued version in this flush: 1 + max_retries each. */
@@ -432,7 +474,12 @@ export async function flushOutbox(
   /** Sends one batch (or one event alone) and records the answer; true when all were stored. */
   const sendBatch = async (batch: readonly QueuedVersion[], single: boolean): Promise<boolean> => {
     const ids = batch.map((r) => r.queueId);
-    const bodies = versionEventBodies(store, batch.map((r) => r.versionId), config.storeCode);
+    const bodies = versionEventBodies(
+      store,
+      batch.map((r) => r.versionId),
+      config.storeCode,
+      attribution,
+    );
     store.immediate(() => store.markSent(ids, at()));
     const timeoutMs = requestTimeoutMs(batch.length, pace, baseTimeoutMs);
     const started = performance.now();

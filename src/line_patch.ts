@@ -108,8 +108,9 @@ function commonLength(max: number, equal: (n: number) => boolean): number {
  * Edit cost above which the middle stops looking for common lines and is replaced as a whole (still
  * a correct patch, only larger): it bounds the diff's work to about two million line comparisons.
  */
-const MAX_WORK = 2_000_000;
-const MAX_EDIT_COST = 512;
+export const MAX_WORK = 2_000_000;
+/** See {@linkcode MAX_WORK}. */
+export const MAX_EDIT_COST = 512;
 
 /** The changes between two line arrays starting at character `offset` of the base. */
 function diffMiddle(a: string[], b: string[], offset: number): LinePatchOp[] {
@@ -152,7 +153,8 @@ function diffMiddle(a: string[], b: string[], offset: number): LinePatchOp[] {
   return ops;
 }
 
-interface MatchRun {
+/** A run of equal lines: `length` lines from index `a` of the first array and `b` of the second. */
+export interface MatchRun {
   a: number;
   b: number;
   length: number;
@@ -176,11 +178,18 @@ function singleLineMatch(
 
 /**
  * Myers' greedy diff of a[a0..a1) and b[b0..b1): the runs of equal lines, in order, or null when
- * the edit cost exceeds `maxCost` (the caller then replaces the whole range).
+ * the edit cost exceeds `maxCost` (the caller then replaces the whole range). Its memory grows with
+ * the square of `maxCost`: keep it bounded (see `src/line_match.ts` for what to do past it).
+ *
+ * @example
+ * ```ts
+ * import { myersMatches } from "./line_patch.ts";
+ * myersMatches(["a", "b", "c"], ["a", "c"], 0, 3, 0, 2, 10); // [{ a: 0, b: 0, length: 1 }, { a: 2, b: 1, length: 1 }]
+ * ```
  */
-function myersMatches(
-  a: string[],
-  b: string[],
+export function myersMatches(
+  a: readonly string[],
+  b: readonly string[],
   a0: number,
   a1: number,
   b0: number,

@@ -7,7 +7,31 @@
  */
 
 import { createHash } from "node:crypto";
+import { blameRuns, type Hunk, type LineSource, type Origin, ORIGINS } from "./blame.ts";
+import { blameFile } from "./blame_history.ts";
+import type { Stats } from "./stats.ts";
+import { gatherStats } from "./stats_history.ts";
 import type { ExecutionRow, Store, VersionWithMetrics } from "./store.ts";
+
+/** One stretch of lines of the last version with one source (a blame run). */
+export interface ReportRun {
+  start: number;
+  end: number;
+  origin: Origin;
+  version: number | null;
+  toolName: string | null;
+  toolUseId: string | null;
+}
+
+/** Who wrote the lines of a file's last tracked version. */
+export interface ReportAttribution {
+  /** The version blamed (the file's last). */
+  version: number;
+  counts: Record<Origin, number>;
+  runs: ReportRun[];
+  /** The lines (redacted, without their line endings), only when code is asked for. */
+  lines?: string[];
+}
 
 /** One file in the report. */
 export interface ReportFile {
@@ -15,6 +39,10 @@ export interface ReportFile {
   versions: VersionWithMetrics[];
   /** Code by pattern ID, when stored and asked for. */
   code: Record<string, string | null>;
+  /** Who wrote each line of the last version; null when its code is not kept. */
+  attribution?: ReportAttribution | null;
+  /** Each version's diff against the version before, by version number (with code only). */
+  diffs?: Record<number, Hunk[]>;
 }
 
 /** Everything the page shows. */
@@ -24,6 +52,8 @@ export interface ReportData {
   scope: string;
   files: ReportFile[];
   executions: ExecutionRow[];
+  /** Lines written by Claude, their fate, AI share (`src/stats.ts`), of the last versions. */
+  stats?: Stats;
 }
 
 /** Which part of the store to report on. */
@@ -54,7 +84,7 @@ export function gatherReportData(store: Store, filter: ReportFilter = {}): Repor
     if (filter.includeCode) {
       for (const v of versions) code[v.patternId] = store.pattern(v.patternId)?.code ?? null;
     }
-    return { filePath, versions, code };
+    return { filePath, versions, code, ...attributionOf(store, filePath, filter.includeCode) };
   });
   const executions = store.executions({ sessionId: filter.sessionId }).filter((e) =>
     !filter.filePath || e.filePath === filter.filePath
@@ -70,6 +100,48 @@ export function gatherReportData(store: Store, filter: ReportFilter = {}): Repor
     scope,
     files,
     executions,
+    stats: gatherStats(store, paths, {
+      ...(filter.sessionId ? { sessionId: filter.sessionId } : {}),
+      ...(filter.filePath ? { filePath: filter.filePath } : {}),
+    }, null),
+  };
+}
+
+/** A file's blame at its last version, and each version's diff when code is shown. */
+function attributionOf(
+  store: Store,
+  filePath: string,
+  withCode = false,
+): Pick<ReportFile, "attribution" | "diffs"> {
+  const diffs: Record<number, Hunk[]> = {};
+  const { walk, last } = blameFile(store, filePath, {
+    hunks: withCode,
+    onStep: (step) => {
+      if (withCode && step.change?.hunks) diffs[step.version.version] = step.change.hunks;
+    },
+  });
+  if (!last || !walk.known) return { attribution: null, ...(withCode ? { diffs } : {}) };
+  return {
+    attribution: {
+      version: last.version,
+      counts: { ...walk.state.counts },
+      runs: blameRuns(walk.state.sources).map(({ start, end, source }) =>
+        runOf(start, end, source)
+      ),
+      ...(withCode ? { lines: walk.state.lines.map((l) => l.replace(/\n$/, "")) } : {}),
+    },
+    ...(withCode ? { diffs } : {}),
+  };
+}
+
+function runOf(start: number, end: number, s: LineSource): ReportRun {
+  return {
+    start,
+    end,
+    origin: s.origin,
+    version: s.version,
+    toolName: s.toolName,
+    toolUseId: s.toolUseId,
   };
 }
 
@@ -194,6 +266,107 @@ function median(values: number[]): number | null {
   return (lo + hi) / 2;
 }
 
+/** Colours of the line origins (the blame view, the attribution bar). */
+const ORIGIN_COLORS: Record<Origin, string> = {
+  ai: "#4c8bf5",
+  external: "#e8a317",
+  baseline: "#9aa3b2",
+  unknown: "#c678dd",
+};
+
+function runLabel(r: ReportRun): string {
+  const lines = r.start === r.end ? `line ${r.start}` : `lines ${r.start}–${r.end}`;
+  const who = r.origin === "ai"
+    ? `ai: v${r.version} ${r.toolName ?? ""} ${r.toolUseId ?? ""}`
+    : r.version === null
+    ? r.origin
+    : `${r.origin}: v${r.version}`;
+  return `${lines}: ${who}`.trim();
+}
+
+/**
+ * Who wrote a file's lines: a bar of the runs (width by lines, colour by origin), the counts, and,
+ * with code, every line with its origin (pure; everything escaped).
+ *
+ * @example
+ * ```ts
+ * import { attributionHtml } from "./report.ts";
+ * attributionHtml({ filePath: "/p/a.py", versions: [], code: {}, attribution: null }); // a note that the code is not kept
+ * ```
+ */
+export function attributionHtml(f: ReportFile): string {
+  const a = f.attribution;
+  if (a === undefined) return "";
+  if (a === null) {
+    return `<p class="meta">Who wrote which line: not known (the last version's code is not kept).</p>`;
+  }
+  const total = ORIGINS.reduce((n, o) => n + a.counts[o], 0);
+  const counts = ORIGINS.filter((o) => a.counts[o] > 0).map((o) =>
+    `<span class="chip o-${o}">${a.counts[o]} ${o}</span>`
+  ).join(" ");
+  const bar = a.runs.map((r) =>
+    `<span class="seg o-${r.origin}" style="flex-grow:${r.end - r.start + 1}" title="${
+      escapeHtml(runLabel(r))
+    }"></span>`
+  ).join("");
+  const head = `<p class="meta">Lines of v${a.version} by origin: ${total} line${
+    total === 1 ? "" : "s"
+  } ${counts}</p><div class="bar" role="img" aria-label="${
+    escapeHtml(`who wrote the lines of ${f.filePath}`)
+  }">${bar}</div>`;
+  if (!a.lines) return head;
+  const rows: string[] = [];
+  for (const r of a.runs) {
+    for (let n = r.start; n <= r.end; n++) {
+      const who = n === r.start
+        ? escapeHtml(
+          r.origin === "ai"
+            ? `v${r.version} ${r.toolName ?? ""} ${r.toolUseId ?? ""}`
+            : r.version === null
+            ? r.origin === "external" ? "disk" : "?"
+            : `v${r.version} ${r.origin}`,
+        )
+        : "";
+      rows.push(
+        `<tr class="o-${r.origin}"><td class="num">${n}</td><td class="who">${who}</td><td><code>${
+          escapeHtml(a.lines[n - 1] ?? "")
+        }</code></td></tr>`,
+      );
+    }
+  }
+  // Open when it is short enough to read in place.
+  return `${head}<details${
+    a.lines.length <= 400 ? " open" : ""
+  }><summary>blame of v${a.version}</summary><table class="blame"><tbody>${
+    rows.join("")
+  }</tbody></table></details>`;
+}
+
+/**
+ * A version's diff against the version before (pure; escaped).
+ *
+ * @example
+ * ```ts
+ * import { diffHtml } from "./report.ts";
+ * diffHtml([{ oldStart: 0, newStart: 0, lines: [{ kind: "add", text: "x" }] }]); // '<pre class="diff">…'
+ * ```
+ */
+export function diffHtml(hunks: readonly Hunk[]): string {
+  const out: string[] = [];
+  for (const h of hunks) {
+    out.push(`<span class="at">@@ line ${h.newStart + 1} @@</span>`);
+    for (const l of h.lines) {
+      const mark = l.kind === "add" ? "+" : l.kind === "del" ? "-" : " ";
+      out.push(`<span class="${l.kind}">${mark} ${escapeHtml(l.text)}</span>`);
+    }
+  }
+  return `<pre class="diff">${out.join("")}</pre>`;
+}
+
+function percent(rate: number | null | undefined): string {
+  return rate === null || rate === undefined ? "–" : `${(rate * 100).toFixed(1)}%`;
+}
+
 /**
  * Renders the report page (pure). Every value from the store is escaped.
  *
@@ -229,12 +402,17 @@ export function renderHtmlReport(data: ReportData): string {
           ? `<tr class="code"><td colspan="9"><details><summary>code of v${v.version}</summary><pre>${
             escapeHtml(code)
           }</pre></details></td></tr>`
+          : "") +
+        (f.diffs?.[v.version]
+          ? `<tr class="code"><td colspan="9"><details><summary>diff of v${v.version}</summary>${
+            diffHtml(f.diffs[v.version]!)
+          }</details></td></tr>`
           : "");
     }).join("");
     return `<section class="file" id="file-${i}" data-path="${escapeHtml(f.filePath)}"><h2>${
       escapeHtml(f.filePath)
     }</h2>` +
-      `<p class="meta">${f.versions.length} version(s)</p><div class="graph">${
+      `<p class="meta">${f.versions.length} version(s)</p>${attributionHtml(f)}<div class="graph">${
         lineageSvg(f)
       }</div>` +
       `<table><thead><tr><th>version</th><th>pattern</th><th>event</th><th>transformation</th><th>tool</th><th>lines</th><th>ms</th><th>ok</th><th>time (UTC)</th></tr></thead><tbody>${rows}</tbody></table></section>`;
@@ -262,6 +440,18 @@ th{color:#6b7385;font-weight:600}.num{text-align:right;font-variant-numeric:tabu
 svg text.title{font:600 13px ui-monospace,Menlo,monospace;fill:#1d2330}svg text.sub{font:12px system-ui,sans-serif;fill:#4b5263}svg text.edge{font:11px system-ui,sans-serif;fill:#6b7385}
 svg text.kind{font:600 12px system-ui,sans-serif}.chip{border:1px solid;border-radius:10px;padding:0 8px;font-size:12px;margin-right:4px}
 #filter{padding:6px 10px;border:1px solid #cfd4dc;border-radius:6px;width:320px}.hidden{display:none}
+.bar{display:flex;height:12px;border-radius:6px;overflow:hidden;margin:4px 0 10px;max-width:640px}.seg{min-width:1px}
+${
+    ORIGINS.map((o) =>
+      `.seg.o-${o}{background:${ORIGIN_COLORS[o]}}.chip.o-${o}{border-color:${
+        ORIGIN_COLORS[o]
+      };color:${ORIGIN_COLORS[o]}}tr.o-${o} td:first-child{border-left:4px solid ${
+        ORIGIN_COLORS[o]
+      }}`
+    ).join("")
+  }
+table.blame{width:auto;margin-top:4px}table.blame td{padding:0 8px;border:0;font:12px ui-monospace,Menlo,monospace;white-space:pre}table.blame td.who{color:#6b7385}
+pre.diff span{display:block}pre.diff .add{background:#e6f6ea}pre.diff .del{background:#fbe9e7}pre.diff .at{color:#6b7385}
 </style></head>
 <body><header><h1>${escapeHtml(data.title)}</h1><p>${escapeHtml(data.scope)} · generated ${
     escapeHtml(data.generatedAt)
@@ -274,8 +464,20 @@ svg text.kind{font:600 12px system-ui,sans-serif}.chip{border:1px solid;border-r
 <div class="card"><b>${failed.length}</b>failed</div>
 <div class="card"><b>${median(durations) ?? "–"}</b>median ms</div>
 <div class="card"><b>+${added} −${removed}</b>lines</div>
+${
+    data.stats
+      ? `<div class="card"><b>${data.stats.totals.lines_written}</b>lines by Claude</div>
+<div class="card"><b>${percent(data.stats.totals.ai_share)}</b>AI share</div>
+<div class="card"><b>${data.stats.totals.lines_reworked}</b>reworked by people (${
+        percent(data.stats.totals.rework_rate)
+      })</div>`
+      : ""
+  }
 </div>
 <p>${legend}</p>
+<p>${
+    ORIGINS.map((o) => `<span class="chip o-${o}">${o}</span>`).join(" ")
+  } lines: written by Claude, outside Claude Code, before tracking, not known</p>
 <p><input id="filter" type="search" placeholder="Filter files by path…" aria-label="Filter files"></p>
 ${fileSections || "<p>No files recorded.</p>"}
 ${

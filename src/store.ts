@@ -14,6 +14,7 @@
  * @module
  */
 
+import type { SQLInputValue } from "node:sqlite";
 import { isSnapshot, type StoredCode } from "./code_storage.ts";
 import { openStoreAs, type OpenStoreOptions, type StoreKind } from "./store/open.ts";
 import {
@@ -55,6 +56,8 @@ export {
   StoredCodeError,
 } from "./store/recording.ts";
 export type { ExecutionRow, FileVersion, JournalReplay } from "./store/rows.ts";
+// The row mappers the views' queries use (src/views_queries.ts).
+export { toCodeRow, toVersion };
 
 /**
  * Ordered schema migrations; `PRAGMA user_version` records how many have run. Never edit one.
@@ -1213,6 +1216,20 @@ export class Store extends RecordingStore {
       deadLetters: n("SELECT COUNT(*) AS n FROM dead_letters"),
       delivered: n("SELECT COUNT(*) AS n FROM delivered"),
     };
+  }
+
+  // ---- read-only queries of the views (src/views_queries.ts; never on the hooks' path) --------
+
+  /**
+   * Rows of one read-only query, for the view modules (blame, stats), which keep their SQL out of
+   * this module so that the hooks never load it. Only a `SELECT` is accepted (SQLite cannot write
+   * from one).
+   */
+  selectRows(sql: string, ...params: SQLInputValue[]): Record<string, unknown>[] {
+    if (!/^\s*SELECT\b/i.test(sql)) {
+      throw new Error(`selectRows runs SELECT statements only, not: ${sql.slice(0, 40)}`);
+    }
+    return this.rows(sql, ...params);
   }
 }
 

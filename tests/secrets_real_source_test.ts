@@ -20,6 +20,7 @@ const SECRET_SAMPLES = new Set([
   "tests/privacy_test.ts",
   "tests/store_code_test.ts",
   "tests/track_test.ts",
+  "tests/blame_test.ts",
   "bench/redaction.ts",
 ]);
 

@@ -107,6 +107,32 @@ Deno.test("the HTML report is self-contained and escapes everything from the sto
   assert.equal((html.match(/<g class="node"/g) ?? []).length, 6);
   assert.ok(html.includes("String to replace not found &lt;b&gt;"));
   assert.ok(html.includes("<details><summary>code of v1</summary>"));
+  // Who wrote each line: a bar per file, the blame of the last version, a diff per version.
+  assert.equal((html.match(/<div class="bar"/g) ?? []).length, 2);
+  assert.equal((html.match(/<table class="blame">/g) ?? []).length, 2);
+  assert.equal((html.match(/<tr class="o-ai">/g) ?? []).length, 4, "two lines in each file");
+  assert.equal((html.match(/<summary>diff of v\d<\/summary>/g) ?? []).length, 6);
+  assert.match(html, /<span class="del">- {5}if x is None:<\/span>/);
+  assert.match(html, /<b>10<\/b>lines by Claude/, "2 + 2 + 1 lines in each file");
+});
+
+Deno.test("the blame view escapes the code it shows; without --code the report shows no line of code", async () => {
+  const dataDir = Deno.makeTempDirSync({ prefix: "pt-views-" });
+  const tracker = new PatternTracker({ ...defaultConfig(dataDir), dataDir, autoFlush: false });
+  const code = "x = '</code></td><script>alert(1)</script>'\n";
+  await tracker.trackCreation(code, { filePath: "/repo/x.py" });
+  await tracker.trackModification(code + "y = '<b>'\n", { filePath: "/repo/x.py" });
+  tracker.close();
+  const store = openStore(dataDir);
+  const withCode = renderHtmlReport(gatherReportData(store, { includeCode: true }));
+  const without = renderHtmlReport(gatherReportData(store, {}));
+  store.close();
+  assert.ok(!withCode.includes("<script>alert"), "the code's script tag is escaped");
+  assert.ok(withCode.includes("&lt;/code&gt;&lt;/td&gt;&lt;script&gt;alert(1)"));
+  assert.match(withCode, /<span class="add">\+ y = &#39;&lt;b&gt;&#39;<\/span>/);
+  assert.ok(!without.includes("alert(1)"), "no code without --code");
+  assert.ok(!without.includes('class="blame"'));
+  assert.match(without, /<div class="bar"/);
 });
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(
@@ -158,6 +184,11 @@ Deno.test({
     assert.match(text, /data-report-ready="2"/, "the page's own script ran and saw both files");
     assert.ok(!text.includes('data-injected="1"'), "a script from a file path ran");
     assert.equal((text.match(/<g class="node"/g) ?? []).length, 6);
+    assert.equal(
+      (text.match(/<span class="seg o-ai"/g) ?? []).length,
+      4,
+      "an origin bar per file: v1 and v3 each",
+    );
     const png = `${dataDir}/report.png`;
     await chromium(dataDir, ["--window-size=1100,900", `--screenshot=${png}`, `file://${page}`]);
     const bytes = Deno.readFileSync(png);
@@ -204,7 +235,7 @@ Deno.test("export then import into a fresh store gives the same lineage; importi
   target.close();
 });
 
-Deno.test("Agent Trace records attribute the whole file version to the AI and keep our lineage in metadata", async () => {
+Deno.test("an Agent Trace record without the version's blame (its code not kept) attributes the whole file by who made it, and keeps our lineage in metadata", async () => {
   const dataDir = await sampleStore(["/repo/app.py"]);
   const store = openStore(dataDir);
   const [v1, v2] = store.fileHistory("/repo/app.py");

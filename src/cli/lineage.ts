@@ -6,6 +6,7 @@
  */
 
 import type { Store, VersionWithMetrics } from "../store.ts";
+import { CliError } from "./errors.ts";
 
 /** JSON shape of a file's lineage (`lineage FILE --json`). */
 export interface FileLineageJson {
@@ -161,6 +162,9 @@ export type LineageTarget =
   | { kind: "ambiguous"; candidates: string[] }
   | { kind: "unknown" };
 
+/** A tracked file the user named, or why none. */
+export type FileTarget = Extract<LineageTarget, { kind: "file" | "ambiguous" | "unknown" }>;
+
 /**
  * Resolves the argument of `lineage`: an exact or trailing file path, or a (prefix of a) pattern ID.
  *
@@ -171,17 +175,74 @@ export type LineageTarget =
  * ```
  */
 export function resolveLineageTarget(store: Store, arg: string, cwd: string): LineageTarget {
-  const absolute = arg.startsWith("/")
-    ? arg
-    : `${cwd.replace(/\/+$/, "")}/${arg.replace(/^\.\//, "")}`;
-  for (const candidate of [arg, absolute]) {
-    if (store.latestVersion(candidate)) return { kind: "file", filePath: candidate };
-  }
+  const exact = exactFile(store, arg, cwd);
+  if (exact !== null) return { kind: "file", filePath: exact };
   if (/^[0-9a-f]{4,16}$/.test(arg)) {
     const ids = store.patternIdsStartingWith(arg);
     if (ids.length === 1) return { kind: "pattern", patternId: ids[0] as string };
     if (ids.length > 1) return { kind: "ambiguous", candidates: ids };
   }
+  return fileBySuffix(store, arg);
+}
+
+/**
+ * Resolves a file argument as `lineage` does, files only: the full path, a path relative to `cwd`,
+ * or the end of a tracked path (a file name).
+ *
+ * @example
+ * ```ts
+ * import { resolveTrackedFile } from "./lineage.ts";
+ * // resolveTrackedFile(store, "app.py", Deno.cwd()); // { kind: "file", filePath: "/home/dev/project/app.py" }
+ * ```
+ */
+export function resolveTrackedFile(store: Store, arg: string, cwd: string): FileTarget {
+  const exact = exactFile(store, arg, cwd);
+  return exact !== null ? { kind: "file", filePath: exact } : fileBySuffix(store, arg);
+}
+
+/**
+ * The tracked file the user named, or a {@linkcode CliError} that says why there is none (no match,
+ * or several: listed).
+ *
+ * @example
+ * ```ts
+ * import { requireTrackedFile } from "./lineage.ts";
+ * // const filePath = requireTrackedFile(store, "app.py", Deno.cwd());
+ * ```
+ */
+export function requireTrackedFile(store: Store, arg: string, cwd: string): string {
+  const target = resolveTrackedFile(store, arg, cwd);
+  switch (target.kind) {
+    case "file":
+      return target.filePath;
+    case "ambiguous":
+      throw new CliError(
+        `"${arg}" matches ${target.candidates.length} tracked files; be more specific:\n  ${
+          target.candidates.join("\n  ")
+        }`,
+      );
+    case "unknown":
+      throw new CliError(
+        `no tracked file matches "${arg}" in the store ${store.path} (give its full path, a path relative to here, or its name). "tracker.ts status" shows what is recorded.`,
+      );
+    default: {
+      const unreachable: never = target;
+      throw new CliError(`unexpected ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function exactFile(store: Store, arg: string, cwd: string): string | null {
+  const absolute = arg.startsWith("/")
+    ? arg
+    : `${cwd.replace(/\/+$/, "")}/${arg.replace(/^\.\//, "")}`;
+  for (const candidate of [arg, absolute]) {
+    if (store.latestVersion(candidate)) return candidate;
+  }
+  return null;
+}
+
+function fileBySuffix(store: Store, arg: string): FileTarget {
   const files = store.filesEndingWith(arg.replace(/^\.\//, ""));
   if (files.length === 1) return { kind: "file", filePath: files[0] as string };
   if (files.length > 1) return { kind: "ambiguous", candidates: files };

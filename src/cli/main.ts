@@ -54,6 +54,10 @@ Commands:
   status [--json]               Store counts, outbox depth, dead letters, last error, data dir
   lineage <file|pattern-id> [--json | --format text|json|mermaid|dot]
                                 The chain of versions of a file, or the ancestry of a pattern
+  blame <file> [--json] [--stored]
+                                Every line with its origin: the Claude tool call that wrote it, outside Claude Code, or before tracking
+  stats [--session ID | --file PATH] [--stored] [--json]
+                                Lines Claude wrote, AI share of the current files, what people rewrote; calls and failures
   report [--session ID | --file PATH] [--code] [--out FILE]
                                 A self-contained HTML page: files, lineage graphs, execution metrics
   export [--format jsonl|agent-trace] [--out FILE]
@@ -127,6 +131,10 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       return await flush(rest);
     case "compile":
       return await compile(rest);
+    case "blame":
+      return await (await import("./blame.ts")).blameCommand(rest);
+    case "stats":
+      return await (await import("./stats.ts")).statsCommand(rest);
     case "report":
       return await (await import("./views.ts")).reportCommand(rest);
     case "export":

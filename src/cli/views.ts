@@ -6,7 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
-import { exportRecords, importRecords, toAgentTrace } from "../export.ts";
+import { agentTraceRecords, exportRecords, importRecords } from "../export.ts";
 import { gatherReportData, renderHtmlReport } from "../report.ts";
 import { openStore } from "../store.ts";
 import { openAndReplay } from "../spill.ts";
@@ -103,7 +103,7 @@ export async function exportCommand(args: string[]): Promise<number> {
       n++;
     };
     if (format === "jsonl") { for (const r of exportRecords(store)) write(r); }
-    else for (const v of store.allVersions()) write(toAgentTrace(v, store.pattern(v.patternId)));
+    else for (const r of agentTraceRecords(store)) write(r);
   } catch (error) {
     // A reader that stops early (`| head`) is not an error of ours.
     if (!(error instanceof Deno.errors.BrokenPipe)) throw error;

@@ -1,0 +1,59 @@
+/**
+ * The measures of `src/stats.ts` read from the store: each file's versions walked once
+ * (`src/blame_history.ts`), then compared with the file on disk as `blame` does, and the tool calls
+ * of the scope. Used by `stats` and the HTML report.
+ *
+ * @module
+ */
+
+import { advanceTo, blameText, DISK_SOURCE } from "./blame.ts";
+import { blameFile } from "./blame_history.ts";
+import { readDisk } from "./disk_text.ts";
+import { type Stats, StatsBuilder } from "./stats.ts";
+import type { Store } from "./store.ts";
+
+/**
+ * The measures over some files of a store: each file's versions walked once, then (unless
+ * `disk` is null) compared with the file on disk as `blame` does.
+ *
+ * @example
+ * ```ts
+ * import { gatherStats } from "./stats_history.ts";
+ * // gatherStats(store, ["/p/app.py"], {}, config).totals.ai_share;
+ * ```
+ */
+export function gatherStats(
+  store: Store,
+  files: readonly string[],
+  scope: { sessionId?: string; filePath?: string },
+  disk: { redactSecrets: boolean } | null,
+): Stats {
+  const builder = new StatsBuilder(scope, { comparedWithDisk: disk !== null });
+  for (const file of files) {
+    const { walk } = blameFile(store, file, {
+      onStep: (step) =>
+        builder.addStep(file, step.source, step.change, {
+          version: true,
+          created: step.version.parentPatternId === null,
+        }),
+    });
+    if (!walk.known) {
+      builder.addUncounted(file);
+      continue;
+    }
+    const onDisk = disk === null ? null : readDisk(file, disk);
+    if (onDisk?.kind === "text" && onDisk.text !== blameText(walk.state)) {
+      builder.addStep(file, DISK_SOURCE, advanceTo(walk.state, onDisk.text, DISK_SOURCE), {
+        version: false,
+      });
+    }
+    builder.addCurrent(file, walk.state.sources, onDisk?.kind === "missing");
+  }
+  const executions = store.executions({ sessionId: scope.sessionId, limit: -1 });
+  builder.addExecutions(
+    scope.filePath === undefined
+      ? executions
+      : executions.filter((e) => e.filePath === scope.filePath),
+  );
+  return builder.build();
+}
