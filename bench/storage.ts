@@ -12,14 +12,14 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { compactCode } from "../src/code_maintenance.ts";
+import { compactCode } from "../src/store/code_maintenance.ts";
 import { flushOutbox } from "../src/flush.ts";
 import { resolveConfig } from "../src/config.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
-import { patternId } from "../src/pattern.ts";
-import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { track } from "../src/track.ts";
-import { openStore } from "../src/store.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
+import { track } from "../src/record/track.ts";
+import { openStore } from "../src/store/store.ts";
 import type { Phase4Server } from "../tests/phase4_server.ts";
 import { seeded } from "../tests/support.ts";
 import { type Arm, interleave, ROOT, shell, summarize, type Summary } from "./lib.ts";

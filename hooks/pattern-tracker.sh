@@ -27,7 +27,7 @@ else
     read -r deno <"$data/deno-path"
   fi
 fi
-# The spill journal's second place, as src/journal.ts names it: /tmp/pattern-tracker-<cksum of the
+# The spill journal's second place, as src/record/journal.ts names it: /tmp/pattern-tracker-<cksum of the
 # data dir>. Remembered in <data dir>/journal-fallback with the data dir it is for, so that
 # the usual path forks no cksum (that would cost a hook about as much as the whole launcher).
 journal_fallback() {

@@ -6,14 +6,14 @@
  */
 
 import { loadConfig, type TrackerConfig } from "./config.ts";
-import type { TrackedTool } from "./payload.ts";
+import type { TrackedTool } from "./record/payload.ts";
 import {
   COMMAND_BUSY_TIMEOUT_MS,
   openStore,
   type Store,
   type VersionWithMetrics,
-} from "./store.ts";
-import { track, type TrackResult } from "./track.ts";
+} from "./store/store.ts";
+import { track, type TrackResult } from "./record/track.ts";
 
 /** Where a piece of code lives and which tool wrote it. */
 export interface CodeContext {

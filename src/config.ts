@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DEFAULT_EXCLUDES } from "./path_rules.ts";
+import { DEFAULT_EXCLUDES } from "./record/path_rules.ts";
 import { parseFlatYaml } from "./flat_yaml.ts";
 
 /** The tracker's settings after resolution. */

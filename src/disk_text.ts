@@ -7,8 +7,8 @@
  * @module
  */
 
-import { storableText } from "./code_storage.ts";
-import { normalizeLineEndings } from "./pattern.ts";
+import { storableText } from "./store/code_storage.ts";
+import { normalizeLineEndings } from "./record/pattern.ts";
 import { redactSecrets } from "./privacy.ts";
 
 /** The disk file read: its comparable text, or why there is none. */

@@ -10,10 +10,16 @@ import { createHash } from "node:crypto";
 import { blameRuns, type LineSource, type Origin, originOfTool } from "./blame.ts";
 import { AttributionCarrier } from "./blame_history.ts";
 import type { TrackerConfig } from "./config.ts";
-import { RecordRefused, type TrackInput } from "./record.ts";
-import { commitImported, shapeImported } from "./record_import.ts";
-import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "./store.ts";
-import { track } from "./track.ts";
+import { RecordRefused, type TrackInput } from "./record/records.ts";
+import { commitImported, shapeImported } from "./record/import.ts";
+import type {
+  ExecutionRow,
+  FileVersion,
+  LineageEdgeRow,
+  PatternRow,
+  Store,
+} from "./store/store.ts";
+import { track } from "./record/track.ts";
 
 /** Version of our export format (the header's `schema`). */
 export const EXPORT_SCHEMA = 1;

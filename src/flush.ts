@@ -45,9 +45,9 @@ import {
   type PatternRow,
   type QueuedVersion,
   type Store,
-} from "./store.ts";
+} from "./store/store.ts";
 import { tryFlusherLock } from "./flusher.ts";
-import { maintainStore } from "./code_maintenance.ts";
+import { maintainStore } from "./store/code_maintenance.ts";
 
 /** How many queued versions one planning round looks at. */
 export const DELIVERY_WINDOW = 20_000;
@@ -728,7 +728,7 @@ export async function runBackgroundFlusher(
 }
 
 /**
- * Compaction and retention (src/code_maintenance.ts), while the flusher holds the lock: never on a
+ * Compaction and retention (src/store/code_maintenance.ts), while the flusher holds the lock: never on a
  * hook's path, at most every ten minutes. A failure is logged; delivery is not affected.
  */
 function runMaintenance(

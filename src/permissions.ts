@@ -7,7 +7,7 @@
  * @module
  */
 
-import { journalFallbackDir } from "./journal.ts";
+import { journalFallbackDir } from "./record/journal.ts";
 
 /** Environment variables the hooks and the flusher may read (`--allow-env`). */
 export const ALLOWED_ENV: readonly string[] = [
@@ -49,7 +49,7 @@ export type Grant =
  * ```ts
  * import assert from "node:assert/strict";
  * import { permissionFlags } from "./permissions.ts";
- * import { journalFallbackDir } from "./journal.ts";
+ * import { journalFallbackDir } from "./record/journal.ts";
  * const fallback = journalFallbackDir("/d"); // "/tmp/pattern-tracker-<cksum of /d>"
  * assert.deepEqual(permissionFlags({ program: "pre", dataDir: "/d", configPath: "/c.yaml" }), [
  *   `--allow-read=/d,${fallback},/c.yaml`,

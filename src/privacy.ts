@@ -17,5 +17,5 @@ export {
   type PathRules,
   PROJECT_DIR_ENV,
   projectDirFromEnv,
-} from "./path_rules.ts";
+} from "./record/path_rules.ts";
 export { type Redaction, redactSecrets, SECRET_KINDS, type SecretKind } from "./secrets.ts";

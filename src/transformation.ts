@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { TransformationType } from "./lineage.ts";
+import type { TransformationType } from "./record/lineage.ts";
 import { WEIGHTS } from "./transformation_weights.ts";
 
 /** The classes of the model, in the order of its weights. */

@@ -1,12 +1,12 @@
 /**
  * Read-only queries of the views (blame, stats, the report's attribution, the Agent Trace ranges,
- * the attribution sent to Phase 4), kept out of `src/store.ts` so that the hooks never load them.
+ * the attribution sent to Phase 4), kept out of `src/store/store.ts` so that the hooks never load them.
  * They run through {@linkcode Store.selectRows}, which accepts nothing but a `SELECT`.
  *
  * @module
  */
 
-import { type CodeRow, type FileVersion, type Store, toCodeRow, toVersion } from "./store.ts";
+import { type CodeRow, type FileVersion, type Store, toCodeRow, toVersion } from "./store/store.ts";
 
 /** One version of a file's chain with how its code is kept (undefined: its pattern row is gone). */
 export interface ChainEntry {

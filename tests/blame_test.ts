@@ -19,8 +19,8 @@ import { blameJson, blameOf, parseBlameArgs } from "../src/cli/blame.ts";
 import { comparableText } from "../src/disk_text.ts";
 import { defaultConfig, type TrackerConfig } from "../src/config.ts";
 import { matchLines } from "../src/line_match.ts";
-import { diffLines } from "../src/line_patch.ts";
-import { openStore } from "../src/store.ts";
+import { diffLines } from "../src/store/line_patch.ts";
+import { openStore } from "../src/store/store.ts";
 import { seeded } from "./support.ts";
 
 /** Length of a longest common subsequence, by dynamic programming (small inputs only). */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { isOurCommand } from "../src/cli/install.ts";
 import { BUNDLE_STAMP, bundleHooks, bundleState, sourcesDigest } from "../src/cli/bundle.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/store.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { hookWorld, runHookProcess, SESSION_FIXTURES, waitUntil } from "./support.ts";
 
@@ -125,7 +125,7 @@ Deno.test("the bundle is fresh after bundling and stale once a source changes", 
     Deno.writeTextFileSync(`${copy}/build/pre_hook.js`, "");
     Deno.writeTextFileSync(`${copy}/build/post_hook.js`, "");
     assert.equal(await bundleState(copy), "fresh");
-    Deno.writeTextFileSync(`${copy}/src/hook.ts`, "\n", { append: true });
+    Deno.writeTextFileSync(`${copy}/src/record/hooks.ts`, "\n", { append: true });
     assert.equal(await bundleState(copy), "stale");
     Deno.removeSync(`${copy}/build/post_hook.js`);
     assert.equal(await bundleState(copy), "absent");

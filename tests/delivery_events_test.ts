@@ -8,8 +8,8 @@ import { defaultConfig } from "../src/config.ts";
 import { eventForVersion, serverPatternVersion, storableText } from "../src/events.ts";
 import { exportRecords, importRecords } from "../src/export.ts";
 import { queuedEventBodies, versionEventBody } from "../src/flush.ts";
-import { patternId } from "../src/pattern.ts";
-import { type FileVersion, openStore, type PatternRow } from "../src/store.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { type FileVersion, openStore, type PatternRow } from "../src/store/store.ts";
 
 const VERSION: FileVersion = {
   filePath: "/p/app.py",

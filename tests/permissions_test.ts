@@ -8,7 +8,7 @@ import { compileArgs } from "../src/cli/compile.ts";
 import { directHookCommands, hookCommands } from "../src/cli/install.ts";
 import { JOURNAL_FALLBACK_FILE } from "../src/cli/launcher.ts";
 import { flusherCommand } from "../src/flusher.ts";
-import { journalFallbackDir } from "../src/journal.ts";
+import { journalFallbackDir } from "../src/record/journal.ts";
 import { ALLOWED_ENV, denoRunArgs, type Grant, permissionFlags } from "../src/permissions.ts";
 import { BINARIES } from "../src/runtime.ts";
 import { runHookProcess } from "./support.ts";

@@ -396,7 +396,7 @@ Deno.test("every kind is covered by a test sample and listed in the README", () 
 
 Deno.test("no catastrophic backtracking: adversarial long lines cost about what ordinary code costs", () => {
   const size = 400_000;
-  const ordinary = Deno.readTextFileSync(new URL("../src/store.ts", import.meta.url));
+  const ordinary = Deno.readTextFileSync(new URL("../src/store/store.ts", import.meta.url));
   const baselineText = ordinary.repeat(Math.ceil(size / ordinary.length)).slice(0, size);
   const time = (text: string) => {
     const start = performance.now();

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { DB_FILE, MIGRATIONS, MOVED_ASIDE_META, openStore } from "../src/store.ts";
+import { DB_FILE, MIGRATIONS, MOVED_ASIDE_META, openStore } from "../src/store/store.ts";
 import { StoreConnection } from "../src/store/connection.ts";
 import { openStoreLazily, SCHEMA_VERSION } from "../src/store/open.ts";
 import { RecordingStore } from "../src/store/recording.ts";
@@ -106,7 +106,7 @@ Deno.test("parallel first hooks on a new store migrate it exactly once", async (
   const dir = Deno.makeTempDirSync({ prefix: "pt-open-" });
   const open = new URL("../src/store/open.ts", import.meta.url).href;
   const connection = new URL("../src/store/connection.ts", import.meta.url).href;
-  const store = new URL("../src/store.ts", import.meta.url).href;
+  const store = new URL("../src/store/store.ts", import.meta.url).href;
   const script = `import { openStoreLazily } from "${open}";
     import { StoreConnection } from "${connection}";
     const s = await openStoreLazily({

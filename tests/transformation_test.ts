@@ -1,6 +1,6 @@
 /** Unit tests of the transformation classifier (src/transformation.ts) and its shipped weights. */
 import assert from "node:assert/strict";
-import { TRANSFORMATION_TYPES } from "../src/lineage.ts";
+import { TRANSFORMATION_TYPES } from "../src/record/lineage.ts";
 import {
   CLASSIFIER_LABELS,
   classifyTransformation,

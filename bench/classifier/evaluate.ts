@@ -9,8 +9,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { guessTransformation } from "../../src/lineage.ts";
-import { lineDeltaBetween } from "../../src/pattern.ts";
+import { guessTransformation } from "../../src/record/lineage.ts";
+import { lineDeltaBetween } from "../../src/record/pattern.ts";
 import {
   decodeWeights,
   explainFeatures,

@@ -21,8 +21,8 @@ import {
 import { blameFile, type FileBlame } from "../blame_history.ts";
 import { type DiskText, readDisk } from "../disk_text.ts";
 import { loadConfig } from "../config.ts";
-import { openAndReplay } from "../spill.ts";
-import type { FileVersion, Store } from "../store.ts";
+import { openAndReplay } from "../record/spill.ts";
+import type { FileVersion, Store } from "../store/store.ts";
 import { CliError, USAGE_EXIT } from "./errors.ts";
 import { requireTrackedFile } from "./lineage.ts";
 

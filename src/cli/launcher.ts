@@ -110,7 +110,7 @@ else
     read -r deno <"$data/${DENO_PATH_FILE}"
   fi
 fi
-# The spill journal's second place, as src/journal.ts names it: /tmp/pattern-tracker-<cksum of the
+# The spill journal's second place, as src/record/journal.ts names it: /tmp/pattern-tracker-<cksum of the
 # data dir>. Remembered in <data dir>/${JOURNAL_FALLBACK_FILE} with the data dir it is for, so that
 # the usual path forks no cksum (that would cost a hook about as much as the whole launcher).
 journal_fallback() {

@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { CONFIG_PATH_ENV, loadConfig } from "../config.ts";
-import { openStore } from "../store.ts";
+import { openStore } from "../store/store.ts";
 import { DEMO_FILE, replaySession } from "./demo.ts";
 import { hookCommands } from "./install.ts";
 import { installCommand, uninstallCommand } from "./install_command.ts";
@@ -35,8 +35,8 @@ import { flushOutbox, type FlushReport, runBackgroundFlusher, serverKey } from "
 import { parsePace } from "../delivery_plan.ts";
 import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
-import { journalWaiting, openAndReplay } from "../spill.ts";
-import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../recovery.ts";
+import { journalWaiting, openAndReplay } from "../record/spill.ts";
+import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../store/recovery.ts";
 import { ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { bundleState } from "./bundle.ts";
@@ -485,7 +485,7 @@ async function flush(args: string[]): Promise<number> {
   if (values.background) {
     // Detached, started by a hook: first the spill journal (waiting for a lock that made hooks
     // spill) and, now and then, an integrity check; then delivery, and the code's compaction and
-    // retention (src/code_maintenance.ts) while it holds the flusher lock.
+    // retention (src/store/code_maintenance.ts) while it holds the flusher lock.
     // A hook that spilled while this flusher lingered saw its lock held and started none: look
     // at the journal again after the lock is released.
     for (let round = 0; round < 3; round++) {

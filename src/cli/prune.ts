@@ -8,9 +8,9 @@
 
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
-import { compactCode, type CompactReport } from "../code_maintenance.ts";
-import { prune, type PrunePlan, retentionCutoff } from "../retention.ts";
-import { openAndReplay } from "../spill.ts";
+import { compactCode, type CompactReport } from "../store/code_maintenance.ts";
+import { prune, type PrunePlan, retentionCutoff } from "../store/retention.ts";
+import { openAndReplay } from "../record/spill.ts";
 import { formatBytes } from "./status.ts";
 
 /** Free pages worth a full VACUUM: at least this much, and at least a tenth of the file. */

@@ -10,9 +10,9 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { serverKey } from "../flush.ts";
-import { movedAsideStores, recoverInto, type RecoveryReport } from "../recovery.ts";
-import { DB_FILE } from "../store.ts";
-import { openAndReplay } from "../spill.ts";
+import { movedAsideStores, recoverInto, type RecoveryReport } from "../store/recovery.ts";
+import { DB_FILE } from "../store/store.ts";
+import { openAndReplay } from "../record/spill.ts";
 
 /**
  * Renders what a recovery did (pure).

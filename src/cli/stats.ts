@@ -11,7 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
-import { openAndReplay } from "../spill.ts";
+import { openAndReplay } from "../record/spill.ts";
 import { renderStats } from "../stats.ts";
 import { gatherStats } from "../stats_history.ts";
 import { allTrackedFiles } from "../views_queries.ts";

@@ -5,13 +5,13 @@
  */
 
 import type { TrackerConfig } from "../config.ts";
-import { FALLBACK_LOG, journalFallbackDir } from "../journal.ts";
-import { waitingEntries } from "../journal_files.ts";
+import { FALLBACK_LOG, journalFallbackDir } from "../record/journal.ts";
+import { waitingEntries } from "../record/journal_files.ts";
 import { appendLog } from "../log.ts";
-import { checkStoreHealth, type MovedAside, movedAsideStores } from "../recovery.ts";
-import { planPrune, retentionCutoff } from "../retention.ts";
-import { openAndReplay } from "../spill.ts";
-import { StoreError } from "../store_failure.ts";
+import { checkStoreHealth, type MovedAside, movedAsideStores } from "../store/recovery.ts";
+import { planPrune, retentionCutoff } from "../store/retention.ts";
+import { openAndReplay } from "../record/spill.ts";
+import { StoreError } from "../store/failure.ts";
 import {
   type CodeStorageStats,
   type DatabaseSize,
@@ -19,7 +19,7 @@ import {
   type ServerDeliveryCounts,
   type Store,
   type StoreCounts,
-} from "../store.ts";
+} from "../store/store.ts";
 /** Delivery as `status` shows it: the outbox, and what each server acknowledged or refused. */
 export interface DeliveryStatus {
   /** The server the outbox is delivered to (the configured `intelligence_url`, normalised). */

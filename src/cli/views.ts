@@ -8,8 +8,8 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { agentTraceRecords, exportRecords, importRecords } from "../export.ts";
 import { gatherReportData, renderHtmlReport } from "../report.ts";
-import { openStore } from "../store.ts";
-import { openAndReplay } from "../spill.ts";
+import { openStore } from "../store/store.ts";
+import { openAndReplay } from "../record/spill.ts";
 import { resolveLineageTarget } from "./lineage.ts";
 
 /**

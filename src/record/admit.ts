@@ -7,8 +7,8 @@
  * @module
  */
 
-import { checkPath, projectDirFromEnv } from "../path_rules.ts";
-import type { RecordRules, TrackInput } from "../record.ts";
+import { checkPath, projectDirFromEnv } from "./path_rules.ts";
+import type { RecordRules, TrackInput } from "./records.ts";
 
 /** Whether an input is recorded at all: the first two links of the chain. */
 export type Admission =

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { ToolChange, ToolFailure, ToolIntent } from "../payload.ts";
-import type { CallFields, ShapeOptions } from "../record.ts";
+import type { ToolChange, ToolFailure, ToolIntent } from "./payload.ts";
+import type { CallFields, ShapeOptions } from "./records.ts";
 
 /**
  * When a record is made (ISO 8601 UTC) and a fresh correlation ID (UUID v4), from the options'

@@ -7,16 +7,16 @@
  * @module
  */
 
-import { languageFromPath } from "../language.ts";
-import { decideLineage, guessTransformation, type TransformationType } from "../lineage.ts";
+import { languageFromPath } from "./language.ts";
+import { decideLineage, guessTransformation, type TransformationType } from "./lineage.ts";
 import {
   countLines,
   type LineDelta,
   lineDeltaBetween,
   normalizeLineEndings,
   patternId,
-} from "../pattern.ts";
-import type { ToolChange } from "../payload.ts";
+} from "./pattern.ts";
+import type { ToolChange } from "./payload.ts";
 import type {
   ChangeIds,
   ChangeRecord,
@@ -25,7 +25,7 @@ import type {
   ContentFacts,
   RecordRules,
   ShapeOptions,
-} from "../record.ts";
+} from "./records.ts";
 import { redactSecrets } from "../secrets.ts";
 import type { FileVersion } from "../store/rows.ts";
 import type { RecordingStore } from "../store/recording.ts";

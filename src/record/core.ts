@@ -19,8 +19,8 @@
  */
 
 import type { TrackerConfig } from "../config.ts";
-import { type DataDirScan, listNames, scanDataDir } from "../data_dir.ts";
-import { type JournalPlace, pendingJournalPlaces, RESERVE_FILE } from "../journal.ts";
+import { type DataDirScan, listNames, scanDataDir } from "../store/data_dir.ts";
+import { type JournalPlace, pendingJournalPlaces, RESERVE_FILE } from "./journal.ts";
 import { appendLog, logPath, type LogRecord } from "../log.ts";
 import type {
   ChangeIds,
@@ -34,12 +34,12 @@ import type {
   RecordRules,
   ShapeOptions,
   TrackInput,
-} from "../record.ts";
-import type { Replay } from "../spill.ts";
+} from "./records.ts";
+import type { Replay } from "./spill.ts";
 import type { StoreConnection } from "../store/connection.ts";
 import { DB_FILE, noteMovedAside, type OpenStoreOptions } from "../store/open.ts";
 import type { FileVersion } from "../store/rows.ts";
-import { classifyStoreError, describeStoreFailure, movedAsideLogger } from "../store_failure.ts";
+import { classifyStoreError, describeStoreFailure, movedAsideLogger } from "../store/failure.ts";
 import { admit } from "./admit.ts";
 import { isImportInput, RecordRefused } from "./inputs.ts";
 
@@ -180,7 +180,7 @@ export interface TrackResult {
  * import { trackWith } from "./core.ts";
  * import { INTENT_RECORDER } from "./pre.ts";
  * import { defaultConfig } from "../config.ts";
- * import { parseHookObject } from "../payload.ts";
+ * import { parseHookObject } from "./payload.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const parsed = parseHookObject({
  *   hook_event_name: "PreToolUse", tool_name: "Write", tool_use_id: "toolu_1", session_id: "s",

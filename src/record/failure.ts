@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { CommitOutcome, FailureRecord, RecordRules, ShapeOptions } from "../record.ts";
-import type { ToolFailure } from "../payload.ts";
+import type { CommitOutcome, FailureRecord, RecordRules, ShapeOptions } from "./records.ts";
+import type { ToolFailure } from "./payload.ts";
 import { redactSecrets } from "../secrets.ts";
 import type { StoreConnection } from "../store/connection.ts";
 import { callFields, stamp } from "./call.ts";

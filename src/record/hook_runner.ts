@@ -13,8 +13,8 @@
 
 import { type ConfigProblem, loadConfig, type TrackerConfig } from "../config.ts";
 import { appendLog } from "../log.ts";
-import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "../payload.ts";
-import type { ChangeIds, HookInput } from "../record.ts";
+import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
+import type { ChangeIds, HookInput } from "./records.ts";
 import type { StoreConnection } from "../store/connection.ts";
 import { type Recorder, type TrackOutcome, trackWith } from "./core.ts";
 

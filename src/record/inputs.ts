@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ImportInput, TrackInput } from "../record.ts";
+import type { ImportInput, TrackInput } from "./records.ts";
 
 /**
  * True for the records of an export.

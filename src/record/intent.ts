@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { CommitOutcome, IntentRecord, ShapeOptions } from "../record.ts";
-import type { ToolIntent } from "../payload.ts";
+import type { CommitOutcome, IntentRecord, ShapeOptions } from "./records.ts";
+import type { ToolIntent } from "./payload.ts";
 import type { StoreConnection } from "../store/connection.ts";
 import { callFields, stamp } from "./call.ts";
 

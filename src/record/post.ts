@@ -11,7 +11,7 @@
 import type { TrackerConfig } from "../config.ts";
 import { startFlusher } from "../flusher.ts";
 import { mayStartFlusher, tryFlusherLock } from "../lock.ts";
-import { commitRecord, shapeRecord } from "../record.ts";
+import { commitRecord, shapeRecord } from "./records.ts";
 import { type LazyStoreKind, openStoreLazily } from "../store/open.ts";
 import { RecordingStore } from "../store/recording.ts";
 import { hashChange } from "./change.ts";

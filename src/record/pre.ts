@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { IntentRecord } from "../record.ts";
+import type { IntentRecord } from "./records.ts";
 import { StoreConnection } from "../store/connection.ts";
 import { type LazyStoreKind, openStoreLazily } from "../store/open.ts";
 import type { Recorder } from "./core.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-export { ensureReserve } from "../journal_files.ts";
-export { finishReplay, replayPlaces, spillRecords } from "../spill.ts";
-export { MIGRATIONS } from "../store.ts";
+export { ensureReserve } from "./journal_files.ts";
+export { finishReplay, replayPlaces, spillRecords } from "./spill.ts";
+export { MIGRATIONS } from "../store/store.ts";
 export { recorderWithoutReplay } from "./post.ts";

@@ -11,7 +11,7 @@
  */
 
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import { type FileIdentity, fileIdentity, moveAsideCorrupt, sameFile } from "../store_failure.ts";
+import { type FileIdentity, fileIdentity, moveAsideCorrupt, sameFile } from "./failure.ts";
 import {
   type ExecutionRow,
   type FileVersion,
@@ -27,7 +27,7 @@ import {
  *
  * @example
  * ```ts
- * import { openStore } from "../store.ts";
+ * import { openStore } from "./store.ts";
  * const store = openStore(Deno.makeTempDirSync());
  * store.latestVersion("/p/a.py"); // undefined
  * store.close();

@@ -8,7 +8,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { type DataDirScan, scanDataDir, symlinksAmong } from "../data_dir.ts";
+import { type DataDirScan, scanDataDir, symlinksAmong } from "./data_dir.ts";
 import {
   classifyStoreError,
   describeStoreFailure,
@@ -16,7 +16,7 @@ import {
   fileIdentity,
   moveAsideCorrupt,
   StoreError,
-} from "../store_failure.ts";
+} from "./failure.ts";
 import type { StoreConnection } from "./connection.ts";
 
 /** File name of the database inside the data directory. */
@@ -98,7 +98,7 @@ export interface LazyStoreKind<S extends StoreConnection> {
  * import { StoreConnection } from "./connection.ts";
  * const store = await openStoreLazily({
  *   make: (db, path, identity) => new StoreConnection(db, path, identity),
- *   loadMigrations: async () => (await import("../store.ts")).MIGRATIONS,
+ *   loadMigrations: async () => (await import("./store.ts")).MIGRATIONS,
  * }, Deno.makeTempDirSync());
  * store.close();
  * ```
@@ -141,7 +141,7 @@ export async function openStoreLazily<S extends StoreConnection>(
  * ```ts
  * import { openStoreAs } from "./open.ts";
  * import { StoreConnection } from "./connection.ts";
- * import { MIGRATIONS } from "../store.ts";
+ * import { MIGRATIONS } from "./store.ts";
  * const store = openStoreAs(
  *   { make: (db, path, identity) => new StoreConnection(db, path, identity), migrations: MIGRATIONS },
  *   Deno.makeTempDirSync(),
@@ -226,7 +226,7 @@ function openDatabase<S extends StoreConnection>(
         if (version < SCHEMA_VERSION) throw new MigrationsNeeded();
         return store;
       }
-      // A new store returns free pages in small steps (src/code_maintenance.ts); this must be set
+      // A new store returns free pages in small steps (src/store/code_maintenance.ts); this must be set
       // before the first table exists. (VACUUM, the only other way, is refused by node:sqlite in
       // Deno without --allow-all: it attaches a temporary database.)
       if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");

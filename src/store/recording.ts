@@ -19,9 +19,9 @@ import {
   snapshotText,
   storableText,
   type StoredCode,
-} from "../code_storage.ts";
-import { applyLinePatches, type LinePatchError } from "../line_patch.ts";
-import { normalizeLineEndings } from "../pattern.ts";
+} from "./code_storage.ts";
+import { applyLinePatches, type LinePatchError } from "./line_patch.ts";
+import { normalizeLineEndings } from "../record/pattern.ts";
 import { StoreConnection } from "./connection.ts";
 import { type FileVersion, type Row, strOrNull } from "./rows.ts";
 
@@ -111,7 +111,7 @@ export class RecordingStore extends StoreConnection {
   /**
    * Inserts a pattern unless its ID is already stored; returns true when inserted. The code is kept
    * as a line patch against `parent`'s stored text when that is smaller, else as a snapshot (see
-   * `src/code_storage.ts`). A stored pattern without code (omitted, or pruned) gets this code back.
+   * `src/store/code_storage.ts`). A stored pattern without code (omitted, or pruned) gets this code back.
    */
   insertPattern(p: NewPatternRow): boolean {
     // Insert first: a new pattern (the hook's common case) then costs no lookup.

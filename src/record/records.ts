@@ -24,15 +24,15 @@
 import type { TransformationType } from "./lineage.ts";
 import type { LineDelta } from "./pattern.ts";
 import type { ToolChange, ToolFailure, ToolIntent } from "./payload.ts";
-import { commitChange, shapeChange } from "./record/change.ts";
-import { commitFailure, shapeFailure } from "./record/failure.ts";
-import { commitIntent, shapeIntent } from "./record/intent.ts";
-import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow } from "./store.ts";
-import type { RecordingStore } from "./store/recording.ts";
+import { commitChange, shapeChange } from "./change.ts";
+import { commitFailure, shapeFailure } from "./failure.ts";
+import { commitIntent, shapeIntent } from "./intent.ts";
+import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow } from "../store/store.ts";
+import type { RecordingStore } from "../store/recording.ts";
 
-export { type Admission, admit } from "./record/admit.ts";
-export { isImportInput, RecordRefused } from "./record/inputs.ts";
-export { contentFacts, hashChange } from "./record/change.ts";
+export { type Admission, admit } from "./admit.ts";
+export { isImportInput, RecordRefused } from "./inputs.ts";
+export { contentFacts, hashChange } from "./change.ts";
 
 /** The settings recording obeys (a subset of `TrackerConfig`). */
 export interface RecordRules {
@@ -195,8 +195,8 @@ export interface ShapeOptions {
  *
  * @example
  * ```ts
- * import { shapeRecord } from "./record.ts";
- * import { defaultConfig } from "./config.ts";
+ * import { shapeRecord } from "./records.ts";
+ * import { defaultConfig } from "../config.ts";
  * // const record = await shapeRecord(defaultConfig("/h"), change);
  * ```
  */
@@ -260,7 +260,7 @@ export interface CommitOptions {
  *
  * @example
  * ```ts
- * import { commitRecord, shapeRecord } from "./record.ts";
+ * import { commitRecord, shapeRecord } from "./records.ts";
  * // const record = await shapeRecord(config, change); // after admit(config, change)
  * // store.immediate(() => commitRecord(store, record, { queue: true }));
  * ```

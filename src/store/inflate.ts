@@ -1,7 +1,7 @@
 /**
  * A pure raw-DEFLATE decoder (RFC 1951: stored, fixed and dynamic Huffman blocks), so that reading
  * compressed code costs a fresh process milliseconds: loading `node:zlib` costs a Deno process
- * 30–40 ms before it decodes anything. Compression stays with `node:zlib` (`src/compression.ts`),
+ * 30–40 ms before it decodes anything. Compression stays with `node:zlib` (`src/store/compression.ts`),
  * which only the background flusher and the CLI load.
  *
  * Table-driven: each Huffman code is decoded with one lookup of its longest code's bits.

@@ -13,9 +13,9 @@ import {
   type HookOptions,
   type HookResult,
   runHookWith,
-} from "./record/hook_runner.ts";
-import { POST_HOOK } from "./record/post.ts";
-import { PRE_HOOK } from "./record/pre.ts";
+} from "./hook_runner.ts";
+import { POST_HOOK } from "./post.ts";
+import { PRE_HOOK } from "./pre.ts";
 
 export {
   type HookKind,
@@ -23,14 +23,14 @@ export {
   type HookResult,
   MAX_PAYLOAD_BYTES,
   readStdin,
-} from "./record/hook_runner.ts";
+} from "./hook_runner.ts";
 
 /**
  * Runs one hook on the bytes Claude Code wrote to stdin.
  *
  * @example
  * ```ts
- * import { runHook } from "./hook.ts";
+ * import { runHook } from "./hooks.ts";
  * const payload = new TextEncoder().encode('{"hook_event_name":"PreToolUse","tool_name":"Bash"}');
  * (await runHook("pre", payload)).outcome; // "ignored"
  * ```
@@ -48,7 +48,7 @@ export async function runHook(
  *
  * @example
  * ```ts
- * import { hookMain } from "./hook.ts";
+ * import { hookMain } from "./hooks.ts";
  * if (import.meta.main) await hookMain("post");
  * ```
  */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { LogRecord } from "./log.ts";
+import type { LogRecord } from "../log.ts";
 
 /** Kinds of store failure; every one of them sends a hook's record to the spill journal. */
 export type StoreFailureKind =
@@ -23,7 +23,7 @@ export type StoreFailureKind =
  *
  * @example
  * ```ts
- * import { StoreError } from "./store_failure.ts";
+ * import { StoreError } from "./failure.ts";
  * throw new StoreError("locked", "/d/patterns.db is locked by another process; try again");
  * ```
  */
@@ -42,7 +42,7 @@ export class StoreError extends Error {
  *
  * @example
  * ```ts
- * import { classifyStoreError } from "./store_failure.ts";
+ * import { classifyStoreError } from "./failure.ts";
  * classifyStoreError(new Error("database is locked")); // "locked"
  * classifyStoreError(new Error("file is not a database")); // "corrupt"
  * ```
@@ -75,7 +75,7 @@ export function classifyStoreError(error: unknown): StoreFailureKind {
  *
  * @example
  * ```ts
- * import { describeStoreFailure } from "./store_failure.ts";
+ * import { describeStoreFailure } from "./failure.ts";
  * describeStoreFailure(new Error("database is locked"), "/d/patterns.db", 250).kind; // "locked"
  * ```
  */
@@ -112,7 +112,7 @@ export interface FileIdentity {
  *
  * @example
  * ```ts
- * import { fileIdentity } from "./store_failure.ts";
+ * import { fileIdentity } from "./failure.ts";
  * fileIdentity("/nonexistent"); // null
  * ```
  */
@@ -142,7 +142,7 @@ export const RECOVERY_LOCK = "store-recovery.lock";
  *
  * @example
  * ```ts
- * import { fileIdentity, moveAsideCorrupt } from "./store_failure.ts";
+ * import { fileIdentity, moveAsideCorrupt } from "./failure.ts";
  * // const seen = fileIdentity(path); ... moveAsideCorrupt(path, seen, new Date());
  * ```
  */
@@ -181,7 +181,7 @@ export function moveAsideCorrupt(
  *
  * @example
  * ```ts
- * import { movedAsideLogger } from "./store_failure.ts";
+ * import { movedAsideLogger } from "./failure.ts";
  * movedAsideLogger(console.log)("/d/patterns.db.corrupt-x", "file is not a database");
  * ```
  */

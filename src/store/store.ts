@@ -16,7 +16,7 @@
 
 import type { SQLInputValue } from "node:sqlite";
 import { isSnapshot, type StoredCode } from "./code_storage.ts";
-import { openStoreAs, type OpenStoreOptions, type StoreKind } from "./store/open.ts";
+import { openStoreAs, type OpenStoreOptions, type StoreKind } from "./open.ts";
 import {
   type CodeRow,
   type LineageEdgeRow,
@@ -25,7 +25,7 @@ import {
   RecordingStore,
   toCodeRow,
   toPattern,
-} from "./store/recording.ts";
+} from "./recording.ts";
 import {
   type ExecutionRow,
   type FileVersion,
@@ -34,9 +34,9 @@ import {
   strOrNull,
   toExecution,
   toVersion,
-} from "./store/rows.ts";
+} from "./rows.ts";
 
-export { StoreConnection } from "./store/connection.ts";
+export { StoreConnection } from "./connection.ts";
 export {
   COMMAND_BUSY_TIMEOUT_MS,
   DB_FILE,
@@ -45,7 +45,7 @@ export {
   openStoreAs,
   type OpenStoreOptions,
   type StoreKind,
-} from "./store/open.ts";
+} from "./open.ts";
 export {
   type CodeRow,
   type LineageEdgeRow,
@@ -54,8 +54,8 @@ export {
   type PatternRow,
   RecordingStore,
   StoredCodeError,
-} from "./store/recording.ts";
-export type { ExecutionRow, FileVersion, JournalReplay } from "./store/rows.ts";
+} from "./recording.ts";
+export type { ExecutionRow, FileVersion, JournalReplay } from "./rows.ts";
 // The row mappers the views' queries use (src/views_queries.ts).
 export { toCodeRow, toVersion };
 
@@ -245,9 +245,9 @@ export const MIGRATIONS: readonly string[] = [
    DROP TABLE dead_letters_v2;
    DROP TABLE delivered_v2;`,
   // 4: a pattern's code as a snapshot or a line patch against another pattern's stored
-  // text (src/code_storage.ts), in a rowid table (a WITHOUT ROWID table spills any row over ~1 KB
+  // text (src/store/code_storage.ts), in a rowid table (a WITHOUT ROWID table spills any row over ~1 KB
   // to overflow pages, wasting most of a page per version). Rows written before keep their text in
-  // `patterns.code`, read as snapshots; maintenance converts them later (src/code_maintenance.ts).
+  // `patterns.code`, read as snapshots; maintenance converts them later (src/store/code_maintenance.ts).
   `CREATE TABLE pattern_code (
      pattern_id TEXT NOT NULL UNIQUE,
      format TEXT NOT NULL,

@@ -21,7 +21,7 @@ import {
   RESERVE_BYTES,
   RESERVE_FILE,
 } from "./journal.ts";
-import { classifyStoreError, fileIdentity, sameFile, StoreError } from "./store_failure.ts";
+import { classifyStoreError, fileIdentity, sameFile, StoreError } from "../store/failure.ts";
 
 /**
  * Formats an entry as one journal line (pure).

@@ -10,7 +10,7 @@
 
 import { languageFromPath } from "./language.ts";
 import { patternId } from "./pattern.ts";
-import { redactSecrets } from "./privacy.ts";
+import { redactSecrets } from "../privacy.ts";
 import {
   type CommitOptions,
   type CommitOutcome,
@@ -22,8 +22,8 @@ import {
   type ImportRecord,
   RecordRefused,
   type RecordRules,
-} from "./record.ts";
-import type { Store } from "./store.ts";
+} from "./records.ts";
+import type { Store } from "../store/store.ts";
 
 /**
  * Size cap → redaction for an export's record (after the path rules, `admit`). Throws
@@ -31,7 +31,7 @@ import type { Store } from "./store.ts";
  *
  * @example
  * ```ts
- * import { shapeImported } from "./record_import.ts";
+ * import { shapeImported } from "./import.ts";
  * // const record = await shapeImported(config, { kind: "imported_version", version, pattern, line: 3 });
  * ```
  */
@@ -122,7 +122,7 @@ async function shapeImportedVersion(
  *
  * @example
  * ```ts
- * import { commitImported } from "./record_import.ts";
+ * import { commitImported } from "./import.ts";
  * // store.immediate(() => commitImported(store, record, { queue: false, imported: new Set() }));
  * ```
  */

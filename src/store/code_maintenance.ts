@@ -19,7 +19,7 @@ import {
   MAX_CHAIN,
   type StoredCode,
 } from "./code_storage.ts";
-import type { LogRecord } from "./log.ts";
+import type { LogRecord } from "../log.ts";
 import { prune, type PrunePlan, retentionCutoff } from "./retention.ts";
 import type { CodeRow, Store } from "./store.ts";
 

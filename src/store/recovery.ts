@@ -8,11 +8,11 @@
  */
 
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import type { TrackerConfig } from "./config.ts";
-import { languageFromPath } from "./language.ts";
-import type { LogRecord } from "./log.ts";
-import { journalWaiting, openAndReplay } from "./spill.ts";
-import { movedAsideLogger } from "./store_failure.ts";
+import type { TrackerConfig } from "../config.ts";
+import { languageFromPath } from "../record/language.ts";
+import type { LogRecord } from "../log.ts";
+import { journalWaiting, openAndReplay } from "../record/spill.ts";
+import { movedAsideLogger } from "./failure.ts";
 import {
   DB_FILE,
   type ExecutionRow,

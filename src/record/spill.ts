@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { TrackerConfig } from "./config.ts";
-import { listNames, scanDataDir } from "./data_dir.ts";
+import type { TrackerConfig } from "../config.ts";
+import { listNames, scanDataDir } from "../store/data_dir.ts";
 import {
   FALLBACK_LOG,
   JOURNAL_FORMAT,
@@ -25,16 +25,21 @@ import {
   removeJournalFiles,
   spillEntry,
 } from "./journal_files.ts";
-import { appendLog, logPath, type LogRecord } from "./log.ts";
-import { commitRecord, type HookRecord } from "./record.ts";
-import { COMMAND_BUSY_TIMEOUT_MS, openStore, type RecordingStore, type Store } from "./store.ts";
+import { appendLog, logPath, type LogRecord } from "../log.ts";
+import { commitRecord, type HookRecord } from "./records.ts";
+import {
+  COMMAND_BUSY_TIMEOUT_MS,
+  openStore,
+  type RecordingStore,
+  type Store,
+} from "../store/store.ts";
 import {
   classifyStoreError,
   describeStoreFailure,
   movedAsideLogger,
   StoreError,
-} from "./store_failure.ts";
-import type { TrackResult } from "./record/core.ts";
+} from "../store/failure.ts";
+import type { TrackResult } from "./core.ts";
 
 /** A journal taken and applied in a transaction, waiting for {@linkcode finishReplay}. */
 export interface Replay extends CollectedJournal<HookRecord> {

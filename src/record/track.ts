@@ -8,10 +8,10 @@
  * @module
  */
 
-import type { TrackerConfig } from "./config.ts";
-import { commitRecord, shapeRecord, type TrackInput } from "./record.ts";
-import { type Recorder, type TrackOptions, type TrackResult, trackWith } from "./record/core.ts";
-import { openStore, type Store } from "./store.ts";
+import type { TrackerConfig } from "../config.ts";
+import { commitRecord, shapeRecord, type TrackInput } from "./records.ts";
+import { type Recorder, type TrackOptions, type TrackResult, trackWith } from "./core.ts";
+import { openStore, type Store } from "../store/store.ts";
 
 export {
   type ImportHandlers,
@@ -20,7 +20,7 @@ export {
   type TrackResult,
   WAL_HANDOFF_BYTES,
   WAL_LIMIT_BYTES,
-} from "./record/core.ts";
+} from "./core.ts";
 
 /** Every kind of record, into the whole store. */
 const EVERY_RECORD: Recorder<Store> = {
@@ -41,7 +41,7 @@ const EVERY_RECORD: Recorder<Store> = {
  * @example
  * ```ts
  * import { track } from "./track.ts";
- * import { defaultConfig } from "./config.ts";
+ * import { defaultConfig } from "../config.ts";
  * import { parseHookObject } from "./payload.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const parsed = parseHookObject({

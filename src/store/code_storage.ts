@@ -2,7 +2,7 @@
  * Pure rules for keeping a pattern's code small: a version is stored as a line patch against its
  * parent's stored text, or as a full snapshot — the first of a chain, every {@linkcode MAX_CHAIN}
  * patches, and whenever the patches would cost more to read than the text itself. The store
- * (`src/store.ts`) holds the rows; this module decides what goes in them and reads them back.
+ * (`src/store/store.ts`) holds the rows; this module decides what goes in them and reads them back.
  *
  * Reading never loops and never misses a base, by two invariants the store keeps:
  * - a patch row's `depth` is strictly greater than its base's (set to base + 1 when written; a

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { StoreError } from "./store_failure.ts";
+import { StoreError } from "../store/failure.ts";
 
 /** The journal being appended to. */
 export const JOURNAL_FILE = "spill-journal.jsonl";

@@ -1,12 +1,12 @@
 /**
  * Synchronous raw-deflate compression for stored code: compression by the runtime's built-in
- * `node:zlib`, loaded on first use only; decompression by our own decoder (`src/inflate.ts`).
+ * `node:zlib`, loaded on first use only; decompression by our own decoder (`src/store/inflate.ts`).
  *
  * Why not `CompressionStream`: reading a pattern is synchronous (it happens inside the store's
  * transactions), and the streams are asynchronous. Why lazily, and why not zlib for reading:
  * loading `node:zlib` costs a fresh Deno process 30–40 ms (measured), twice a hook's whole budget.
  * So hooks never compress — they write uncompressed snapshots and patches, and the background
- * flusher and the CLI compress later (see `src/code_storage.ts`) — and any process reads
+ * flusher and the CLI compress later (see `src/store/code_storage.ts`) — and any process reads
  * compressed code for the cost of decoding it.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * Pure line patches: how to turn one text into another by replacing whole lines, compactly. The
- * store keeps a version's code as a patch against its parent's stored text (`src/code_storage.ts`).
+ * store keeps a version's code as a patch against its parent's stored text (`src/store/code_storage.ts`).
  *
  * A line here is a piece of text up to and including its `"\n"` (the last one may have none; a
  * `"\r"` is an ordinary character), so the pieces of a text concatenate back to exactly that text,
