@@ -1496,7 +1496,7 @@ export function renderStorage(r: StorageResult): string[] {
         row("— code (`patterns`, `pattern_code`)", (x) => x.queued.codeBytes),
         row("— outbox (request bodies, copies of the code)", (x) => x.queued.outboxBytes),
         row("— the rest (versions, edges, executions, indexes)", (x) => x.queued.otherBytes),
-        row("before delivery, outbox holding references (estimate)", (x) => x.withReferences),
+        row("before delivery: pages in use (the outbox holds references)", (x) => x.withReferences),
         row("after delivery and compaction: pages in use", (x) => x.delivered.pagesInUse),
         row("— code", (x) => x.delivered.codeBytes),
         row("the versions as whole files (what the code took before)", (x) => x.textBytes),
