@@ -115,25 +115,49 @@ export function guessTransformation(change: {
   replaceAll: boolean;
 }): TransformationType {
   const { added, removed } = change.delta;
-  const beforeLines = lineCount(change.before);
-  const afterLines = lineCount(change.after);
-  if (change.replaceAll && beforeLines === afterLines) return "refactor";
-  if ((removed > 0 && added === 0) || (beforeLines > 0 && afterLines <= beforeLines * 0.8)) {
+  const before = linesOf(change.before);
+  const after = linesOf(change.after);
+  if (change.replaceAll && before.count === after.count) return "refactor";
+  if ((removed > 0 && added === 0) || (before.count > 0 && after.count <= before.count * 0.8)) {
     return "simplification";
   }
-  const addedText = addedLines(change.before, change.after);
+  const addedText = addedLines(before.lines, after.lines);
   if (BUGFIX_SIGNAL.test(addedText)) return "bugfix";
   if (OPTIMIZATION_SIGNAL.test(addedText)) return "optimization";
   if (added > removed) return "enhancement";
   return "refactor";
 }
 
-function lineCount(text: string): number {
-  return text === "" ? 0 : normalizeLineEndings(text).replace(/\n$/, "").split("\n").length;
+/**
+ * A text's lines (LF line endings; the piece after a last line break included) and its line count
+ * (that piece not counted): each text is split once.
+ */
+function linesOf(text: string): { lines: string[]; count: number } {
+  const normalized = normalizeLineEndings(text);
+  const lines = normalized.split("\n");
+  return { lines, count: text === "" ? 0 : lines.length - (normalized.endsWith("\n") ? 1 : 0) };
 }
 
-/** The lines of `after` that are not in `before`, joined: the text the change brought in. */
-function addedLines(before: string, after: string): string {
-  const old = new Set(normalizeLineEndings(before).split("\n"));
-  return normalizeLineEndings(after).split("\n").filter((line) => !old.has(line)).join("\n");
+/**
+ * The lines of `after` that are not in `before`, joined: the text the change brought in. The
+ * lines `after` shares with `before` at its start and end are lines of `before`, so only the lines
+ * between are looked up (a one-line Edit of a large file looks up one line, without a set of all
+ * of the file's lines).
+ */
+function addedLines(before: readonly string[], after: readonly string[]): string {
+  const most = Math.min(before.length, after.length);
+  let head = 0;
+  while (head < most && before[head] === after[head]) head++;
+  let tail = 0;
+  while (
+    tail < most - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]
+  ) {
+    tail++;
+  }
+  const middle = after.slice(head, after.length - tail);
+  if (middle.length === 0) return "";
+  // A few lines: a scan each costs less than hashing every line of `before`.
+  if (middle.length <= 8) return middle.filter((line) => !before.includes(line)).join("\n");
+  const old = new Set(before);
+  return middle.filter((line) => !old.has(line)).join("\n");
 }
