@@ -42,7 +42,7 @@ import { directHookCommands, hookCommands, pluginHookCommands } from "../src/cli
 import { DENO_PATH_FILE } from "../src/cli/launcher.ts";
 import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
 import { track } from "../src/record/track.ts";
-import { openStore, type Store } from "../src/store/store.ts";
+import { openStore, type Store } from "../src/store/mod.ts";
 import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
 import { measureHistoryDelivery, renderHistoryDelivery } from "./real_server.ts";
 import { attributionBench, blameBench, renderAttributionBench, renderBlameBench } from "./views.ts";

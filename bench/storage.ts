@@ -19,7 +19,7 @@ import { renderFileLineage } from "../src/cli/lineage.ts";
 import { patternId } from "../src/record/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
 import { track } from "../src/record/track.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import type { Phase4Server } from "../tests/phase4_server.ts";
 import { seeded } from "../tests/support.ts";
 import { type Arm, interleave, ROOT, shell, summarize, type Summary } from "./lib.ts";

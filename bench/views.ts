@@ -17,7 +17,7 @@ import { AttributionCarrier, blameFile } from "../src/blame_history.ts";
 import { defaultConfig, type TrackerConfig } from "../src/config.ts";
 import { eventForVersion } from "../src/events.ts";
 import { flushOutbox, serverKey, versionEventBodies } from "../src/flush.ts";
-import { openStore, type Store } from "../src/store/store.ts";
+import { openStore, type Store } from "../src/store/mod.ts";
 import { startPhase4Server } from "../tests/phase4_server.ts";
 import { seeded } from "../tests/support.ts";
 import { fmt, interleave, ratio, ROOT, summarize, type Summary } from "./lib.ts";

@@ -12,7 +12,7 @@ import {
   openStore,
   type Store,
   type VersionWithMetrics,
-} from "./store/store.ts";
+} from "./store/mod.ts";
 import { track, type TrackResult } from "./record/track.ts";
 
 /** Where a piece of code lives and which tool wrote it. */

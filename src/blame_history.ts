@@ -24,7 +24,7 @@ import {
   UNKNOWN_SOURCE,
 } from "./blame.ts";
 import { isSnapshot, patchOf, snapshotText } from "./store/code_storage.ts";
-import type { FileVersion, Store } from "./store/store.ts";
+import type { FileVersion, Store } from "./store/mod.ts";
 import { type ChainEntry, fileChain } from "./views_queries.ts";
 
 /** One version as the walk met it. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { QueuedVersion } from "./store/store.ts";
+import type { QueuedVersion } from "./store/mod.ts";
 
 /** Result of {@linkcode planDelivery}. */
 export interface DeliveryPlan {
@@ -36,7 +36,7 @@ export interface DeliveryPlan {
  * @example
  * ```ts
  * import { planDelivery } from "./delivery_plan.ts";
- * import type { QueuedVersion } from "./store/store.ts";
+ * import type { QueuedVersion } from "./store/mod.ts";
  * const v = (queueId: number, versionId: number, filePath: string, version: number, patternId: string, parent: QueuedVersion | null): QueuedVersion => ({
  *   queueId, versionId, filePath, version, patternId, parentPatternId: parent?.patternId ?? null,
  *   parentVersionId: parent?.versionId ?? null, parentState: parent ? "queued" : "none",

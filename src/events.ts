@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import type { LineAttribution } from "./blame.ts";
 import type { EdgeType, EventType, TransformationType } from "./record/lineage.ts";
-import type { FileVersion, PatternRow } from "./store/store.ts";
+import type { FileVersion, PatternRow } from "./store/mod.ts";
 
 /** Body of `POST /api/pattern-traceability/lineage/track`, one event of a batch. */
 export interface LineageEvent {

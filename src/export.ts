@@ -12,13 +12,7 @@ import { AttributionCarrier } from "./blame_history.ts";
 import type { TrackerConfig } from "./config.ts";
 import { RecordRefused, type TrackInput } from "./record/records.ts";
 import { commitImported, shapeImported } from "./record/import.ts";
-import type {
-  ExecutionRow,
-  FileVersion,
-  LineageEdgeRow,
-  PatternRow,
-  Store,
-} from "./store/store.ts";
+import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "./store/mod.ts";
 import { track } from "./record/track.ts";
 
 /** Version of our export format (the header's `schema`). */

@@ -45,7 +45,7 @@ import {
   type PatternRow,
   type QueuedVersion,
   type Store,
-} from "./store/store.ts";
+} from "./store/mod.ts";
 import { tryFlusherLock } from "./flusher.ts";
 import { maintainStore } from "./store/code_maintenance.ts";
 

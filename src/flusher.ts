@@ -8,7 +8,7 @@
 
 import type { TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
-import type { Store } from "./store/store.ts";
+import type { Store } from "./store/mod.ts";
 import { BINARIES, isCompiled, ROOT } from "./runtime.ts";
 import { denoRunArgs, netPermission } from "./permissions.ts";
 

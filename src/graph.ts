@@ -6,7 +6,7 @@
  */
 
 import type { PatternLineageJson } from "./cli/lineage.ts";
-import type { VersionWithMetrics } from "./store/store.ts";
+import type { VersionWithMetrics } from "./store/mod.ts";
 
 /**
  * Label of a version node: version, short ID, tool, lines ±, time.

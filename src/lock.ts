@@ -9,7 +9,7 @@
 import { breakerAllows, parseBreaker } from "./breaker.ts";
 import type { TrackerConfig } from "./config.ts";
 import { appendLog } from "./log.ts";
-import type { Store } from "./store/store.ts";
+import type { Store } from "./store/mod.ts";
 
 /** Name of the lock file inside the data directory. */
 export const LOCK_FILE = "flusher.lock";

@@ -11,7 +11,7 @@ import { blameRuns, type Hunk, type LineSource, type Origin, ORIGINS } from "./b
 import { blameFile } from "./blame_history.ts";
 import type { Stats } from "./stats.ts";
 import { gatherStats } from "./stats_history.ts";
-import type { ExecutionRow, Store, VersionWithMetrics } from "./store/store.ts";
+import type { ExecutionRow, Store, VersionWithMetrics } from "./store/mod.ts";
 
 /** One stretch of lines of the last version with one source (a blame run). */
 export interface ReportRun {

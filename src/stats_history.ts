@@ -10,7 +10,7 @@ import { advanceTo, blameText, DISK_SOURCE } from "./blame.ts";
 import { blameFile } from "./blame_history.ts";
 import { readDisk } from "./disk_text.ts";
 import { type Stats, StatsBuilder } from "./stats.ts";
-import type { Store } from "./store/store.ts";
+import type { Store } from "./store/mod.ts";
 
 /**
  * The measures over some files of a store: each file's versions walked once, then (unless

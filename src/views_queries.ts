@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type CodeRow, type FileVersion, type Store, toCodeRow, toVersion } from "./store/store.ts";
+import { type CodeRow, type FileVersion, type Store, toCodeRow, toVersion } from "./store/mod.ts";
 
 /** One version of a file's chain with how its code is kept (undefined: its pattern row is gone). */
 export interface ChainEntry {

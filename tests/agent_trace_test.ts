@@ -10,7 +10,7 @@ import { blameRuns } from "../src/blame.ts";
 import { blameFile } from "../src/blame_history.ts";
 import { defaultConfig } from "../src/config.ts";
 import { agentTraceRecords, type TraceRangeSource } from "../src/export.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 
 /** The keys the Agent Trace schema allows on each object (it sets additionalProperties false). */
 const ALLOWED = {

@@ -20,7 +20,7 @@ import { comparableText } from "../src/disk_text.ts";
 import { defaultConfig, type TrackerConfig } from "../src/config.ts";
 import { matchLines } from "../src/line_match.ts";
 import { diffLines } from "../src/store/line_patch.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { seeded } from "./support.ts";
 
 /** Length of a longest common subsequence, by dynamic programming (small inputs only). */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { isOurCommand } from "../src/cli/install.ts";
 import { BUNDLE_STAMP, bundleHooks, bundleState, sourcesDigest } from "../src/cli/bundle.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { hookWorld, runHookProcess, SESSION_FIXTURES, waitUntil } from "./support.ts";
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { FileLineageJson } from "../src/cli/lineage.ts";
 import { patternId } from "../src/record/pattern.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
 import { type ScriptStep, startScriptedModel } from "./claude/scripted_model.ts";
 import { denoDirEnv, runCli } from "./support.ts";

@@ -9,7 +9,7 @@ import { eventForVersion, serverPatternVersion, storableText } from "../src/even
 import { exportRecords, importRecords } from "../src/export.ts";
 import { queuedEventBodies, versionEventBody } from "../src/flush.ts";
 import { patternId } from "../src/record/pattern.ts";
-import { type FileVersion, openStore, type PatternRow } from "../src/store/store.ts";
+import { type FileVersion, openStore, type PatternRow } from "../src/store/mod.ts";
 
 const VERSION: FileVersion = {
   filePath: "/p/app.py",

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import type { TrackerConfig } from "../src/config.ts";
 import { flushOutbox } from "../src/flush.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { type Phase4Server, type Phase4ServerOptions, startPhase4Server } from "./phase4_server.ts";
 import { denoDirEnv, waitUntil } from "./support.ts";
 import {

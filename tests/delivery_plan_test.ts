@@ -13,7 +13,7 @@ import {
   requestTimeoutMs,
   TARGET_REQUEST_MS,
 } from "../src/delivery_plan.ts";
-import type { ParentState, QueuedVersion } from "../src/store/store.ts";
+import type { ParentState, QueuedVersion } from "../src/store/mod.ts";
 
 let nextVersionId = 1;
 

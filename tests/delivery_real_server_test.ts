@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { buildLineageEvent } from "../src/events.ts";
 import { postSingle } from "../src/delivery.ts";
 import { patternId } from "../src/record/pattern.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { serverPatternVersion } from "../src/events.ts";
 import { expectedImage, flushUntilEmpty, testConfig } from "./delivery_support.ts";
 import {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { journalFallbackDir } from "../src/record/journal.ts";
 import { patternId } from "../src/record/pattern.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { hookCommands } from "../src/cli/install.ts";
 import { denoDirEnv, hookWorld, runCli, runHookProcess, waitUntil } from "./support.ts";
 

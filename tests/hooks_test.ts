@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { patternId } from "../src/record/pattern.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import {
   hookWorld,
   runCli,

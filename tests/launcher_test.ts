@@ -9,7 +9,7 @@ import { HOOK_MATCHER, pluginHookCommands, pluginHooksJson } from "../src/cli/in
 import { DENO_PATH_FILE, LAUNCHER } from "../src/cli/launcher.ts";
 import { generatedFiles } from "../src/cli/plugin_files.ts";
 import { TRACKED_TOOLS } from "../src/record/payload.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { denoDirEnv, runCli, runHookProcess, vanishableDeno, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

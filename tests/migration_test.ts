@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { compactCode } from "../src/store/code_maintenance.ts";
 import { patternId } from "../src/record/pattern.ts";
-import { DB_FILE, MIGRATIONS, openStore } from "../src/store/store.ts";
+import { DB_FILE, MIGRATIONS, openStore } from "../src/store/mod.ts";
 
 Deno.test("a schema v1 store migrates forward on open without losing data", () => {
   const dir = Deno.makeTempDirSync({ prefix: "pt-migrate-" });

@@ -3,7 +3,7 @@ import { PatternTracker } from "../src/api.ts";
 import { defaultConfig } from "../src/config.ts";
 import { runHook } from "../src/record/hooks.ts";
 import { redactSecrets } from "../src/privacy.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { queuedEventBodies } from "../src/flush.ts";
 
 const SECRETS: { kind: string; code: string; secret: string }[] = [

@@ -9,7 +9,7 @@ import {
 import { defaultConfig, resolveConfig } from "../src/config.ts";
 import { normalizeLineEndings, patternId } from "../src/record/pattern.ts";
 import { planPrune, prune, PRUNED, retentionCutoff } from "../src/store/retention.ts";
-import { DB_FILE, openStore, type Store } from "../src/store/store.ts";
+import { DB_FILE, openStore, type Store } from "../src/store/mod.ts";
 import { parseAgeLimit } from "../src/cli/prune.ts";
 import { runBackgroundFlusher } from "../src/flush.ts";
 import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";

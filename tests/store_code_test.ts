@@ -7,7 +7,7 @@ import { normalizeLineEndings, patternId } from "../src/record/pattern.ts";
 import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
 import { defaultConfig } from "../src/config.ts";
 import { redactSecrets } from "../src/privacy.ts";
-import { DB_FILE, openStore, type Store, StoredCodeError } from "../src/store/store.ts";
+import { DB_FILE, openStore, type Store, StoredCodeError } from "../src/store/mod.ts";
 import { track } from "../src/record/track.ts";
 import { seeded } from "./support.ts";
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { DB_FILE, MIGRATIONS, MOVED_ASIDE_META, openStore } from "../src/store/store.ts";
+import { DB_FILE, MIGRATIONS, MOVED_ASIDE_META, openStore } from "../src/store/mod.ts";
 import { StoreConnection } from "../src/store/connection.ts";
 import { openStoreLazily, SCHEMA_VERSION } from "../src/store/open.ts";
 import { RecordingStore } from "../src/store/recording.ts";

@@ -15,7 +15,7 @@ import { JOURNAL_FILE } from "../src/record/journal.ts";
 import { parseJournalText } from "../src/record/journal_files.ts";
 import { patternId } from "../src/record/pattern.ts";
 import { parseHookObject, type ToolChange } from "../src/record/payload.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { track } from "../src/record/track.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { runCli } from "./support.ts";

@@ -11,7 +11,7 @@ import {
 } from "../src/graph.ts";
 import { patternLineage } from "../src/cli/lineage.ts";
 import { gatherReportData, renderHtmlReport } from "../src/report.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/mod.ts";
 
 const EVIL =
   "/repo/<script>document.documentElement.setAttribute('data-injected','1')</script>\"x.py";

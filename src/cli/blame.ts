@@ -22,7 +22,7 @@ import { blameFile, type FileBlame } from "../blame_history.ts";
 import { type DiskText, readDisk } from "../disk_text.ts";
 import { loadConfig } from "../config.ts";
 import { openAndReplay } from "../record/spill.ts";
-import type { FileVersion, Store } from "../store/store.ts";
+import type { FileVersion, Store } from "../store/mod.ts";
 import { CliError, USAGE_EXIT } from "./errors.ts";
 import { requireTrackedFile } from "./lineage.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Store, VersionWithMetrics } from "../store/store.ts";
+import type { Store, VersionWithMetrics } from "../store/mod.ts";
 import { CliError } from "./errors.ts";
 
 /** JSON shape of a file's lineage (`lineage FILE --json`). */

@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { CONFIG_PATH_ENV, loadConfig } from "../config.ts";
-import { openStore } from "../store/store.ts";
+import { openStore } from "../store/mod.ts";
 import { DEMO_FILE, replaySession } from "./demo.ts";
 import { hookCommands } from "./install.ts";
 import { installCommand, uninstallCommand } from "./install_command.ts";

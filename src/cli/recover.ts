@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { serverKey } from "../flush.ts";
 import { movedAsideStores, recoverInto, type RecoveryReport } from "../store/recovery.ts";
-import { DB_FILE } from "../store/store.ts";
+import { DB_FILE } from "../store/mod.ts";
 import { openAndReplay } from "../record/spill.ts";
 
 /**

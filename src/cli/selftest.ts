@@ -10,7 +10,7 @@ import { ROOT } from "../runtime.ts";
 import { getTracker, PatternTracker } from "../api.ts";
 import { loadConfig } from "../config.ts";
 import { patternId } from "../record/pattern.ts";
-import { openStore } from "../store/store.ts";
+import { openStore } from "../store/mod.ts";
 
 /** One check's outcome. */
 export interface Check {

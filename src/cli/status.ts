@@ -19,7 +19,7 @@ import {
   type ServerDeliveryCounts,
   type Store,
   type StoreCounts,
-} from "../store/store.ts";
+} from "../store/mod.ts";
 /** Delivery as `status` shows it: the outbox, and what each server acknowledged or refused. */
 export interface DeliveryStatus {
   /** The server the outbox is delivered to (the configured `intelligence_url`, normalised). */

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { agentTraceRecords, exportRecords, importRecords } from "../export.ts";
 import { gatherReportData, renderHtmlReport } from "../report.ts";
-import { openStore } from "../store/store.ts";
+import { openStore } from "../store/mod.ts";
 import { openAndReplay } from "../record/spill.ts";
 import { resolveLineageTarget } from "./lineage.ts";
 

@@ -27,7 +27,8 @@ import type { ToolChange, ToolFailure, ToolIntent } from "./payload.ts";
 import { commitChange, shapeChange } from "./change.ts";
 import { commitFailure, shapeFailure } from "./failure.ts";
 import { commitIntent, shapeIntent } from "./intent.ts";
-import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow } from "../store/store.ts";
+import type { LineageEdgeRow, PatternRow } from "../store/pattern_rows.ts";
+import type { ExecutionRow, FileVersion } from "../store/rows.ts";
 import type { RecordingStore } from "../store/recording.ts";
 
 export { type Admission, admit } from "./admit.ts";

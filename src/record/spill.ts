@@ -27,12 +27,9 @@ import {
 } from "./journal_files.ts";
 import { appendLog, logPath, type LogRecord } from "../log.ts";
 import { commitRecord, type HookRecord } from "./records.ts";
-import {
-  COMMAND_BUSY_TIMEOUT_MS,
-  openStore,
-  type RecordingStore,
-  type Store,
-} from "../store/store.ts";
+import { COMMAND_BUSY_TIMEOUT_MS } from "../store/open.ts";
+import type { RecordingStore } from "../store/recording.ts";
+import { openStore, type Store } from "../store/store.ts";
 import {
   classifyStoreError,
   describeStoreFailure,

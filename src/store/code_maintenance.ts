@@ -21,7 +21,8 @@ import {
 } from "./code_storage.ts";
 import type { LogRecord } from "../log.ts";
 import { prune, type PrunePlan, retentionCutoff } from "./retention.ts";
-import type { CodeRow, Store } from "./store.ts";
+import type { CodeRow } from "./pattern_rows.ts";
+import type { Store } from "./store.ts";
 
 /** Snapshots smaller than this stay uncompressed (deflate saves little on them). */
 export const MIN_COMPRESS_BYTES = 256;

@@ -49,9 +49,9 @@ export interface OpenStoreOptions {
 export const MOVED_ASIDE_META = "moved_aside:";
 
 /**
- * How many migrations the schema has: `MIGRATIONS.length` in `store.ts` (a test checks that they
+ * How many migrations the schema has: `MIGRATIONS.length` in `schema.ts` (a test checks that they
  * agree: append a migration there, raise this). A hook compares the store's version with it, so
- * that it loads the migrations — with the whole store module — only when the schema is behind.
+ * that it loads the migrations (`schema.ts`) only when the schema is behind.
  */
 export const SCHEMA_VERSION = 5;
 
@@ -59,7 +59,7 @@ export const SCHEMA_VERSION = 5;
 export interface StoreKind<S extends StoreConnection> {
   make(db: DatabaseSync, path: string, identity: FileIdentity | null): S;
   /**
-   * Every migration, in order (`MIGRATIONS` in `store.ts`); null when they are not loaded (see
+   * Every migration, in order (`MIGRATIONS` in `schema.ts`); null when they are not loaded (see
    * {@linkcode openStoreLazily}): a store behind {@linkcode SCHEMA_VERSION} is then not migrated
    * but reported with {@linkcode MigrationsNeeded}, before anything is written to it.
    */
@@ -82,12 +82,12 @@ export class MigrationsNeeded extends Error {
 /** A class of store a hook opens: its migrations are loaded only when they are needed. */
 export interface LazyStoreKind<S extends StoreConnection> {
   make(db: DatabaseSync, path: string, identity: FileIdentity | null): S;
-  /** `MIGRATIONS`, loaded (from `store.ts`, with the whole store's code) when needed. */
+  /** `MIGRATIONS` (`schema.ts`), loaded when needed. */
   loadMigrations(): Promise<readonly string[]>;
 }
 
 /**
- * {@linkcode openStoreAs} for a hook: the migrations (and the whole store's code with them) are
+ * {@linkcode openStoreAs} for a hook: the migrations (`schema.ts`) are
  * loaded only when the store's schema is behind {@linkcode SCHEMA_VERSION} — a new store, or the
  * first hook after an upgrade — and the store is then opened again with them, exactly as
  * `openStoreAs` opens it.
@@ -98,7 +98,7 @@ export interface LazyStoreKind<S extends StoreConnection> {
  * import { StoreConnection } from "./connection.ts";
  * const store = await openStoreLazily({
  *   make: (db, path, identity) => new StoreConnection(db, path, identity),
- *   loadMigrations: async () => (await import("./store.ts")).MIGRATIONS,
+ *   loadMigrations: async () => (await import("./schema.ts")).MIGRATIONS,
  * }, Deno.makeTempDirSync());
  * store.close();
  * ```
@@ -135,13 +135,13 @@ export async function openStoreLazily<S extends StoreConnection>(
  *
  * `kind` says which class of store to make (the hooks make only the part of the store they
  * query: `StoreConnection`, `RecordingStore`; everything else makes `Store`) and which migrations
- * bring the schema up to date (`MIGRATIONS` in `store.ts`).
+ * bring the schema up to date (`MIGRATIONS` in `schema.ts`).
  *
  * @example
  * ```ts
  * import { openStoreAs } from "./open.ts";
  * import { StoreConnection } from "./connection.ts";
- * import { MIGRATIONS } from "./store.ts";
+ * import { MIGRATIONS } from "./schema.ts";
  * const store = openStoreAs(
  *   { make: (db, path, identity) => new StoreConnection(db, path, identity), migrations: MIGRATIONS },
  *   Deno.makeTempDirSync(),

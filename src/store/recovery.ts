@@ -13,16 +13,10 @@ import { languageFromPath } from "../record/language.ts";
 import type { LogRecord } from "../log.ts";
 import { journalWaiting, openAndReplay } from "../record/spill.ts";
 import { movedAsideLogger } from "./failure.ts";
-import {
-  DB_FILE,
-  type ExecutionRow,
-  type FileVersion,
-  MOVED_ASIDE_META,
-  noteMovedAside,
-  openStore,
-  type PatternRow,
-  Store,
-} from "./store.ts";
+import { DB_FILE, MOVED_ASIDE_META, noteMovedAside } from "./open.ts";
+import type { PatternRow } from "./pattern_rows.ts";
+import type { ExecutionRow, FileVersion } from "./rows.ts";
+import { openStore, Store } from "./store.ts";
 
 /** Meta key of the last quick check's time (ms since the epoch). */
 const QUICK_CHECK_META = "quick_check_at";

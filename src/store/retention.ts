@@ -11,7 +11,8 @@
  */
 
 import { compressCode, snapshotCode, type StoredCode } from "./code_storage.ts";
-import type { CodeRow, Store } from "./store.ts";
+import type { CodeRow } from "./pattern_rows.ts";
+import type { Store } from "./store.ts";
 
 /** `codeOmitted` of a pattern whose code retention dropped. */
 export const PRUNED = "pruned";

@@ -1,6 +1,7 @@
 /**
  * The rows every store user reads and writes first: file versions, tool-call executions and the
- * spill journal's replay marks, and how a SQLite row becomes one of them. Pure.
+ * spill journal's replay marks, and how a SQLite row becomes one of them; and the outbox's rows as
+ * delivery reads them. Pure.
  *
  * @module
  */
@@ -107,4 +108,67 @@ export function toExecution(r: Row): ExecutionRow {
     beforePatternId: strOrNull(r.before_pattern_id),
     patternId: strOrNull(r.pattern_id),
   };
+}
+
+// ---- the outbox as delivery reads it (`outbox.ts`) ----------------------------------------------
+
+/** Where the parent version of a queued version stands with a server. */
+export type ParentState =
+  /** No parent (a created version), or no local version holds it. */
+  | "none"
+  /** Queued too (it goes first). */
+  | "queued"
+  /** Acknowledged by this server. */
+  | "delivered"
+  /** Refused by this server (a dead letter): its children wait. */
+  | "dead"
+  /** Stored here, but neither queued, acknowledged nor refused (imported without --queue). */
+  | "unknown";
+
+/** A file version waiting in the outbox, with what ordering and verification need. */
+export interface QueuedVersion {
+  /** The outbox row. */
+  queueId: number;
+  /** The file version (`file_versions.id`). */
+  versionId: number;
+  filePath: string;
+  version: number;
+  patternId: string;
+  parentPatternId: string | null;
+  /** `file_versions.id` of the version before in the same file, when it holds the parent. */
+  parentVersionId: number | null;
+  parentState: ParentState;
+  /** Local versions (any file) holding the parent's pattern: above 1, the server has several nodes of it. */
+  parentPatternVersions: number;
+  /** Newest version of the parent's pattern this server acknowledged (by order of acknowledgement). */
+  newestDeliveredOfParent: number | null;
+  /** The request may have reached the server: verify before sending again. */
+  inDoubt: boolean;
+  lastSentAt: string | null;
+  /** The `pattern_version` an older release sent this version under (migrated rows only). */
+  legacyVersion: string | null;
+  queuedAt: string;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** A dead letter: a version a server refused, with its answer. */
+export interface DeadLetter {
+  server: string;
+  versionId: number;
+  filePath: string;
+  version: number;
+  patternId: string;
+  status: number | null;
+  message: string;
+  /** How the client read the refusal ("rejected"); null for dead letters of older releases. */
+  verdict: string | null;
+  deadAt: string;
+}
+
+/** Delivery counts of one server. */
+export interface ServerDeliveryCounts {
+  server: string;
+  delivered: number;
+  deadLetters: number;
 }
