@@ -36,7 +36,7 @@ import { parsePace } from "../delivery_plan.ts";
 import { waitForFlusherLock } from "../flusher.ts";
 import { appendLog } from "../log.ts";
 import { journalWaiting, openAndReplay } from "../record/spill.ts";
-import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../store/recovery.ts";
+import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../store/health.ts";
 import { ROOT } from "../runtime.ts";
 import { compileBinaries } from "./compile.ts";
 import { bundleState } from "./bundle.ts";

@@ -10,7 +10,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { serverKey } from "../flush.ts";
-import { movedAsideStores, recoverInto, type RecoveryReport } from "../store/recovery.ts";
+import { movedAsideStores } from "../store/health.ts";
+import { recoverInto, type RecoveryReport } from "../store/recovery.ts";
 import { DB_FILE } from "../store/mod.ts";
 import { openAndReplay } from "../record/spill.ts";
 

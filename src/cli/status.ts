@@ -8,7 +8,7 @@ import type { TrackerConfig } from "../config.ts";
 import { FALLBACK_LOG, journalFallbackDir } from "../record/journal.ts";
 import { waitingEntries } from "../record/journal_files.ts";
 import { appendLog } from "../log.ts";
-import { checkStoreHealth, type MovedAside, movedAsideStores } from "../store/recovery.ts";
+import { checkStoreHealth, type MovedAside, movedAsideStores } from "../store/health.ts";
 import { planPrune, retentionCutoff } from "../store/retention.ts";
 import { openAndReplay } from "../record/spill.ts";
 import { StoreError } from "../store/failure.ts";
