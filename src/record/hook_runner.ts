@@ -16,7 +16,8 @@ import { appendLog } from "../log.ts";
 import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
 import type { ChangeIds, HookInput } from "./records.ts";
 import type { StoreConnection } from "../store/connection.ts";
-import { type Recorder, type TrackOutcome, trackWith } from "./core.ts";
+import { trackWith } from "./core.ts";
+import type { Recorder, TrackOutcome } from "./recorder.ts";
 
 /** Payloads above this size are not parsed (and are logged): no real Write is this large. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;

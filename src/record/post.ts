@@ -15,7 +15,7 @@ import { commitRecord, shapeRecord } from "./records.ts";
 import { type LazyStoreKind, openStoreLazily } from "../store/open.ts";
 import { RecordingStore } from "../store/recording.ts";
 import { hashChange } from "./change.ts";
-import type { Recorder } from "./core.ts";
+import type { Recorder } from "./recorder.ts";
 import type { HookSpec } from "./hook_runner.ts";
 
 /** The store as the post hook queries it. */

@@ -10,7 +10,7 @@
 import type { IntentRecord } from "./records.ts";
 import { StoreConnection } from "../store/connection.ts";
 import { type LazyStoreKind, openStoreLazily } from "../store/open.ts";
-import type { Recorder } from "./core.ts";
+import type { Recorder } from "./recorder.ts";
 import type { HookSpec } from "./hook_runner.ts";
 import { commitIntent, shapeIntent } from "./intent.ts";
 

@@ -36,7 +36,7 @@ import {
   movedAsideLogger,
   StoreError,
 } from "../store/failure.ts";
-import type { TrackResult } from "./core.ts";
+import type { TrackResult } from "./recorder.ts";
 
 /** A journal taken and applied in a transaction, waiting for {@linkcode finishReplay}. */
 export interface Replay extends CollectedJournal<HookRecord> {

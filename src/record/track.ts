@@ -10,17 +10,17 @@
 
 import type { TrackerConfig } from "../config.ts";
 import { commitRecord, shapeRecord, type TrackInput } from "./records.ts";
-import { type Recorder, type TrackOptions, type TrackResult, trackWith } from "./core.ts";
+import { trackWith } from "./core.ts";
+import type { Recorder, TrackOptions, TrackResult } from "./recorder.ts";
 import { openStore, type Store } from "../store/store.ts";
 
+export { WAL_HANDOFF_BYTES, WAL_LIMIT_BYTES } from "./core.ts";
 export {
   type ImportHandlers,
   type TrackOptions,
   type TrackOutcome,
   type TrackResult,
-  WAL_HANDOFF_BYTES,
-  WAL_LIMIT_BYTES,
-} from "./core.ts";
+} from "./recorder.ts";
 
 /** Every kind of record, into the whole store. */
 const EVERY_RECORD: Recorder<Store> = {
