@@ -201,142 +201,47 @@ export function commitChange(
     existing.filePath === change.filePath
   ) return { kind: "duplicate", toolUseId: change.toolUseId };
   const waiting = existing && !existing.finishedAt ? existing : undefined;
-  const correlationId = waiting?.correlationId ?? change.correlationId;
+  const chain = new FileChain(
+    store,
+    change,
+    options,
+    waiting?.correlationId ?? change.correlationId,
+  );
   const before = change.before;
   const beforeId = before === "unknown" ? undefined : before === null ? null : before.id;
-  const latest = store.latestVersion(change.filePath);
   const decision = decideLineage({
     beforeId,
     afterId: change.after.id,
-    latestKnownId: latest?.patternId ?? null,
+    latestKnownId: chain.latest?.patternId ?? null,
   });
-  const versions: FileVersion[] = [];
-  let nextVersion = (latest?.version ?? 0) + 1;
-  // The newest version's (stored, redacted) code: read only when the measures need it.
-  let latestCodeRead = false;
-  let latestCodeValue: string | null = null;
-  const latestCode = () => {
-    if (!latestCodeRead) {
-      latestCodeValue = latest ? store.pattern(latest.patternId)?.code ?? null : null;
-      latestCodeRead = true;
-    }
-    return latestCodeValue;
-  };
-
-  const addVersion = (v: {
-    content: ContentFacts;
-    parentId: string | null;
-    /** The parent's content when at hand (else the store reads it if it needs it). */
-    parentContent: string | null;
-    transformation: TransformationType | null;
-    toolName: string;
-    toolUseId: string | null;
-    reason: string;
-    delta: LineDelta;
-    durationMs: number | null;
-  }) => {
-    store.insertPattern({
-      patternId: v.content.id,
-      language: change.language,
-      lineCount: v.content.lineCount,
-      byteSize: v.content.byteSize,
-      code: v.content.code,
-      firstSeenAt: change.at,
-      codeOmitted: v.content.codeOmitted,
-      redactedSecrets: v.content.redactedSecrets,
-      // Kept as a patch against the parent's stored code when that is smaller.
-      parent: v.parentId === null ? null : { patternId: v.parentId, content: v.parentContent },
-    });
-    const version: FileVersion = {
-      filePath: change.filePath,
-      version: nextVersion++,
-      patternId: v.content.id,
-      parentPatternId: v.parentId,
-      eventType: v.parentId === null ? "pattern_created" : "pattern_modified",
-      transformationType: v.parentId === null ? null : v.transformation,
-      toolName: v.toolName,
-      toolUseId: v.toolUseId,
-      sessionId: change.sessionId,
-      correlationId,
-      reason: v.reason,
-      createdAt: change.at,
-      changeLinesAdded: v.delta.added,
-      changeLinesRemoved: v.delta.removed,
-      changeDurationMs: v.durationMs,
-    };
-    const versionId = store.insertVersion(version);
-    if (v.parentId !== null) {
-      store.insertEdge({
-        child: v.content.id,
-        parent: v.parentId,
-        edgeType: "modified_from",
-        transformationType: version.transformationType,
-        filePath: change.filePath,
-        createdAt: change.at,
-      });
-    }
-    // A reference to the version: the flusher assembles the request from the rows when it sends.
-    if (options.queue) store.enqueueVersion(versionId, change.at);
-    versions.push(version);
-  };
-
   if (decision.kind === "modified" && before !== null && before !== "unknown") {
-    if (latest?.patternId !== before.id) {
-      // The store never saw the content before: bridge to it. Measured on redacted code (the only
-      // code the store has); a bridge happens once per file tracked or changed outside Claude.
-      const parentCode = latestCode();
-      const bridgeCode = before.code ?? "";
-      addVersion({
-        content: before,
-        parentId: latest?.patternId ?? null,
-        parentContent: parentCode,
-        transformation: latest
-          ? guessTransformation({
-            before: parentCode ?? "",
-            after: bridgeCode,
-            delta: lineDeltaBetween(parentCode, bridgeCode),
-            replaceAll: false,
-          })
-          : null,
-        toolName: latest ? "external" : "baseline",
-        toolUseId: null,
-        reason: latest
-          ? "changed outside Claude Code since the last tracked version"
-          : "content before tracking began",
-        delta: before.code !== null
-          ? lineDeltaBetween(parentCode, before.code)
-          : { added: before.lineCount, removed: 0 },
-        durationMs: null,
-      });
-    }
+    if (chain.latest?.patternId !== before.id) chain.bridgeTo(before);
   }
 
   // The content before unknown to the payload: the newest stored version is the parent, and the
   // measures come from its stored (redacted) code.
   const delta = change.delta ??
     (change.after.code !== null
-      ? lineDeltaBetween(latestCode(), change.after.code)
+      ? lineDeltaBetween(chain.latestCode(), change.after.code)
       : { added: change.after.lineCount, removed: 0 });
   if (decision.kind !== "unchanged") {
     const transformation = change.transformation ??
       (decision.kind === "modified"
         ? guessTransformation({
-          before: latestCode() ?? "",
+          before: chain.latestCode() ?? "",
           after: change.after.code ?? "",
           delta,
           replaceAll: change.replaceAll,
         })
         : null);
-    addVersion({
+    chain.add({
       content: change.after,
       parentId: decision.kind === "modified" ? decision.parentPatternId : null,
       // The content before is the parent: the payload's when the hook has it, else the newest
       // stored code when it was read for the measures (a replay: the store reads it if need be).
       parentContent: before !== null && before !== "unknown"
         ? options.beforeText ?? null
-        : latestCodeRead
-        ? latestCodeValue
-        : null,
+        : chain.latestCodeIfRead(),
       transformation,
       toolName: change.toolName,
       toolUseId: change.toolUseId,
@@ -350,7 +255,7 @@ export function commitChange(
     sessionId: change.sessionId,
     toolName: change.toolName,
     filePath: change.filePath,
-    correlationId,
+    correlationId: chain.correlationId,
     startedAt: waiting?.startedAt ?? null,
     finishedAt: change.at,
     durationMs: change.durationMs,
@@ -364,5 +269,130 @@ export function commitChange(
   });
   return decision.kind === "unchanged"
     ? { kind: "unchanged", patternId: change.after.id }
-    : { kind: "recorded", versions };
+    : { kind: "recorded", versions: chain.versions };
+}
+
+/** One version {@linkcode FileChain.add} appends to the file's chain. */
+interface NewVersion {
+  content: ContentFacts;
+  parentId: string | null;
+  /** The parent's content when at hand (else the store reads it if it needs it). */
+  parentContent: string | null;
+  transformation: TransformationType | null;
+  toolName: string;
+  toolUseId: string | null;
+  reason: string;
+  delta: LineDelta;
+  durationMs: number | null;
+}
+
+/** The versions one change appends to its file's chain, numbered after the newest stored one. */
+class FileChain {
+  readonly latest: FileVersion | undefined;
+  readonly versions: FileVersion[] = [];
+  #next: number;
+  // The newest version's (stored, redacted) code: read only when the measures need it.
+  #latestCode: { value: string | null } | null = null;
+
+  constructor(
+    private readonly store: RecordingStore,
+    private readonly change: ChangeRecord,
+    private readonly options: CommitOptions,
+    readonly correlationId: string,
+  ) {
+    this.latest = store.latestVersion(change.filePath);
+    this.#next = (this.latest?.version ?? 0) + 1;
+  }
+
+  latestCode(): string | null {
+    this.#latestCode ??= {
+      value: this.latest ? this.store.pattern(this.latest.patternId)?.code ?? null : null,
+    };
+    return this.#latestCode.value;
+  }
+
+  /** The newest version's code if {@linkcode latestCode} read it, else null. */
+  latestCodeIfRead(): string | null {
+    return this.#latestCode?.value ?? null;
+  }
+
+  /**
+   * The store never saw the content before the change: bridge to it. Measured on redacted code
+   * (the only code the store has); a bridge happens once per file tracked or changed outside
+   * Claude Code.
+   */
+  bridgeTo(before: ContentFacts): void {
+    const latest = this.latest;
+    const parentCode = this.latestCode();
+    const bridgeCode = before.code ?? "";
+    this.add({
+      content: before,
+      parentId: latest?.patternId ?? null,
+      parentContent: parentCode,
+      transformation: latest
+        ? guessTransformation({
+          before: parentCode ?? "",
+          after: bridgeCode,
+          delta: lineDeltaBetween(parentCode, bridgeCode),
+          replaceAll: false,
+        })
+        : null,
+      toolName: latest ? "external" : "baseline",
+      toolUseId: null,
+      reason: latest
+        ? "changed outside Claude Code since the last tracked version"
+        : "content before tracking began",
+      delta: before.code !== null
+        ? lineDeltaBetween(parentCode, before.code)
+        : { added: before.lineCount, removed: 0 },
+      durationMs: null,
+    });
+  }
+
+  /** Appends a version: its pattern, the version, its lineage edge, and its place in the outbox. */
+  add(v: NewVersion): void {
+    this.store.insertPattern({
+      patternId: v.content.id,
+      language: this.change.language,
+      lineCount: v.content.lineCount,
+      byteSize: v.content.byteSize,
+      code: v.content.code,
+      firstSeenAt: this.change.at,
+      codeOmitted: v.content.codeOmitted,
+      redactedSecrets: v.content.redactedSecrets,
+      // Kept as a patch against the parent's stored code when that is smaller.
+      parent: v.parentId === null ? null : { patternId: v.parentId, content: v.parentContent },
+    });
+    const version: FileVersion = {
+      filePath: this.change.filePath,
+      version: this.#next++,
+      patternId: v.content.id,
+      parentPatternId: v.parentId,
+      eventType: v.parentId === null ? "pattern_created" : "pattern_modified",
+      transformationType: v.parentId === null ? null : v.transformation,
+      toolName: v.toolName,
+      toolUseId: v.toolUseId,
+      sessionId: this.change.sessionId,
+      correlationId: this.correlationId,
+      reason: v.reason,
+      createdAt: this.change.at,
+      changeLinesAdded: v.delta.added,
+      changeLinesRemoved: v.delta.removed,
+      changeDurationMs: v.durationMs,
+    };
+    const versionId = this.store.insertVersion(version);
+    if (v.parentId !== null) {
+      this.store.insertEdge({
+        child: v.content.id,
+        parent: v.parentId,
+        edgeType: "modified_from",
+        transformationType: version.transformationType,
+        filePath: this.change.filePath,
+        createdAt: this.change.at,
+      });
+    }
+    // A reference to the version: the flusher assembles the request from the rows when it sends.
+    if (this.options.queue) this.store.enqueueVersion(versionId, this.change.at);
+    this.versions.push(version);
+  }
 }
