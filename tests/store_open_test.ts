@@ -106,12 +106,12 @@ Deno.test("parallel first hooks on a new store migrate it exactly once", async (
   const dir = Deno.makeTempDirSync({ prefix: "pt-open-" });
   const open = new URL("../src/store/open.ts", import.meta.url).href;
   const connection = new URL("../src/store/connection.ts", import.meta.url).href;
-  const store = new URL("../src/store/store.ts", import.meta.url).href;
+  const schema = new URL("../src/store/schema.ts", import.meta.url).href;
   const script = `import { openStoreLazily } from "${open}";
     import { StoreConnection } from "${connection}";
     const s = await openStoreLazily({
       make: (db, path, identity) => new StoreConnection(db, path, identity),
-      loadMigrations: async () => (await import("${store}")).MIGRATIONS,
+      loadMigrations: async () => (await import("${schema}")).MIGRATIONS,
     }, Deno.args[0]);
     console.log(s.schemaVersion()); s.close();`;
   const runs = await Promise.all(
