@@ -34,7 +34,7 @@ export type {
   TrackedTool,
 } from "./src/record/payload.ts";
 export type { CommitOutcome } from "./src/record/records.ts";
-export type { TrackResult } from "./src/record/track.ts";
+export type { TrackResult } from "./src/record/recorder.ts";
 
 if (import.meta.main) {
   const { main } = await import("./src/cli/main.ts");

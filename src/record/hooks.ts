@@ -17,14 +17,6 @@ import {
 import { POST_HOOK } from "./post.ts";
 import { PRE_HOOK } from "./pre.ts";
 
-export {
-  type HookKind,
-  type HookOptions,
-  type HookResult,
-  MAX_PAYLOAD_BYTES,
-  readStdin,
-} from "./hook_runner.ts";
-
 /**
  * Runs one hook on the bytes Claude Code wrote to stdin.
  *

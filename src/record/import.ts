@@ -11,16 +11,16 @@
 import { languageFromPath } from "./language.ts";
 import { patternId } from "./pattern.ts";
 import { redactSecrets } from "../privacy.ts";
+import { contentFacts } from "./change.ts";
+import { RecordRefused } from "./inputs.ts";
 import {
   type CommitOptions,
   type CommitOutcome,
   type ContentFacts,
-  contentFacts,
   type ImportedVersion,
   type ImportedVersionRecord,
   type ImportInput,
   type ImportRecord,
-  RecordRefused,
   type RecordRules,
 } from "./records.ts";
 import type { Store } from "../store/store.ts";

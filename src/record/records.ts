@@ -31,10 +31,6 @@ import type { LineageEdgeRow, PatternRow } from "../store/pattern_rows.ts";
 import type { ExecutionRow, FileVersion } from "../store/rows.ts";
 import type { RecordingStore } from "../store/recording.ts";
 
-export { type Admission, admit } from "./admit.ts";
-export { isImportInput, RecordRefused } from "./inputs.ts";
-export { contentFacts, hashChange } from "./change.ts";
-
 /** The settings recording obeys (a subset of `TrackerConfig`). */
 export interface RecordRules {
   /** false: record nothing at all. */

@@ -14,14 +14,6 @@ import { trackWith } from "./core.ts";
 import type { Recorder, TrackOptions, TrackResult } from "./recorder.ts";
 import { openStore, type Store } from "../store/store.ts";
 
-export { WAL_HANDOFF_BYTES, WAL_LIMIT_BYTES } from "./core.ts";
-export {
-  type ImportHandlers,
-  type TrackOptions,
-  type TrackOutcome,
-  type TrackResult,
-} from "./recorder.ts";
-
 /** Every kind of record, into the whole store. */
 const EVERY_RECORD: Recorder<Store> = {
   open: openStore,
