@@ -13,7 +13,7 @@ import {
   type Store,
   type VersionWithMetrics,
 } from "./store/mod.ts";
-import { type TrackResult } from "./record/recorder.ts";
+import type { TrackResult } from "./record/recorder.ts";
 import { track } from "./record/track.ts";
 
 /** Where a piece of code lives and which tool wrote it. */

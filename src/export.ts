@@ -11,7 +11,7 @@ import { blameRuns, type LineSource, type Origin, originOfTool } from "./blame.t
 import { AttributionCarrier } from "./blame_history.ts";
 import type { TrackerConfig } from "./config.ts";
 import { RecordRefused } from "./record/inputs.ts";
-import { type TrackInput } from "./record/records.ts";
+import type { TrackInput } from "./record/records.ts";
 import { commitImported, shapeImported } from "./record/import.ts";
 import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "./store/mod.ts";
 import { track } from "./record/track.ts";

@@ -13,15 +13,15 @@ import { patternId } from "./pattern.ts";
 import { redactSecrets } from "../privacy.ts";
 import { contentFacts } from "./change.ts";
 import { RecordRefused } from "./inputs.ts";
-import {
-  type CommitOptions,
-  type CommitOutcome,
-  type ContentFacts,
-  type ImportedVersion,
-  type ImportedVersionRecord,
-  type ImportInput,
-  type ImportRecord,
-  type RecordRules,
+import type {
+  CommitOptions,
+  CommitOutcome,
+  ContentFacts,
+  ImportedVersion,
+  ImportedVersionRecord,
+  ImportInput,
+  ImportRecord,
+  RecordRules,
 } from "./records.ts";
 import type { Store } from "../store/store.ts";
 
