@@ -232,7 +232,14 @@ function importer<S extends StoreConnection>(options: TrackOptions<S>): ImportHa
   return options.imports;
 }
 
-/** Opens (unless given) the store, replays the journal and commits, in one transaction. */
+/**
+ * Opens (unless given) the store, replays the journal and commits, in one transaction.
+ *
+ * Longer than most on purpose: it is the hook's path in the order it runs, with a timing mark
+ * between phases (`bench/profile_hook.ts` reads them), and its steps share the open store, the
+ * data directory's scan and the attempt loop (damage met while writing moves the database aside
+ * and records afresh, once).
+ */
 async function recordInStore<S extends StoreConnection>(
   recorder: Recorder<S>,
   config: TrackerConfig,
