@@ -280,12 +280,17 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 function parseGlob(glob: string): { body: string; dirOnly: boolean; anchored: boolean } {
-  let body = glob.toLowerCase();
-  const dirOnly = body.endsWith("/");
-  body = body.replace(/\/+$/, "");
-  const anchored = body.includes("/");
-  return { body: body.replace(/^\/+/, ""), dirOnly, anchored };
+  // String operations, not regular expressions: every hook parses every default glob once.
+  const lower = glob.toLowerCase();
+  let end = lower.length;
+  while (end > 0 && lower.charCodeAt(end - 1) === SLASH) end--;
+  const body = lower.slice(0, end);
+  let start = 0;
+  while (start < body.length && body.charCodeAt(start) === SLASH) start++;
+  return { body: body.slice(start), dirOnly: end < lower.length, anchored: body.includes("/") };
 }
+
+const SLASH = 47; // "/"
 
 const matcherCache = new Map<string, (path: string) => boolean>();
 
@@ -315,7 +320,8 @@ export function globMatcher(glob: string): (path: string) => boolean {
 function compileMatcher(glob: string): (path: string) => boolean {
   const { body, dirOnly, anchored } = parseGlob(glob);
   if (body === "") return () => false;
-  const stars = body.split("*").length - 1;
+  let stars = 0;
+  for (let at = body.indexOf("*"); at >= 0; at = body.indexOf("*", at + 1)) stars++;
   if (!anchored && !body.includes("?") && !body.includes("**") && stars <= 2) {
     const first = body.indexOf("*");
     const last = body.lastIndexOf("*");
