@@ -26,14 +26,19 @@ export const BUNDLE_DIR = "build";
 /** File in {@linkcode BUNDLE_DIR} with the digest of the sources the bundle was made from. */
 export const BUNDLE_STAMP = "SOURCES";
 
-/** Paths of the two bundled hook scripts. */
-export interface BundledHooks {
-  pre: string;
-  post: string;
-}
+/**
+ * The hook scripts by hook, each bundled on its own: the one list the bundle, its staleness check
+ * and its paths come from (a new hook script is one line here).
+ */
+export const HOOK_SCRIPTS = { pre: "pre_hook.ts", post: "post_hook.ts" } as const;
 
-/** The hook scripts, each bundled on its own. */
-export const HOOK_SCRIPTS = ["pre_hook.ts", "post_hook.ts"] as const;
+/** Paths of the bundled hook scripts, by hook. */
+export type BundledHooks = { [hook in keyof typeof HOOK_SCRIPTS]: string };
+
+/** A hook script's bundled file name (`pre_hook.ts` → `pre_hook.js`). */
+function bundledName(script: string): string {
+  return script.replace(/\.ts$/, ".js");
+}
 
 /**
  * The `deno bundle` arguments for one hook script (pure).
@@ -68,7 +73,7 @@ export function bundleArgs(root: string, outDir: string, script: string): string
  * ```
  */
 export async function sourcesDigest(root: string): Promise<string> {
-  const files = ["pre_hook.ts", "post_hook.ts", "deno.json", "deno.lock"];
+  const files = [...Object.values(HOOK_SCRIPTS), "deno.json", "deno.lock"];
   const walk = (dir: string) => {
     for (const entry of Deno.readDirSync(`${root}/${dir}`)) {
       const path = `${dir}/${entry.name}`;
@@ -116,8 +121,9 @@ export async function bundleState(root: string): Promise<BundleState> {
   let stamp: string;
   try {
     stamp = Deno.readTextFileSync(`${root}/${BUNDLE_DIR}/${BUNDLE_STAMP}`).trim();
-    Deno.statSync(`${root}/${BUNDLE_DIR}/post_hook.js`);
-    Deno.statSync(`${root}/${BUNDLE_DIR}/pre_hook.js`);
+    for (const script of Object.values(HOOK_SCRIPTS)) {
+      Deno.statSync(`${root}/${BUNDLE_DIR}/${bundledName(script)}`);
+    }
   } catch {
     return "absent";
   }
@@ -164,8 +170,10 @@ export async function bundleHooks(p: { deno: string; root: string }): Promise<Bu
   try {
     // Each hook apart (see the module), one after the other: the chunks' names are hashes of their
     // content, so the two share a directory (js-yaml's chunk is the same file for both).
-    for (const script of HOOK_SCRIPTS) await runBundler(p, staging, script);
-    for (const name of ["pre_hook.js", "post_hook.js"]) Deno.statSync(`${staging}/${name}`);
+    for (const script of Object.values(HOOK_SCRIPTS)) await runBundler(p, staging, script);
+    for (const script of Object.values(HOOK_SCRIPTS)) {
+      Deno.statSync(`${staging}/${bundledName(script)}`);
+    }
     Deno.writeTextFileSync(`${staging}/${BUNDLE_STAMP}`, `${digest}\n`);
     const previous = `${p.root}/${BUNDLE_DIR}.old-${Deno.pid}`;
     let hadPrevious = true;
@@ -182,5 +190,9 @@ export async function bundleHooks(p: { deno: string; root: string }): Promise<Bu
       Deno.removeSync(staging, { recursive: true });
     } catch { /* moved into place, or never made */ }
   }
-  return { pre: `${target}/pre_hook.js`, post: `${target}/post_hook.js` };
+  return Object.fromEntries(
+    Object.entries(HOOK_SCRIPTS).map((
+      [hook, script],
+    ) => [hook, `${target}/${bundledName(script)}`]),
+  ) as BundledHooks;
 }
