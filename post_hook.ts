@@ -5,6 +5,7 @@
  *
  * @module
  */
-import { hookMain } from "./src/hook.ts";
+import { hookMainWith } from "./src/record/hook_runner.ts";
+import { POST_HOOK } from "./src/record/post.ts";
 
-if (import.meta.main) await hookMain("post");
+if (import.meta.main) await hookMainWith(POST_HOOK);

@@ -4,6 +4,7 @@
  *
  * @module
  */
-import { hookMain } from "./src/hook.ts";
+import { hookMainWith } from "./src/record/hook_runner.ts";
+import { PRE_HOOK } from "./src/record/pre.ts";
 
-if (import.meta.main) await hookMain("pre");
+if (import.meta.main) await hookMainWith(PRE_HOOK);

@@ -6,6 +6,6 @@
  *
  * @module
  */
-import { promptHookMain } from "./src/prompt_hook.ts";
+import { promptHookMain } from "./src/record/prompt_hook.ts";
 
 if (import.meta.main) await promptHookMain();

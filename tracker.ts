@@ -19,22 +19,22 @@ export { getTracker, PatternTracker } from "./src/api.ts";
 export type { CodeContext, ExecutionReport } from "./src/api.ts";
 export { defaultConfig, loadConfig, resolveConfig } from "./src/config/mod.ts";
 export type { ConfigProblem, TrackerConfig } from "./src/config/mod.ts";
-export { EDGE_TYPES, EVENT_TYPES, TRANSFORMATION_TYPES } from "./src/lineage.ts";
-export type { EdgeType, EventType, TransformationType } from "./src/lineage.ts";
+export { EDGE_TYPES, EVENT_TYPES, TRANSFORMATION_TYPES } from "./src/record/lineage.ts";
+export type { EdgeType, EventType, TransformationType } from "./src/record/lineage.ts";
 export { buildLineageEvent } from "./src/delivery/events.ts";
 export type { LineageEvent, PatternData } from "./src/delivery/events.ts";
-export { applyEdit, applyEdits, countLines, patternId } from "./src/pattern.ts";
-export { languageFromPath } from "./src/language.ts";
-export { parseHookPayload } from "./src/payload.ts";
+export { applyEdit, applyEdits, countLines, patternId } from "./src/record/pattern.ts";
+export { languageFromPath } from "./src/record/language.ts";
+export { parseHookPayload } from "./src/record/payload.ts";
 export type {
   ParsedPayload,
   ToolChange,
   ToolFailure,
   ToolIntent,
   TrackedTool,
-} from "./src/payload.ts";
-export type { CommitOutcome } from "./src/record.ts";
-export type { TrackResult } from "./src/track.ts";
+} from "./src/record/payload.ts";
+export type { CommitOutcome } from "./src/record/records.ts";
+export type { TrackResult } from "./src/record/recorder.ts";
 
 if (import.meta.main) {
   const { main } = await import("./src/cli/main.ts");

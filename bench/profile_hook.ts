@@ -1,6 +1,6 @@
 /**
- * The hook (`src/hook.ts` `runHook`, the real code, not a copy) with a `performance.now()` mark
- * around each phase, for `bench/run.ts` to find where the time above the floor goes: module loading
+ * The hook (`src/record/hook_runner.ts` `runHookWith` with the hook's own spec, the real code, not
+ * a copy) with a `performance.now()` mark around each phase, for `bench/run.ts` to find where the time above the floor goes: module loading
  * is timed by importing the modules dynamically, one group at a time; the hook's own phases come
  * from its timing callback (`HookOptions.time`, passed through to the recording core). Prints one
  * JSON object of phase durations (ms) to stdout and exits 0 without closing the store, as the hook
@@ -27,12 +27,18 @@ async function main(kind: "pre" | "post"): Promise<never> {
 
   await import("node:sqlite");
   mark("load node:sqlite");
-  const { readStdin, runHook } = await import("../src/hook.ts");
+  // What the hook script loads: the runner and its own spec.
+  const [{ readStdin, runHookWith }, spec] = await Promise.all([
+    import("../src/record/hook_runner.ts"),
+    kind === "pre"
+      ? import("../src/record/pre.ts").then((m) => m.PRE_HOOK)
+      : import("../src/record/post.ts").then((m) => m.POST_HOOK),
+  ]);
   mark("load our modules");
 
   const input = readStdin(Deno.stdin);
   mark("read stdin");
-  const result = await runHook(kind, input, { leaveOpen: true, time: mark });
+  const result = await runHookWith(spec, input, { leaveOpen: true, time: mark });
   mark("after the hook");
   phases["flusher started (count)"] = result.detail === "flusher started" ? 1 : 0;
   phases["spilled (count)"] = result.outcome === "spilled" ? 1 : 0;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 
 if (import.meta.main) {
   const [dir, id] = Deno.args;

@@ -16,7 +16,7 @@
 import { PatternTracker } from "../src/api.ts";
 import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { flushOutbox, type FlushReport } from "../src/delivery/flush.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { startPhase4Server } from "../tests/phase4_server.ts";
 import { findRealServer, startRealServer } from "../tests/real_phase4.ts";
 

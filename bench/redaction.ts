@@ -5,7 +5,7 @@
  * same figures are taken for another implementation in the same run, interleaved, for a ratio.
  *
  * ```sh
- * git show <commit>:src/privacy.ts > /tmp/privacy_before.ts
+ * git show <commit>:src/record/privacy.ts > /tmp/privacy_before.ts
  * deno run --allow-read --allow-run --allow-env bench/redaction.ts --baseline /tmp/privacy_before.ts
  * ```
  *

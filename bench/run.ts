@@ -40,9 +40,9 @@ import { explainCompileFailure } from "../src/cli/compile.ts";
 import { type BundledHooks, bundleHooks } from "../src/cli/bundle.ts";
 import { directHookCommands, hookCommands, pluginHookCommands } from "../src/cli/install.ts";
 import { DENO_PATH_FILE } from "../src/cli/launcher.ts";
-import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { track } from "../src/track.ts";
-import { openStore, type Store } from "../src/store.ts";
+import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
+import { track } from "../src/record/track.ts";
+import { openStore, type Store } from "../src/store/mod.ts";
 import { type Phase4Server, startPhase4Server } from "../tests/phase4_server.ts";
 import { measureHistoryDelivery, renderHistoryDelivery } from "./real_server.ts";
 import { attributionBench, blameBench, renderAttributionBench, renderBlameBench } from "./views.ts";
@@ -51,7 +51,9 @@ import {
   largeFileHistory,
   largeFileHook,
   type LargeHookResult,
+  largeModule,
   measureHistory,
+  oneLineEdit,
   type ReadResult,
   readVersions,
   smallFileSession,
@@ -164,7 +166,12 @@ function latencyRows(
  * continues the file the round's Write created), and optionally the post Write again with
  * `auto_flush` off, which isolates what starting the background flusher costs the hook.
  */
-function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] {
+function hookArms(
+  inst: Install,
+  key: string,
+  withAutoFlushOff: boolean,
+  withLargeEdit = false,
+): Arm[] {
   const cache = new Map<number, Payloads>();
   const p = (round: number) => {
     let v = cache.get(round);
@@ -185,6 +192,7 @@ function hookArms(inst: Install, key: string, withAutoFlushOff: boolean): Arm[] 
     // UserPromptSubmit (prompt_hook.ts) on the captured payload, a session of its own per round.
     { name: "prompt", spec: (r) => shell(inst.commands.prompt!, inst.env, promptPayload(key, r)) },
   ];
+  if (withLargeEdit) arms.push(...largeEditArms(inst, key));
   if (withAutoFlushOff) {
     const q = (r: number) => payloads(`${key}nf${r + 10}`).postWrite;
     arms.push({
@@ -203,6 +211,40 @@ const PROMPT_FIXTURE = JSON.parse(
 function promptPayload(key: string, round: number): Uint8Array {
   const session = `${key}-${round}-${PROMPT_FIXTURE.session_id}`;
   return new TextEncoder().encode(JSON.stringify({ ...PROMPT_FIXTURE, session_id: session }));
+}
+
+/**
+ * A one-line Edit of a 163 KB module (`bench/storage.ts` `largeModule`): the pre hook, then the
+ * post hook with the whole file before it in the payload (`originalFile`, as Claude Code sends it),
+ * one Edit per round continuing the same file, so from the second round on the store patches the
+ * new version against its parent.
+ */
+function largeEditArms(inst: Install, key: string): Arm[] {
+  const file = `/bench/${key}big_module.ts`;
+  let text = largeModule();
+  const enc = (x: string) => new TextEncoder().encode(x);
+  let post: Uint8Array | null = null;
+  return [
+    {
+      name: "pre Edit, 163 KB file",
+      spec: (round) => {
+        const edit = oneLineEdit(file, text, 7919 * (round + 10), `toolu_big_${key}${round}`);
+        text = edit.after;
+        post = enc(edit.payload);
+        const pre = JSON.parse(edit.payload) as Record<string, unknown>;
+        delete pre.tool_response;
+        return shell(
+          inst.commands.pre,
+          inst.env,
+          enc(JSON.stringify({ ...pre, hook_event_name: "PreToolUse" })),
+        );
+      },
+    },
+    {
+      name: "post Edit, 163 KB file",
+      spec: () => shell(inst.commands.post, inst.env, post as Uint8Array),
+    },
+  ];
 }
 
 /** Results of the launcher section: each arm against the floor, and launcher minus direct. */
@@ -1046,7 +1088,12 @@ async function main(options: BenchOptions): Promise<void> {
   for (const [scenario, url, config, scripts] of scenarios) {
     const dir = tempDir("lat");
     const inst = install(dir, config || `${dir}/absent-config.yaml`, url, {}, scripts);
-    const s = await interleave(hookArms(inst, `l${latency.length}_`, config !== ""), rounds);
+    // The 163 KB Edit where the headline figures are: the default install, and the .ts sources.
+    const large = scenario === "up" || scripts === undefined;
+    const s = await interleave(
+      hookArms(inst, `l${latency.length}_`, config !== "", large),
+      rounds,
+    );
     latency.push(...latencyRows(scenario, s));
   }
   out("## 1. Hook latency: whole process as Claude Code runs it, vs an empty `deno run`");
@@ -1461,7 +1508,7 @@ export function renderStorage(r: StorageResult): string[] {
         row("— code (`patterns`, `pattern_code`)", (x) => x.queued.codeBytes),
         row("— outbox (request bodies, copies of the code)", (x) => x.queued.outboxBytes),
         row("— the rest (versions, edges, executions, indexes)", (x) => x.queued.otherBytes),
-        row("before delivery, outbox holding references (estimate)", (x) => x.withReferences),
+        row("before delivery: pages in use (the outbox holds references)", (x) => x.withReferences),
         row("after delivery and compaction: pages in use", (x) => x.delivered.pagesInUse),
         row("— code", (x) => x.delivered.codeBytes),
         row("the versions as whole files (what the code took before)", (x) => x.textBytes),

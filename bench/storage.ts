@@ -12,14 +12,14 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { compactCode } from "../src/code_maintenance.ts";
+import { compactCode } from "../src/store/code_maintenance.ts";
 import { flushOutbox } from "../src/delivery/flush.ts";
 import { resolveConfig } from "../src/config/mod.ts";
 import { renderFileLineage } from "../src/cli/lineage.ts";
-import { patternId } from "../src/pattern.ts";
-import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { track } from "../src/track.ts";
-import { openStore } from "../src/store.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
+import { track } from "../src/record/track.ts";
+import { openStore } from "../src/store/mod.ts";
 import type { Phase4Server } from "../tests/phase4_server.ts";
 import { seeded } from "../tests/support.ts";
 import { type Arm, interleave, ROOT, shell, summarize, type Summary } from "./lib.ts";
@@ -190,7 +190,7 @@ export interface HistorySize {
   textBytes: number;
   /** Before delivery: the database file (and log), and its tables. */
   queued: { fileBytes: number; codeBytes: number; outboxBytes: number; otherBytes: number };
-  /** The whole file if the outbox held references instead of request bodies (estimated). */
+  /** Before delivery: pages in use (the outbox holds references to the versions). */
   withReferences: number;
   /** After delivery (outbox emptied) and the flusher's compaction: pages in use, code tables. */
   delivered: { pagesInUse: number; codeBytes: number; fileBytes: number };
@@ -239,20 +239,13 @@ export async function measureHistory(
   const path = `${dataDir}/patterns.db`;
   const queued = { fileBytes: fileBytes(dataDir), ...split(tableBytes(path)) };
 
-  // The outbox holding references: the same rows with a body of a reference's size, in a table
-  // built afresh (the old one's pages become free pages; VACUUM is not allowed here).
-  const copy = `${dataDir}/estimate.db`;
-  Deno.copyFileSync(path, copy);
-  const db = new DatabaseSync(copy);
-  db.exec(`CREATE TABLE outbox_refs AS
-             SELECT id, pattern_id, pattern_version, parent_pattern_ids, '{"ref":1}' AS body, created_at,
-               attempts, last_error FROM outbox;
-           DROP TABLE outbox;`);
+  // Pages in use before delivery (the outbox holds references to the versions since schema v4;
+  // this once estimated what that would save).
+  const db = new DatabaseSync(path, { readOnly: true });
   const pragma = (name: string) =>
     Number(Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0] ?? 0);
   const withReferences = (pragma("page_count") - pragma("freelist_count")) * pragma("page_size");
   db.close();
-  Deno.removeSync(copy);
 
   const again = openStore(dataDir);
   // Small batches with a long timeout: each event of the large file carries 160 KB of code.

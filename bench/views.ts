@@ -16,10 +16,10 @@
 import { AttributionCarrier, blameFile } from "../src/views/blame_history.ts";
 import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { eventForVersion } from "../src/delivery/events.ts";
-import { versionEventBodies } from "../src/delivery/bodies.ts";
 import { flushOutbox } from "../src/delivery/flush.ts";
 import { serverKey } from "../src/delivery/plan.ts";
-import { openStore, type Store } from "../src/store.ts";
+import { versionEventBodies } from "../src/delivery/bodies.ts";
+import { openStore, type Store } from "../src/store/mod.ts";
 import { startPhase4Server } from "../tests/phase4_server.ts";
 import { seeded } from "../tests/support.ts";
 import { fmt, interleave, ratio, ROOT, summarize, type Summary } from "./lib.ts";

@@ -31,7 +31,7 @@ else
     read -r deno <"$data/deno-path"
   fi
 fi
-# The spill journal's second place, as src/journal.ts names it: /tmp/pattern-tracker-<cksum of the
+# The spill journal's second place, as src/record/journal.ts names it: /tmp/pattern-tracker-<cksum of the
 # data dir>. Remembered in <data dir>/journal-fallback with the data dir it is for, so that
 # the usual path forks no cksum (that would cost a hook about as much as the whole launcher).
 journal_fallback() {
@@ -53,9 +53,11 @@ run_hook() {
       exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--allow-read=${data},${config}" "--allow-write=${data}" "--allow-env=HOME,PATTERN_TRACKER_*" "${script}"
     fi
     journal_fallback
+    # A bundle compiles eagerly into its code cache; the sources, shared with the CLI, lazily.
+    case $script in *.js) compile=--no-lazy ;; *) compile=--lazy ;; esac
     case $hook in
-      pre) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "${script}" ;;
-      post) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "--allow-run=${deno}" "${script}" ;;
+      pre) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--v8-flags=${compile}" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "${script}" ;;
+      post) exec "${deno}" "run" "--quiet" "--no-prompt" "--cached-only" "--config=${root}/deno.json" "--v8-flags=${compile}" "--allow-read=${data},${fallback},${config}" "--allow-write=${data},${fallback}" "--allow-env=HOME,CLAUDE_PROJECT_DIR,PATTERN_TRACKER_*" "--allow-run=${deno}" "${script}" ;;
     esac
   fi
 }

@@ -6,15 +6,16 @@
  */
 
 import { loadConfig, type TrackerConfig } from "./config/mod.ts";
-import type { TrackedTool } from "./payload.ts";
+import type { TrackedTool } from "./record/payload.ts";
 import {
   COMMAND_BUSY_TIMEOUT_MS,
   openStore,
   type Store,
   type VersionWithMetrics,
-} from "./store.ts";
-import { track, type TrackResult } from "./track.ts";
-import { classifyBeforeShowing } from "./version_transformations.ts";
+} from "./store/mod.ts";
+import { track } from "./record/track.ts";
+import type { TrackResult } from "./record/recorder.ts";
+import { classifyBeforeShowing } from "./record/version_transformations.ts";
 
 /** Where a piece of code lives and which tool wrote it. */
 export interface CodeContext {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { journalFallbackDir } from "./journal.ts";
+import { journalFallbackDir } from "./record/journal.ts";
 
 /** Environment variables the hooks and the flusher may read (`--allow-env`). */
 export const ALLOWED_ENV: readonly string[] = [
@@ -60,7 +60,7 @@ export type Grant =
  * ```ts
  * import assert from "node:assert/strict";
  * import { permissionFlags } from "./permissions.ts";
- * import { journalFallbackDir } from "./journal.ts";
+ * import { journalFallbackDir } from "./record/journal.ts";
  * const fallback = journalFallbackDir("/d"); // "/tmp/pattern-tracker-<cksum of /d>"
  * assert.deepEqual(permissionFlags({ program: "pre", dataDir: "/d", configPath: "/c.yaml" }), [
  *   `--allow-read=/d,${fallback},/c.yaml`,
@@ -107,25 +107,63 @@ export function permissionFlags(grant: Grant): string[] {
 }
 
 /**
+ * How V8 compiles a hook script (`--v8-flags`): eagerly for a bundle (`.js`), lazily (V8's default,
+ * said explicitly) for the `.ts` sources.
+ *
+ * Deno keeps a V8 code cache per module, made when the module is first compiled — before it runs.
+ * Lazily, the cache holds little more than the top level, and every hook compiled each function it
+ * called afresh: about 5 ms of a post hook's 20 above the floor. `--no-lazy` compiles every
+ * function into the cache once; a bundle holds (nearly) only the code a hook runs, so that is
+ * cheaper than compiling the called ones on every run (see bench/RESULTS.md). The sources are
+ * shared with the CLI and the flusher, which run without the flag: V8 rejects a code cache made
+ * with other flags, so they would spoil each other's cache. `--lazy` is the default value, which
+ * leaves the flags' hash, and so the cache, as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileFlag } from "./permissions.ts";
+ * assert.equal(compileFlag("/pt/build/post_hook.js"), "--v8-flags=--no-lazy");
+ * assert.equal(compileFlag("/pt/post_hook.ts"), "--v8-flags=--lazy");
+ * ```
+ */
+export function compileFlag(script: string): string {
+  return `--v8-flags=${script.endsWith(".js") ? EAGER : LAZY}`;
+}
+
+/** The V8 flags of {@linkcode compileFlag} (the launcher picks one by the script's suffix). */
+export const EAGER = "--no-lazy";
+/** See {@linkcode EAGER}. */
+export const LAZY = "--lazy";
+
+/**
  * The arguments after the Deno executable for `deno run` of one of our scripts: quiet, never
- * prompting, never fetching modules, with the checkout's `deno.json` and the program's flags.
+ * prompting, never fetching modules, with the checkout's `deno.json` and the program's flags; a
+ * hook also with its {@linkcode compileFlag} (`compile` overrides it: the launcher's shell word).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { denoRunArgs } from "./permissions.ts";
  * const args = denoRunArgs({ program: "pre", dataDir: "/d", configPath: "/c.yaml" }, "/pt", "/pt/pre_hook.ts");
- * assert.deepEqual(args.slice(0, 5), ["run", "--quiet", "--no-prompt", "--cached-only", "--config=/pt/deno.json"]);
+ * assert.deepEqual(args.slice(0, 6), ["run", "--quiet", "--no-prompt", "--cached-only", "--config=/pt/deno.json", "--v8-flags=--lazy"]);
  * assert.equal(args.at(-1), "/pt/pre_hook.ts");
  * ```
  */
-export function denoRunArgs(grant: Grant, root: string, script: string): string[] {
+export function denoRunArgs(
+  grant: Grant,
+  root: string,
+  script: string,
+  compile: string = compileFlag(script),
+): string[] {
+  const hook = grant.program === "pre" || grant.program === "post";
   return [
     "run",
     "--quiet",
     "--no-prompt",
     "--cached-only",
     `--config=${root}/deno.json`,
+    ...(hook ? [compile] : []),
     ...permissionFlags(grant),
     script,
   ];

@@ -9,7 +9,7 @@ import { PatternTracker } from "../src/api.ts";
 import { blameFile } from "../src/views/blame_history.ts";
 import { defaultConfig } from "../src/config/mod.ts";
 import { queuedEventBodies } from "../src/delivery/bodies.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { flushUntilEmpty, testConfig } from "./delivery_support.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 

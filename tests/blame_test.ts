@@ -20,8 +20,8 @@ import { parseBlameArgs } from "../src/cli/commands/blame.ts";
 import { comparableText } from "../src/views/disk_text.ts";
 import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { matchLines } from "../src/views/line_match.ts";
-import { diffLines } from "../src/line_patch.ts";
-import { openStore } from "../src/store.ts";
+import { diffLines } from "../src/store/line_patch.ts";
+import { openStore } from "../src/store/mod.ts";
 import { seeded } from "./support.ts";
 
 /** Length of a longest common subsequence, by dynamic programming (small inputs only). */

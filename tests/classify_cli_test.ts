@@ -1,7 +1,7 @@
 /** `tracker.ts classify`: the line parser, and the command as a process. */
 import assert from "node:assert/strict";
 import { parseClassifyLine } from "../src/cli/classify.ts";
-import { classifyTransformation } from "../src/transformation.ts";
+import { classifyTransformation } from "../src/record/transformation.ts";
 import { denoDirEnv } from "./support.ts";
 
 const TRACKER = new URL("../tracker.ts", import.meta.url).pathname;

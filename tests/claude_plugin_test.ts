@@ -6,9 +6,9 @@
  * output and in the session's transcript). Skips only when Claude Code cannot be installed.
  */
 import assert from "node:assert/strict";
-import { patternId } from "../src/pattern.ts";
+import { patternId } from "../src/record/pattern.ts";
 import { DENO_PATH_FILE } from "../src/cli/launcher.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { ensureClaudeCode, runClaude, runClaudeCommand } from "./claude/claude_code.ts";
 import { startScriptedModel } from "./claude/scripted_model.ts";
 import { denoDirEnv, runCli, vanishableDeno } from "./support.ts";

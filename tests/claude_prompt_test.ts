@@ -7,9 +7,9 @@
  * Code cannot be installed from npm.
  */
 import assert from "node:assert/strict";
-import { storedPrompts } from "../src/prompt_store.ts";
-import { openStore } from "../src/store.ts";
-import { explainTransformation } from "../src/transformation.ts";
+import { storedPrompts } from "../src/store/prompts.ts";
+import { openStore } from "../src/store/mod.ts";
+import { explainTransformation } from "../src/record/transformation.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
 import { startScriptedModel } from "./claude/scripted_model.ts";
 import { startPhase4Server } from "./phase4_server.ts";

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import type { FileLineageJson } from "../src/views/lineage_json.ts";
-import { patternId } from "../src/pattern.ts";
-import { openStore } from "../src/store.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { openStore } from "../src/store/mod.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
 import { type ScriptStep, startScriptedModel } from "./claude/scripted_model.ts";
 import { denoDirEnv, runCli } from "./support.ts";

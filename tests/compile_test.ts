@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { compileArgs, explainCompileFailure } from "../src/cli/compile.ts";
-import { journalFallbackDir } from "../src/journal.ts";
+import { journalFallbackDir } from "../src/record/journal.ts";
 import { BINARIES } from "../src/runtime.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -3,14 +3,14 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { defaultConfig, resolveConfig, SETTINGS } from "../src/config/mod.ts";
 import { buildLineageEvent } from "../src/delivery/events.ts";
-import { languageFromPath } from "../src/language.ts";
+import { languageFromPath } from "../src/record/language.ts";
 import {
   decideLineage,
   EDGE_TYPES,
   EVENT_TYPES,
   guessTransformation,
   TRANSFORMATION_TYPES,
-} from "../src/lineage.ts";
+} from "../src/record/lineage.ts";
 import {
   applyEdit,
   applyEdits,
@@ -19,8 +19,8 @@ import {
   lineDeltaBetween,
   lineDeltaFromPatch,
   patternId,
-} from "../src/pattern.ts";
-import { parseHookPayload, type ToolChange } from "../src/payload.ts";
+} from "../src/record/pattern.ts";
+import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
 
 const fixture = (name: string) =>
   Deno.readTextFileSync(new URL(`../src/cli/demo_session/${name}.json`, import.meta.url));

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import { flushOutbox } from "../src/delivery/flush.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { compareWithImage, expectedImage, testConfig } from "./delivery_support.ts";
 

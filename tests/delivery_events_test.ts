@@ -8,8 +8,8 @@ import { defaultConfig } from "../src/config/mod.ts";
 import { eventForVersion, serverPatternVersion, storableText } from "../src/delivery/events.ts";
 import { exportRecords, importRecords } from "../src/views/export.ts";
 import { queuedEventBodies, versionEventBody } from "../src/delivery/bodies.ts";
-import { patternId } from "../src/pattern.ts";
-import { type FileVersion, openStore, type PatternRow } from "../src/store.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { type FileVersion, openStore, type PatternRow } from "../src/store/mod.ts";
 
 const VERSION: FileVersion = {
   filePath: "/p/app.py",

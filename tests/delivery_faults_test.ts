@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import type { TrackerConfig } from "../src/config/mod.ts";
 import { flushOutbox } from "../src/delivery/flush.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { type Phase4Server, type Phase4ServerOptions, startPhase4Server } from "./phase4_server.ts";
 import { denoDirEnv, waitUntil } from "./support.ts";
 import {
@@ -106,7 +106,7 @@ Deno.test("a batch refused as a whole (400, as the real server does for a contra
     const tracker = new PatternTracker(config);
     await tracker.trackCreation("bad = 1\n", { filePath: "/project/bad.py" });
     tracker.close();
-    const bad = (await import("../src/pattern.ts")).patternId("bad = 1\n");
+    const bad = (await import("../src/record/pattern.ts")).patternId("bad = 1\n");
     await server.setMode("ok", { invalidPatternIds: [await bad] });
     const store = openStore(dataDir);
     const report = await flushOutbox(store, config);
@@ -341,7 +341,7 @@ Deno.test("16 concurrent hooks with a flaky server: nothing lost, nothing duplic
     const expectedIds = await Promise.all(
       Array.from(
         { length: 16 },
-        async (_, i) => (await import("../src/pattern.ts")).patternId(`x = ${i}\n`),
+        async (_, i) => (await import("../src/record/pattern.ts")).patternId(`x = ${i}\n`),
       ),
     );
     const held = server.nodes().map((n) => n.pattern_id);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import { flushOutbox } from "../src/delivery/flush.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { type Phase4Server, type Phase4ServerOptions, startPhase4Server } from "./phase4_server.ts";
 import {
   compareWithImage,

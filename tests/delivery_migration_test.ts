@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { flushOutbox } from "../src/delivery/flush.ts";
-import { DB_FILE, MIGRATIONS, openStore } from "../src/store.ts";
+import { DB_FILE, MIGRATIONS, openStore } from "../src/store/mod.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { testConfig } from "./delivery_support.ts";
 

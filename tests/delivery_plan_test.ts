@@ -10,7 +10,7 @@ import {
   requestTimeoutMs,
   TARGET_REQUEST_MS,
 } from "../src/delivery/plan.ts";
-import type { ParentState, QueuedVersion } from "../src/store.ts";
+import type { ParentState, QueuedVersion } from "../src/store/mod.ts";
 
 let nextVersionId = 1;
 

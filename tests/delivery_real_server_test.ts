@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { buildLineageEvent } from "../src/delivery/events.ts";
 import { postSingle } from "../src/delivery/client.ts";
-import { patternId } from "../src/pattern.ts";
-import { openStore } from "../src/store.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { openStore } from "../src/store/mod.ts";
 import { serverPatternVersion } from "../src/delivery/events.ts";
 import { expectedImage, flushUntilEmpty, testConfig } from "./delivery_support.ts";
 import {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import type { TrackerConfig } from "../src/config/mod.ts";
 import { flushOutbox, type FlushReport } from "../src/delivery/flush.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import {
   compareWithImage,
   type EdgeRef,

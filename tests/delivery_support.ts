@@ -5,7 +5,7 @@
 import { defaultConfig, type TrackerConfig } from "../src/config/mod.ts";
 import { serverPatternVersion } from "../src/delivery/events.ts";
 import { type FlushOptions, flushOutbox, type FlushReport } from "../src/delivery/flush.ts";
-import { openStore, type StoreCounts } from "../src/store.ts";
+import { openStore, type StoreCounts } from "../src/store/mod.ts";
 
 /** A configuration for tests: a temp store, the given server, quick timeouts, no auto-flush. */
 export function testConfig(

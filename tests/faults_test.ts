@@ -8,9 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { journalFallbackDir } from "../src/journal.ts";
-import { patternId } from "../src/pattern.ts";
-import { openStore } from "../src/store.ts";
+import { journalFallbackDir } from "../src/record/journal.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { openStore } from "../src/store/mod.ts";
 import { hookCommands } from "../src/cli/install.ts";
 import { denoDirEnv, hookWorld, runCli, runHookProcess, waitUntil } from "./support.ts";
 

@@ -3,8 +3,8 @@
  * flags, through `sh -c`), on real payloads, on malformed input, and 16 at once. Plus the CLI.
  */
 import assert from "node:assert/strict";
-import { patternId } from "../src/pattern.ts";
-import { openStore } from "../src/store.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { openStore } from "../src/store/mod.ts";
 import {
   hookWorld,
   runCli,

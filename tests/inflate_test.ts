@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { constants, deflateRawSync } from "node:zlib";
-import { inflate, InflateError } from "../src/inflate.ts";
+import { inflate, InflateError } from "../src/store/inflate.ts";
 import { seeded } from "./support.ts";
 
 const source = new TextEncoder().encode(
-  Deno.readTextFileSync(new URL("../src/store.ts", import.meta.url)),
+  Deno.readTextFileSync(new URL("../src/store/store.ts", import.meta.url)),
 );
 
 function samples(): Uint8Array<ArrayBuffer>[] {

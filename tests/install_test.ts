@@ -17,7 +17,7 @@ import {
   type DenoProbe,
   inPackageCache,
 } from "../src/cli/stable_deno.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 import { denoDirEnv, runCli, runHookProcess, vanishableDeno } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -7,7 +7,7 @@ import {
   pendingJournalPlaces,
   RESERVE_BYTES,
   RESERVE_FILE,
-} from "../src/journal.ts";
+} from "../src/record/journal.ts";
 import {
   collectJournal,
   ensureReserve,
@@ -15,7 +15,7 @@ import {
   parseJournalText,
   releaseReserve,
   spillEntry,
-} from "../src/journal_files.ts";
+} from "../src/record/journal_files.ts";
 
 const IS_ROOT = new TextDecoder().decode(
   new Deno.Command("id", { args: ["-u"], stdout: "piped" }).outputSync().stdout,

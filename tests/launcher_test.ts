@@ -9,8 +9,8 @@ import { existsSync } from "node:fs";
 import { HOOK_MATCHER, pluginHookCommands, pluginHooksJson } from "../src/cli/install.ts";
 import { DENO_PATH_FILE, LAUNCHER } from "../src/cli/launcher.ts";
 import { generatedFiles } from "../src/cli/plugin_files.ts";
-import { TRACKED_TOOLS } from "../src/payload.ts";
-import { openStore } from "../src/store.ts";
+import { TRACKED_TOOLS } from "../src/record/payload.ts";
+import { openStore } from "../src/store/mod.ts";
 import { denoDirEnv, runCli, runHookProcess, vanishableDeno, waitUntil } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

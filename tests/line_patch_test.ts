@@ -8,7 +8,7 @@ import {
   type LinePatch,
   LinePatchError,
   splitLines,
-} from "../src/line_patch.ts";
+} from "../src/store/line_patch.ts";
 import { seeded } from "./support.ts";
 
 // Lines that stress exactness: CRLF and lone CR, NUL, U+FFFD, lone surrogates, non-BMP, empty.

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { compactCode } from "../src/code_maintenance.ts";
-import { patternId } from "../src/pattern.ts";
-import { DB_FILE, MIGRATIONS, openStore } from "../src/store.ts";
+import { compactCode } from "../src/store/code_maintenance.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { DB_FILE, MIGRATIONS, openStore } from "../src/store/mod.ts";
 
 Deno.test("a schema v1 store migrates forward on open without losing data", () => {
   const dir = Deno.makeTempDirSync({ prefix: "pt-migrate-" });
@@ -42,7 +42,9 @@ Deno.test("a schema v1 store migrates forward on open without losing data", () =
 
 Deno.test("parallel first opens of a new store migrate exactly once", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "pt-migrate-" });
-  const script = `import { openStore } from "${new URL("../src/store.ts", import.meta.url).href}";
+  const script = `import { openStore } from "${
+    new URL("../src/store/store.ts", import.meta.url).href
+  }";
     const s = openStore(Deno.args[0]); console.log(s.schemaVersion()); s.close();`;
   const runs = await Promise.all(
     Array.from({ length: 8 }, () =>
@@ -67,7 +69,9 @@ Deno.test("a schema v2 store with real history migrates in place: every text rea
   db.exec("PRAGMA user_version = 2");
   // A module edited 120 times the way the v2 hooks stored it (the whole text per version, a queued
   // or delivered event each), a revert, and a second file sharing one version's content.
-  const source = Deno.readTextFileSync(new URL("../src/store.ts", import.meta.url)).split("\n");
+  const source = Deno.readTextFileSync(new URL("../src/store/store.ts", import.meta.url)).split(
+    "\n",
+  );
   const texts: string[] = [];
   let lines = source.slice(0, 400);
   for (let k = 0; k < 120; k++) {

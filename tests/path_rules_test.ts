@@ -6,7 +6,7 @@ import {
   globToRegExp,
   isPathTracked,
   projectDirFromEnv,
-} from "../src/path_rules.ts";
+} from "../src/record/path_rules.ts";
 import { seeded } from "./support.ts";
 
 const DEFAULTS = { include: [], exclude: DEFAULT_EXCLUDES };
@@ -62,7 +62,7 @@ Deno.test("projectDirFromEnv is null when the variable is not granted", async ()
   Deno.writeTextFileSync(
     script,
     `import { projectDirFromEnv } from ${
-      JSON.stringify(new URL("../src/path_rules.ts", import.meta.url).href)
+      JSON.stringify(new URL("../src/record/path_rules.ts", import.meta.url).href)
     };\nconsole.log(JSON.stringify(projectDirFromEnv()));\n`,
   );
   const run = (flag: string) =>
@@ -137,7 +137,7 @@ Deno.test("default excludes: env files, keys, credential stores, Terraform varia
     "app.py",
     "src/environment.ts",
     "secrets.md",
-    "src/secrets.ts",
+    "src/record/secrets.ts",
     "lib/secrets.py",
     "keys.py",
     "auth/credentials.py",

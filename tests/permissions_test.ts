@@ -8,7 +8,7 @@ import { compileArgs } from "../src/cli/compile.ts";
 import { directHookCommands, hookCommands } from "../src/cli/install.ts";
 import { JOURNAL_FALLBACK_FILE } from "../src/cli/launcher.ts";
 import { flusherCommand } from "../src/delivery/flusher.ts";
-import { journalFallbackDir } from "../src/journal.ts";
+import { journalFallbackDir } from "../src/record/journal.ts";
 import { ALLOWED_ENV, denoRunArgs, type Grant, permissionFlags } from "../src/permissions.ts";
 import { BINARIES } from "../src/runtime.ts";
 import { runHookProcess } from "./support.ts";
@@ -63,6 +63,33 @@ Deno.test("install's command lines run the launcher, which execs exactly denoRun
     );
     assert.deepEqual(argvOf(w.out), denoRunArgs(grants[hook], ROOT, `${ROOT}/${hook}_hook.ts`));
   }
+});
+
+Deno.test("a bundled hook (.js) compiles eagerly, the .ts sources lazily: launcher and direct lines agree", async () => {
+  const w = world();
+  const scripts = { pre: `${w.dir}/pre_hook.js`, post: `${w.dir}/post_hook.js` };
+  for (const script of Object.values(scripts)) Deno.writeTextFileSync(script, "");
+  const setup = { deno: w.deno, root: ROOT, dataDir: w.dataDir, configPath: w.configPath, scripts };
+  const grants: Record<"pre" | "post", Grant> = {
+    pre: { program: "pre", dataDir: w.dataDir, configPath: w.configPath },
+    post: { program: "post", dataDir: w.dataDir, configPath: w.configPath, flusher: w.deno },
+  };
+  for (const hook of ["pre", "post"] as const) {
+    for (const line of [hookCommands(setup)[hook], directHookCommands(setup)[hook]]) {
+      const r = await runHookProcess(line, { PATH: "/usr/bin:/bin" }, new Uint8Array());
+      assert.equal(r.code, 0, r.stderr);
+      const argv = argvOf(w.out);
+      assert.deepEqual(argv, denoRunArgs(grants[hook], ROOT, scripts[hook]));
+      assert.ok(argv.includes("--v8-flags=--no-lazy"), argv.join(" "));
+    }
+  }
+  // The sources: V8's default, said explicitly (the code cache the CLI shares stays valid).
+  const sources = denoRunArgs(grants.pre, ROOT, `${ROOT}/pre_hook.ts`);
+  assert.ok(sources.includes("--v8-flags=--lazy"));
+  // Only the hooks carry a compile flag.
+  const files = { dataDir: "/d", configPath: "/c.yaml" };
+  const flusher = denoRunArgs({ program: "flusher", ...files, service: "h:1" }, "/pt", "/pt/x.js");
+  assert.ok(!flusher.some((a) => a.startsWith("--v8-flags")));
 });
 
 Deno.test("the plugin's launcher (no values given) grants the same, for CLAUDE_PLUGIN_DATA", async () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import { defaultConfig } from "../src/config/mod.ts";
-import { runHook } from "../src/hook.ts";
-import { redactSecrets } from "../src/privacy.ts";
-import { openStore } from "../src/store.ts";
+import { runHook } from "../src/record/hooks.ts";
+import { redactSecrets } from "../src/record/privacy.ts";
+import { openStore } from "../src/store/mod.ts";
 import { queuedEventBodies } from "../src/delivery/bodies.ts";
 
 const SECRETS: { kind: string; code: string; secret: string }[] = [
@@ -129,7 +129,7 @@ Deno.test("secrets never reach the store or the outbox; the pattern ID is still 
   const pattern = store.pattern(version!.patternId);
   const [event] = queuedEventBodies(store, config, 10);
   store.close();
-  const { patternId } = await import("../src/pattern.ts");
+  const { patternId } = await import("../src/record/pattern.ts");
   assert.equal(version!.patternId, await patternId(code));
   assert.ok(pattern?.code && !pattern.code.includes("SECRETSECRET"));
   assert.equal(pattern?.redactedSecrets, 1);

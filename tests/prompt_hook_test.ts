@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { hookCommands } from "../src/cli/install.ts";
-import { storedPrompts } from "../src/prompt_store.ts";
-import { openStore } from "../src/store.ts";
+import { storedPrompts } from "../src/store/prompts.ts";
+import { openStore } from "../src/store/mod.ts";
 import { hookWorld, runHookProcess } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -1,7 +1,7 @@
-/** The pure part of the prompt hook (src/prompt_intent.ts) and the intent scores it stores. */
+/** The pure part of the prompt hook (src/record/prompt_intent.ts) and the intent scores it stores. */
 import assert from "node:assert/strict";
-import { parsePromptPayload, promptRecord } from "../src/prompt_intent.ts";
-import { redactSecrets } from "../src/secrets.ts";
+import { parsePromptPayload, promptRecord } from "../src/record/prompt_intent.ts";
+import { redactSecrets } from "../src/record/secrets.ts";
 import {
   CLASSIFIER_LABELS,
   explainTransformation,
@@ -9,9 +9,9 @@ import {
   intentModelId,
   intentModelIdOf,
   intentScores,
-} from "../src/transformation.ts";
-import { INTENT_TABLE } from "../src/intent_weights.ts";
-import { WEIGHTS } from "../src/transformation_weights.ts";
+} from "../src/record/transformation.ts";
+import { INTENT_TABLE } from "../src/record/intent_weights.ts";
+import { WEIGHTS } from "../src/record/transformation_weights.ts";
 
 const FIXTURE = Deno.readTextFileSync(
   new URL("./fixtures/10-user-prompt-submit.json", import.meta.url),

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { PatternTracker } from "../src/api.ts";
 import { defaultConfig } from "../src/config/mod.ts";
-import { recoverInto } from "../src/recovery.ts";
-import { MIGRATIONS, openStore, type Store } from "../src/store.ts";
+import { recoverInto } from "../src/store/recovery.ts";
+import { MIGRATIONS, openStore, type Store } from "../src/store/mod.ts";
 
 const S1 = "http://server-one:8053";
 const S2 = "http://server-two:8053";

@@ -1,15 +1,19 @@
 /** Retention and maintenance: prune drops only old delivered code, breaks no chain, frees what it says. */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { compactCode, maintainStore, MAINTENANCE_INTERVAL_MS } from "../src/code_maintenance.ts";
+import {
+  compactCode,
+  maintainStore,
+  MAINTENANCE_INTERVAL_MS,
+} from "../src/store/code_maintenance.ts";
 import { defaultConfig, resolveConfig } from "../src/config/mod.ts";
-import { normalizeLineEndings, patternId } from "../src/pattern.ts";
-import { planPrune, prune, PRUNED, retentionCutoff } from "../src/retention.ts";
-import { DB_FILE, openStore, type Store } from "../src/store.ts";
+import { normalizeLineEndings, patternId } from "../src/record/pattern.ts";
+import { planPrune, prune, PRUNED, retentionCutoff } from "../src/store/retention.ts";
+import { DB_FILE, openStore, type Store } from "../src/store/mod.ts";
 import { parseAgeLimit } from "../src/cli/commands/prune.ts";
 import { runBackgroundFlusher } from "../src/delivery/background.ts";
-import { parseHookPayload, type ToolChange } from "../src/payload.ts";
-import { track } from "../src/track.ts";
+import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
+import { track } from "../src/record/track.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { denoDirEnv, runCli, seeded } from "./support.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SecretKind } from "../src/secrets.ts";
+import type { SecretKind } from "../src/record/secrets.ts";
 
 /** A deterministic random source (so a failure names a sample that can be reproduced). */
 export function randomSource(seed: number): { int: (n: number) => number } {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { redactSecrets } from "../src/secrets.ts";
+import { redactSecrets } from "../src/record/secrets.ts";
 import { NEUTRAL_NAME, randomSource, REFERENCE_FORMATS, SYNTAXES } from "./secret_fixtures.ts";
 
 /** Names under which the generated secrets are also written: a secret name must not hide them. */

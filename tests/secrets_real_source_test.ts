@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { redactSecrets } from "../src/secrets.ts";
+import { redactSecrets } from "../src/record/secrets.ts";
 
 /**
  * Redaction must not eat ordinary code: on real source that holds no secret it changes nothing.
@@ -11,9 +11,9 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Files of this repository that hold made-up secrets on purpose (tests and doc examples). */
 const SECRET_SAMPLES = new Set([
-  "src/secrets.ts",
-  "src/secret_formats.ts",
-  "src/secret_assignments.ts",
+  "src/record/secrets.ts",
+  "src/record/secret_formats.ts",
+  "src/record/secret_assignments.ts",
   "tests/secret_fixtures.ts",
   "tests/secrets_test.ts",
   "tests/secrets_corpus_test.ts",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { redactSecrets, SECRET_KINDS } from "../src/secrets.ts";
-import { nameStrength } from "../src/secret_assignments.ts";
+import { redactSecrets, SECRET_KINDS } from "../src/record/secrets.ts";
+import { nameStrength } from "../src/record/secret_assignments.ts";
 import { NEUTRAL_NAME, randomSource, REFERENCE_FORMATS, SYNTAXES } from "./secret_fixtures.ts";
 
 function fill(template: string, name: string, value: string): string {
@@ -396,7 +396,7 @@ Deno.test("every kind is covered by a test sample and listed in the README", () 
 
 Deno.test("no catastrophic backtracking: adversarial long lines cost about what ordinary code costs", () => {
   const size = 400_000;
-  const ordinary = Deno.readTextFileSync(new URL("../src/store.ts", import.meta.url));
+  const ordinary = Deno.readTextFileSync(new URL("../src/store/store.ts", import.meta.url));
   const baselineText = ordinary.repeat(Math.ceil(size / ordinary.length)).slice(0, size);
   const time = (text: string) => {
     const start = performance.now();

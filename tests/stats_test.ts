@@ -9,7 +9,7 @@ import { parseStatsArgs } from "../src/cli/commands/stats.ts";
 import { gatherStats } from "../src/views/stats_history.ts";
 import { defaultConfig } from "../src/config/mod.ts";
 import { renderStats } from "../src/views/stats.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 
 const V1 = "a = 1\nb = 2\nc = 3\nd = 4\n";
 // Claude rewrites its own line b.

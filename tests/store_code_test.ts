@@ -1,14 +1,14 @@
 /** The store's code storage: snapshots and line patches read back exactly, never loop, never miss. */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { compactCode } from "../src/code_maintenance.ts";
-import { MAX_CHAIN, MIN_PATCH_TEXT, storableText } from "../src/code_storage.ts";
-import { normalizeLineEndings, patternId } from "../src/pattern.ts";
-import { parseHookPayload, type ToolChange } from "../src/payload.ts";
+import { compactCode } from "../src/store/code_maintenance.ts";
+import { MAX_CHAIN, MIN_PATCH_TEXT, storableText } from "../src/store/code_storage.ts";
+import { normalizeLineEndings, patternId } from "../src/record/pattern.ts";
+import { parseHookPayload, type ToolChange } from "../src/record/payload.ts";
 import { defaultConfig } from "../src/config/mod.ts";
-import { redactSecrets } from "../src/privacy.ts";
-import { DB_FILE, openStore, type Store, StoredCodeError } from "../src/store.ts";
-import { track } from "../src/track.ts";
+import { redactSecrets } from "../src/record/privacy.ts";
+import { DB_FILE, openStore, type Store, StoredCodeError } from "../src/store/mod.ts";
+import { track } from "../src/record/track.ts";
 import { seeded } from "./support.ts";
 
 const NOW = "2026-01-01T00:00:00.000Z";
@@ -336,8 +336,10 @@ Deno.test("recording a change and reading compressed history never load node:zli
   // The newest version's chain stayed uncompressed: a hook patching against it (with the content
   // from the payload, or read back when the payload has none) needs no node:zlib.
   const script = `
-    import { openStore } from "${new URL("../src/store.ts", import.meta.url).href}";
-    import { compressionLoaded } from "${new URL("../src/compression.ts", import.meta.url).href}";
+    import { openStore } from "${new URL("../src/store/store.ts", import.meta.url).href}";
+    import { compressionLoaded } from "${
+    new URL("../src/store/compression.ts", import.meta.url).href
+  }";
     const [dir, parent, parentText] = Deno.args;
     const store = openStore(dir);
     store.immediate(() => {

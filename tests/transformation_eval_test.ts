@@ -8,8 +8,8 @@ import {
   explainFeatures,
   FEATURES_VERSION,
   isIntentFeature,
-} from "../src/transformation.ts";
-import { WEIGHTS } from "../src/transformation_weights.ts";
+} from "../src/record/transformation.ts";
+import { WEIGHTS } from "../src/record/transformation_weights.ts";
 import type { Fixture } from "../bench/classifier/evaluate.ts";
 
 const FIXTURE = new URL("./fixtures/transformation_eval.json.gz", import.meta.url);

@@ -1,6 +1,6 @@
-/** Unit tests of the transformation classifier (src/transformation.ts) and its shipped weights. */
+/** Unit tests of the transformation classifier (src/record/transformation.ts) and its shipped weights. */
 import assert from "node:assert/strict";
-import { TRANSFORMATION_TYPES } from "../src/lineage.ts";
+import { TRANSFORMATION_TYPES } from "../src/record/lineage.ts";
 import {
   CLASSIFIER_LABELS,
   classifyTransformation,
@@ -10,8 +10,8 @@ import {
   intentFeatures,
   isIntentFeature,
   transformationFeatures,
-} from "../src/transformation.ts";
-import { WEIGHTS } from "../src/transformation_weights.ts";
+} from "../src/record/transformation.ts";
+import { WEIGHTS } from "../src/record/transformation_weights.ts";
 import { seeded } from "./support.ts";
 
 const SIZE_BEFORE = "export function size(list) {\n  const n = list.length;\n  return n;\n}\n";

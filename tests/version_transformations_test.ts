@@ -1,5 +1,5 @@
 /**
- * Transformation types from code and intent (src/version_transformations.ts): each change Claude
+ * Transformation types from code and intent (src/record/version_transformations.ts): each change Claude
  * made while answering a recorded request is typed from its diff plus that request's intent, any
  * other from its diff alone; decided once and stored, so Phase 4, `lineage` and the edges agree.
  * And the schema v6 migration from older stores.
@@ -7,14 +7,14 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import type { TrackerConfig } from "../src/config/mod.ts";
-import { patternId } from "../src/pattern.ts";
-import { parseHookObject, type ToolChange } from "../src/payload.ts";
-import { type PromptRecord, promptRecord } from "../src/prompt_intent.ts";
-import { classificationOf, insertPrompt } from "../src/prompt_store.ts";
-import { DB_FILE, MIGRATIONS, openStore, type Store } from "../src/store.ts";
-import { track } from "../src/track.ts";
-import { explainTransformation } from "../src/transformation.ts";
-import { classifyPending, decideTransformation } from "../src/version_transformations.ts";
+import { patternId } from "../src/record/pattern.ts";
+import { parseHookObject, type ToolChange } from "../src/record/payload.ts";
+import { type PromptRecord, promptRecord } from "../src/record/prompt_intent.ts";
+import { classificationOf, insertPrompt } from "../src/store/prompts.ts";
+import { DB_FILE, MIGRATIONS, openStore, type Store } from "../src/store/mod.ts";
+import { track } from "../src/record/track.ts";
+import { explainTransformation } from "../src/record/transformation.ts";
+import { classifyPending, decideTransformation } from "../src/record/version_transformations.ts";
 import { flushUntilEmpty, testConfig } from "./delivery_support.ts";
 import { startPhase4Server } from "./phase4_server.ts";
 import { runCli } from "./support.ts";

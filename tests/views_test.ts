@@ -12,7 +12,7 @@ import {
 import { patternLineage } from "../src/cli/lineage.ts";
 import { renderHtmlReport } from "../src/views/report.ts";
 import { gatherReportData } from "../src/views/report_data.ts";
-import { openStore } from "../src/store.ts";
+import { openStore } from "../src/store/mod.ts";
 
 const EVIL =
   "/repo/<script>document.documentElement.setAttribute('data-injected','1')</script>\"x.py";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TransformationType } from "../../src/lineage.ts";
+import type { TransformationType } from "../../src/record/lineage.ts";
 
 /**
  * The conventional-commit types that name a transformation, and the label each becomes. Every

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { fnv1a } from "../../src/transformation.ts";
+import { fnv1a } from "../../src/record/transformation.ts";
 import type { Label } from "./conventional.ts";
 
 export { fnv1a };

@@ -9,16 +9,16 @@
  */
 
 import { parseArgs } from "node:util";
-import { guessTransformation } from "../../src/lineage.ts";
-import { lineDeltaBetween } from "../../src/pattern.ts";
+import { guessTransformation } from "../../src/record/lineage.ts";
+import { lineDeltaBetween } from "../../src/record/pattern.ts";
 import {
   decodeWeights,
   explainFeatures,
   FEATURES_VERSION,
   isIntentFeature,
   transformationFeatures,
-} from "../../src/transformation.ts";
-import { WEIGHTS } from "../../src/transformation_weights.ts";
+} from "../../src/record/transformation.ts";
+import { WEIGHTS } from "../../src/record/transformation_weights.ts";
 import { LABELS } from "./conventional.ts";
 import { type Example, fnv1a, loadDataset } from "./dataset.ts";
 import { keywordLabel } from "./keywords.ts";

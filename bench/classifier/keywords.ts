@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CLASS_WORDS as WORDS } from "../../src/transformation.ts";
+import { CLASS_WORDS as WORDS } from "../../src/record/transformation.ts";
 import type { Label } from "./conventional.ts";
 
 /**

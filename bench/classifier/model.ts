@@ -1,7 +1,7 @@
 /**
  * Training and packing of the classifier's linear model: multinomial logistic regression over
  * hashed features, trained by AdaGrad with L2, then the strongest buckets kept and quantized to
- * 8 bits per class for `src/transformation_weights.ts`.
+ * 8 bits per class for `src/record/transformation_weights.ts`.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import {
   type ClassifierLabel,
   fnv1a,
   type PackedTable,
-} from "../../src/transformation.ts";
+} from "../../src/record/transformation.ts";
 
 /** One training instance: hashed feature buckets (unique) and its class index. */
 export interface Instance {

@@ -1,7 +1,7 @@
 // A fresh process that loads the classifier and classifies one change, as a hook would:
 // `typical` (a 3 KB file, a 3-line edit), `large` (a 160 KB file, one edit), `new` (a new 160 KB
 // file). Measured by bench/classifier/speed.ts against an empty `deno run`.
-import { classifyTransformation } from "../../src/transformation.ts";
+import { classifyTransformation } from "../../src/record/transformation.ts";
 
 const mode = Deno.args[0] ?? "typical";
 const block = (i: number) =>

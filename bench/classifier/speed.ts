@@ -10,7 +10,7 @@
 
 import { parseArgs } from "node:util";
 import { interleave, summarize } from "../lib.ts";
-import { classifyTransformation } from "../../src/transformation.ts";
+import { classifyTransformation } from "../../src/record/transformation.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { rounds: { type: "string" } } });
 const rounds = Number(values.rounds ?? 40);

@@ -1,6 +1,6 @@
 /**
  * Trains the transformation classifier on the training repositories of `repos.json` and writes
- * its weights to `src/transformation_weights.ts`.
+ * its weights to `src/record/transformation_weights.ts`.
  *
  *   deno run --allow-read --allow-write bench/classifier/train.ts [--data DIR]
  *   deno run --allow-read bench/classifier/train.ts --validate   # tune on training repos only
@@ -25,7 +25,7 @@ import {
   type ScoringTable,
   transformationFeatures,
   type TransformationWeights,
-} from "../../src/transformation.ts";
+} from "../../src/record/transformation.ts";
 import { type Example, loadDataset } from "./dataset.ts";
 import {
   type DenseModel,
@@ -281,7 +281,7 @@ if (import.meta.main) {
     options: {
       data: { type: "string", default: ".cache/classifier/dataset" },
       validate: { type: "boolean" },
-      out: { type: "string", default: "src/transformation_weights.ts" },
+      out: { type: "string", default: "src/record/transformation_weights.ts" },
     },
   });
   const started = performance.now();
@@ -346,7 +346,7 @@ if (import.meta.main) {
 // bench/classifier/repos.json; do not edit. Settings: ${JSON.stringify(SETTINGS)}.`;
     // The intent table is a module of its own: the prompt hook loads it without the code table.
     const intentModule = `${generated}
-import type { PackedTable } from "./transformation_intent.ts";
+import type { PackedTable } from "../../src/record/transformation_intent.ts";
 
 /** The intent model's table (the prompt hook reads it alone, without the code model's). */
 export const INTENT_TABLE: PackedTable = ${json(weights.intent)};
@@ -355,8 +355,9 @@ export const INTENT_TABLE: PackedTable = ${json(weights.intent)};
 export const INTENT_MODEL_ID = "${intentModelIdOf(weights.intent)}";
 `;
     const module = `${generated}
-import { INTENT_TABLE } from "./intent_weights.ts";
-import type { PackedTable, TransformationWeights } from "./transformation.ts";
+import { INTENT_TABLE } from "../../src/record/intent_weights.ts";
+import type { PackedTable } from "../../src/record/transformation_intent.ts";
+import type { TransformationWeights } from "../../src/record/transformation.ts";
 
 /** The code model's table. */
 export const CODE_TABLE: PackedTable = ${json(weights.code)};

@@ -1,6 +1,7 @@
 /**
- * Loads the hook's whole static module graph (ours and `node:sqlite`) and does nothing.
+ * Loads the post hook's whole static module graph (ours and `node:sqlite`) and does nothing.
  *
  * @module
  */
-import "../../src/hook.ts";
+import "../../src/record/hook_runner.ts";
+import "../../src/record/post.ts";

@@ -21,8 +21,8 @@ import {
 import { blameFile, type FileBlame } from "../views/blame_history.ts";
 import { type DiskText, readDisk } from "../views/disk_text.ts";
 import { loadConfig } from "../config/mod.ts";
-import { openAndReplay } from "../spill.ts";
-import type { FileVersion, Store } from "../store.ts";
+import { openAndReplay } from "../record/spill.ts";
+import type { FileVersion, Store } from "../store/mod.ts";
 import { CliError } from "./errors.ts";
 import { requireTrackedFile } from "./lineage.ts";
 
@@ -79,7 +79,7 @@ function missingReason(reason: string | null): string {
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -155,7 +155,7 @@ export interface BlameJson {
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -203,7 +203,7 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

@@ -1,8 +1,16 @@
 /**
- * Hook bundles: `install` runs `deno bundle` on the two hook scripts so Claude Code starts one
- * JavaScript file (plus a shared chunk) per hook instead of fifteen TypeScript modules. Deno reads,
- * hashes and loads each module's source on every start, comments included; the bundle holds only
- * the code, which takes about 1.7 ms off every hook run (see bench/RESULTS.md).
+ * Hook bundles: `install` runs `deno bundle` on each hook script so Claude Code starts two
+ * JavaScript files per hook — the hook's own and one chunk of code it shares with its rare paths —
+ * instead of thirty TypeScript modules. Deno reads, hashes and loads each module on every start
+ * (about a quarter of a millisecond a module, comments included); the bundle holds only code.
+ *
+ * Each hook is bundled on its own: the bundler puts every file into the chunk of the set of entry
+ * points that use it, so bundling both hooks together would give the pre hook the post hook's
+ * code (redaction, the diff) wherever they share a file, and split the shared code into more
+ * chunks. Code a hook rarely runs (`src/record/rare.ts`, js-yaml) stays in chunks loaded on
+ * demand. The hooks are run with `--v8-flags=--no-lazy` (`permissions.ts` `compileFlag`), so
+ * whatever a hook loads is compiled once into Deno's code cache: what it loads should be what it
+ * runs.
  *
  * The bundle lives in `build/` directly under the checkout, so the paths the code derives from
  * `import.meta.url` (the checkout for the flusher, `config.yaml` beside it) stay what they are in
@@ -18,34 +26,43 @@ export const BUNDLE_DIR = "build";
 /** File in {@linkcode BUNDLE_DIR} with the digest of the sources the bundle was made from. */
 export const BUNDLE_STAMP = "SOURCES";
 
-/** Paths of the bundled hook scripts. */
-export interface BundledHooks {
-  pre: string;
-  post: string;
-  prompt: string;
+/**
+ * The hook scripts by hook, each bundled on its own: the one list the bundle, its staleness check
+ * and its paths come from (a new hook script is one line here).
+ */
+export const HOOK_SCRIPTS = {
+  pre: "pre_hook.ts",
+  post: "post_hook.ts",
+  prompt: "prompt_hook.ts",
+} as const;
+
+/** Paths of the bundled hook scripts, by hook. */
+export type BundledHooks = { [hook in keyof typeof HOOK_SCRIPTS]: string };
+
+/** A hook script's bundled file name (`pre_hook.ts` → `pre_hook.js`). */
+function bundledName(script: string): string {
+  return script.replace(/\.ts$/, ".js");
 }
 
 /**
- * The `deno bundle` arguments for the hooks (pure).
+ * The `deno bundle` arguments for one hook script (pure).
  *
  * @example
  * ```ts
  * import { bundleArgs } from "./bundle.ts";
- * bundleArgs("/pt", "/pt/build.tmp").includes("--code-splitting"); // true
+ * bundleArgs("/pt", "/pt/build.tmp", "pre_hook.ts").includes("--code-splitting"); // true
  * ```
  */
-export function bundleArgs(root: string, outDir: string): string[] {
+export function bundleArgs(root: string, outDir: string, script: string): string[] {
   return [
     "bundle",
     "--quiet",
     "--platform=deno",
-    // js-yaml and the flusher are loaded on demand: they stay in chunks of their own.
+    // The rare paths (src/record/rare.ts) and js-yaml are loaded on demand: chunks of their own.
     "--code-splitting",
     `--config=${root}/deno.json`,
     `--outdir=${outDir}`,
-    `${root}/pre_hook.ts`,
-    `${root}/post_hook.ts`,
-    `${root}/prompt_hook.ts`,
+    `${root}/${script}`,
   ];
 }
 
@@ -60,7 +77,7 @@ export function bundleArgs(root: string, outDir: string): string[] {
  * ```
  */
 export async function sourcesDigest(root: string): Promise<string> {
-  const files = ["pre_hook.ts", "post_hook.ts", "prompt_hook.ts", "deno.json", "deno.lock"];
+  const files = [...Object.values(HOOK_SCRIPTS), "deno.json", "deno.lock"];
   const walk = (dir: string) => {
     for (const entry of Deno.readDirSync(`${root}/${dir}`)) {
       const path = `${dir}/${entry.name}`;
@@ -108,13 +125,32 @@ export async function bundleState(root: string): Promise<BundleState> {
   let stamp: string;
   try {
     stamp = Deno.readTextFileSync(`${root}/${BUNDLE_DIR}/${BUNDLE_STAMP}`).trim();
-    Deno.statSync(`${root}/${BUNDLE_DIR}/post_hook.js`);
-    Deno.statSync(`${root}/${BUNDLE_DIR}/pre_hook.js`);
-    Deno.statSync(`${root}/${BUNDLE_DIR}/prompt_hook.js`);
+    for (const script of Object.values(HOOK_SCRIPTS)) {
+      Deno.statSync(`${root}/${BUNDLE_DIR}/${bundledName(script)}`);
+    }
   } catch {
     return "absent";
   }
   return stamp === await sourcesDigest(root) ? "fresh" : "stale";
+}
+
+/** Runs `deno bundle` on one hook script; throws what it said when it fails. */
+async function runBundler(p: { deno: string; root: string }, outDir: string, script: string) {
+  const output = await new Deno.Command(p.deno, {
+    args: bundleArgs(p.root, outDir, script),
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    throw new Error(
+      `deno bundle failed (exit ${output.code}): ${
+        stderr.split("\n").slice(0, 3).join(" ") || "no message"
+      }`,
+    );
+  }
 }
 
 /**
@@ -136,23 +172,11 @@ export async function bundleHooks(p: { deno: string; root: string }): Promise<Bu
     Deno.removeSync(staging, { recursive: true }); // left by a crashed run with our PID
   } catch { /* the usual case: nothing there */ }
   try {
-    const output = await new Deno.Command(p.deno, {
-      args: bundleArgs(p.root, staging),
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!output.success) {
-      const stderr = new TextDecoder().decode(output.stderr).trim();
-      throw new Error(
-        `deno bundle failed (exit ${output.code}): ${
-          stderr.split("\n").slice(0, 3).join(" ") || "no message"
-        }`,
-      );
-    }
-    for (const name of ["pre_hook.js", "post_hook.js", "prompt_hook.js"]) {
-      Deno.statSync(`${staging}/${name}`);
+    // Each hook apart (see the module), one after the other: the chunks' names are hashes of their
+    // content, so the two share a directory (js-yaml's chunk is the same file for both).
+    for (const script of Object.values(HOOK_SCRIPTS)) await runBundler(p, staging, script);
+    for (const script of Object.values(HOOK_SCRIPTS)) {
+      Deno.statSync(`${staging}/${bundledName(script)}`);
     }
     Deno.writeTextFileSync(`${staging}/${BUNDLE_STAMP}`, `${digest}\n`);
     const previous = `${p.root}/${BUNDLE_DIR}.old-${Deno.pid}`;
@@ -170,9 +194,9 @@ export async function bundleHooks(p: { deno: string; root: string }): Promise<Bu
       Deno.removeSync(staging, { recursive: true });
     } catch { /* moved into place, or never made */ }
   }
-  return {
-    pre: `${target}/pre_hook.js`,
-    post: `${target}/post_hook.js`,
-    prompt: `${target}/prompt_hook.js`,
-  };
+  return Object.fromEntries(
+    Object.entries(HOOK_SCRIPTS).map((
+      [hook, script],
+    ) => [hook, `${target}/${bundledName(script)}`]),
+  ) as BundledHooks;
 }

@@ -1,6 +1,6 @@
 /**
  * `classify [--explain]`: JSON lines `{before, after, intent?}` on stdin, one JSON line
- * `{transformation_type}` out for each, by the classifier the hooks use (`src/transformation.ts`).
+ * `{transformation_type}` out for each, by the classifier the hooks use (`src/record/transformation.ts`).
  * A bad line gets a one-line error on stderr naming its number and an `{"error": …}` line out, and
  * the rest goes on.
  *
@@ -12,7 +12,7 @@ import {
   explainTransformation,
   type TransformationExplanation,
   type TransformationInput,
-} from "../transformation.ts";
+} from "../record/transformation.ts";
 
 /** One input line read: a change to classify, nothing (a blank line), or why it cannot be read. */
 export type ClassifyLine =
@@ -76,7 +76,7 @@ export function parseClassifyLine(line: string): ClassifyLine {
  * @example
  * ```ts
  * import { classifyOutput } from "./classify.ts";
- * import { explainTransformation } from "../transformation.ts";
+ * import { explainTransformation } from "../record/transformation.ts";
  * import assert from "node:assert/strict";
  * const line = classifyOutput(explainTransformation({ before: "", after: "x" }), false);
  * assert.match(line, /^\{"transformation_type":"(bugfix|enhancement|refactor|optimization)"\}$/);

@@ -8,8 +8,8 @@
 
 import { defaultConfigPath, homeDir } from "../config/mod.ts";
 import { ROOT } from "../runtime.ts";
-import { openStore } from "../store.ts";
-import { classifyBeforeShowing } from "../version_transformations.ts";
+import { openStore } from "../store/mod.ts";
+import { classifyBeforeShowing } from "../record/version_transformations.ts";
 import { CliError } from "./errors.ts";
 import { hookCommands } from "./install.ts";
 import { renderFileLineage } from "./lineage.ts";

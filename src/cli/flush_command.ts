@@ -11,8 +11,8 @@ import { runBackgroundFlusher } from "../delivery/background.ts";
 import { flushOutbox, type FlushReport } from "../delivery/flush.ts";
 import { waitForFlusherLock } from "../delivery/lock.ts";
 import { appendLog } from "../log.ts";
-import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../recovery.ts";
-import { journalWaiting, openAndReplay } from "../spill.ts";
+import { QUICK_CHECK_EVERY_MS, replayAndCheckStore } from "../store/health.ts";
+import { journalWaiting, openAndReplay } from "../record/spill.ts";
 import type { FlushRequest } from "./commands/flush.ts";
 import { CliError } from "./errors.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { TRACKED_TOOLS } from "../payload.ts";
+import { TRACKED_TOOLS } from "../record/payload.ts";
 import { denoRunArgs, type Grant } from "../permissions.ts";
 import { CliError } from "./errors.ts";
 import { LAUNCHER, type LauncherAction, launcherCommand, pluginCommand } from "./launcher.ts";

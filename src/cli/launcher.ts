@@ -9,7 +9,7 @@
  * @module
  */
 
-import { denoRunArgs, type Grant } from "../permissions.ts";
+import { denoRunArgs, EAGER, type Grant, LAZY } from "../permissions.ts";
 import { SUPPORTED_DENO } from "../runtime.ts";
 
 /** The launcher, relative to the checkout (or the plugin's root). */
@@ -40,6 +40,7 @@ const VARIABLES = {
   root: "\0root\0",
   deno: "\0deno\0",
   fallback: "\0fallback\0",
+  compile: "\0compile\0",
 };
 const SCRIPT = "\0script\0";
 
@@ -64,7 +65,7 @@ function execLine(hook: "pre" | "post" | "prompt"): string {
   return [
     "exec",
     shellWord(VARIABLES.deno),
-    ...denoRunArgs(grant, VARIABLES.root, SCRIPT).map(
+    ...denoRunArgs(grant, VARIABLES.root, SCRIPT, `--v8-flags=${VARIABLES.compile}`).map(
       shellWord,
     ),
   ].join(" ");
@@ -115,7 +116,7 @@ else
     read -r deno <"$data/${DENO_PATH_FILE}"
   fi
 fi
-# The spill journal's second place, as src/journal.ts names it: /tmp/pattern-tracker-<cksum of the
+# The spill journal's second place, as src/record/journal.ts names it: /tmp/pattern-tracker-<cksum of the
 # data dir>. Remembered in <data dir>/${JOURNAL_FALLBACK_FILE} with the data dir it is for, so that
 # the usual path forks no cksum (that would cost a hook about as much as the whole launcher).
 journal_fallback() {
@@ -137,6 +138,8 @@ run_hook() {
       ${execLine("prompt")}
     fi
     journal_fallback
+    # A bundle compiles eagerly into its code cache; the sources, shared with the CLI, lazily.
+    case $script in *.js) compile=${EAGER} ;; *) compile=${LAZY} ;; esac
     case $hook in
       pre) ${execLine("pre")} ;;
       post) ${execLine("post")} ;;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Store, VersionWithMetrics } from "../store.ts";
+import type { Store, VersionWithMetrics } from "../store/mod.ts";
 import type { FileLineageJson, PatternLineageJson } from "../views/lineage_json.ts";
 import { CliError } from "./errors.ts";
 
@@ -143,7 +143,7 @@ export type FileTarget = Extract<LineageTarget, { kind: "file" | "ambiguous" | "
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -176,7 +176,7 @@ export function resolveLineageTarget(store: Store, arg: string, cwd: string): Li
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -202,7 +202,7 @@ export function resolveTrackedFile(store: Store, arg: string, cwd: string): File
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -262,7 +262,7 @@ function fileBySuffix(store: Store, arg: string): FileTarget {
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

@@ -6,8 +6,8 @@
  */
 
 import { loadConfig } from "../config/mod.ts";
-import { openAndReplay } from "../spill.ts";
-import { classifyBeforeShowing } from "../version_transformations.ts";
+import { openAndReplay } from "../record/spill.ts";
+import { classifyBeforeShowing } from "../record/version_transformations.ts";
 import type { LineageFormat, LineageRequest } from "./commands/lineage.ts";
 import { CliError } from "./errors.ts";
 import {

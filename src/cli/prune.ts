@@ -7,9 +7,9 @@
  */
 
 import { loadConfig } from "../config/mod.ts";
-import { compactCode, type CompactReport } from "../code_maintenance.ts";
-import { prune, type PrunePlan, retentionCutoff } from "../retention.ts";
-import { openAndReplay } from "../spill.ts";
+import { compactCode, type CompactReport } from "../store/code_maintenance.ts";
+import { prune, type PrunePlan, retentionCutoff } from "../store/retention.ts";
+import { openAndReplay } from "../record/spill.ts";
 import { formatBytes } from "./status_render.ts";
 import type { PruneRequest } from "./commands/prune.ts";
 import { CliError, USAGE_EXIT } from "./errors.ts";

@@ -9,9 +9,10 @@
 
 import { loadConfig } from "../config/mod.ts";
 import { serverKey } from "../delivery/plan.ts";
-import { movedAsideStores, recoverInto, type RecoveryReport } from "../recovery.ts";
-import { DB_FILE } from "../store.ts";
-import { openAndReplay } from "../spill.ts";
+import { movedAsideStores } from "../store/health.ts";
+import { recoverInto, type RecoveryReport } from "../store/recovery.ts";
+import { DB_FILE } from "../store/mod.ts";
+import { openAndReplay } from "../record/spill.ts";
 import type { RecoverRequest } from "./commands/recover.ts";
 
 /**

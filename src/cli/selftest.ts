@@ -9,8 +9,8 @@ import { BUNDLE_DIR, bundleState } from "./bundle.ts";
 import { ROOT } from "../runtime.ts";
 import { getTracker, PatternTracker } from "../api.ts";
 import { loadConfig } from "../config/mod.ts";
-import { patternId } from "../pattern.ts";
-import { openStore } from "../store.ts";
+import { patternId } from "../record/pattern.ts";
+import { openStore } from "../store/mod.ts";
 
 /** One check's outcome. */
 export interface Check {

@@ -11,7 +11,7 @@
 
 import type { StatsOptions } from "./commands/stats.ts";
 import { loadConfig } from "../config/mod.ts";
-import { openAndReplay } from "../spill.ts";
+import { openAndReplay } from "../record/spill.ts";
 import { renderStats } from "../views/stats.ts";
 import { gatherStats } from "../views/stats_history.ts";
 import { allTrackedFiles } from "../views/queries.ts";

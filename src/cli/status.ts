@@ -5,13 +5,13 @@
  */
 
 import type { TrackerConfig } from "../config/mod.ts";
-import { FALLBACK_LOG, journalFallbackDir } from "../journal.ts";
-import { waitingEntries } from "../journal_files.ts";
+import { FALLBACK_LOG, journalFallbackDir } from "../record/journal.ts";
+import { waitingEntries } from "../record/journal_files.ts";
 import { appendLog } from "../log.ts";
-import { checkStoreHealth, type MovedAside, movedAsideStores } from "../recovery.ts";
-import { planPrune, retentionCutoff } from "../retention.ts";
-import { openAndReplay } from "../spill.ts";
-import { StoreError } from "../store_failure.ts";
+import { checkStoreHealth, type MovedAside, movedAsideStores } from "../store/health.ts";
+import { planPrune, retentionCutoff } from "../store/retention.ts";
+import { openAndReplay } from "../record/spill.ts";
+import { StoreError } from "../store/failure.ts";
 import {
   type CodeStorageStats,
   type DatabaseSize,
@@ -19,7 +19,7 @@ import {
   type ServerDeliveryCounts,
   type Store,
   type StoreCounts,
-} from "../store.ts";
+} from "../store/mod.ts";
 /** Delivery as `status` shows it: the outbox, and what each server acknowledged or refused. */
 export interface DeliveryStatus {
   /** The server the outbox is delivered to (the configured `intelligence_url`, normalised). */
@@ -115,7 +115,7 @@ export const EXAMPLE_PRUNE_DAYS = 90;
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

@@ -10,7 +10,7 @@ import { type BreakerState, parseBreaker } from "../delivery/breaker.ts";
 import { parsePace } from "../delivery/plan.ts";
 import { serverKey } from "../delivery/plan.ts";
 import { ROOT } from "../runtime.ts";
-import type { openStore } from "../store.ts";
+import type { openStore } from "../store/mod.ts";
 import { bundleState } from "./bundle.ts";
 import type { StatusRequest } from "./commands/status.ts";
 import { renderStatus } from "./status_render.ts";

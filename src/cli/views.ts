@@ -11,9 +11,9 @@ import { loadConfig } from "../config/mod.ts";
 import { agentTraceRecords, exportRecords, importRecords } from "../views/export.ts";
 import { renderHtmlReport } from "../views/report.ts";
 import { gatherReportData } from "../views/report_data.ts";
-import { openStore } from "../store.ts";
-import { classifyBeforeShowing } from "../version_transformations.ts";
-import { openAndReplay } from "../spill.ts";
+import { openStore } from "../store/mod.ts";
+import { classifyBeforeShowing } from "../record/version_transformations.ts";
+import { openAndReplay } from "../record/spill.ts";
 import { requireTrackedFile } from "./lineage.ts";
 import { CliError } from "./errors.ts";
 

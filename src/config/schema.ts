@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DEFAULT_EXCLUDES } from "../privacy.ts";
+import { DEFAULT_EXCLUDES } from "../record/privacy.ts";
 
 /** The tracker's settings after resolution. */
 export interface TrackerConfig {

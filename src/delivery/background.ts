@@ -6,10 +6,10 @@
  * @module
  */
 
-import { maintainStore } from "../code_maintenance.ts";
+import { maintainStore } from "../store/code_maintenance.ts";
 import type { TrackerConfig } from "../config/mod.ts";
 import type { LogRecord } from "../log.ts";
-import { openStore, type Store } from "../store.ts";
+import { openStore, type Store } from "../store/mod.ts";
 import { flushOutbox } from "./flush.ts";
 import { tryFlusherLock } from "./lock.ts";
 

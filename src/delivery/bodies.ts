@@ -7,9 +7,9 @@
  */
 
 import type { TrackerConfig } from "../config/mod.ts";
-import type { FileVersion, PatternRow, Store } from "../store.ts";
+import type { FileVersion, PatternRow, Store } from "../store/mod.ts";
 import { AttributionCarrier } from "../views/blame_history.ts";
-import { classifyPending } from "../version_transformations.ts";
+import { classifyPending } from "../record/version_transformations.ts";
 import { eventForVersion } from "./events.ts";
 import { serverKey } from "./plan.ts";
 
@@ -23,7 +23,7 @@ import { serverKey } from "./plan.ts";
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -73,7 +73,7 @@ function eventBody(
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -113,7 +113,7 @@ export function versionEventBodies(
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

@@ -9,8 +9,8 @@
 
 import { createHash } from "node:crypto";
 import type { LineAttribution } from "../views/blame_runs.ts";
-import type { EdgeType, EventType, TransformationType } from "../lineage.ts";
-import type { FileVersion, PatternRow } from "../store.ts";
+import type { EdgeType, EventType, TransformationType } from "../record/lineage.ts";
+import type { FileVersion, PatternRow } from "../store/mod.ts";
 
 /** Body of `POST /api/pattern-traceability/lineage/track`, one event of a batch. */
 export interface LineageEvent {

@@ -14,10 +14,10 @@
 
 import type { TrackerConfig } from "../config/mod.ts";
 import type { LogRecord } from "../log.ts";
-import type { DeadLetter, Store } from "../store.ts";
+import type { DeadLetter, Store } from "../store/mod.ts";
 import { type HttpDeps, postAnalytics } from "./client.ts";
 import { FlushRun } from "./flush_run.ts";
-import { classifyPending } from "../version_transformations.ts";
+import { classifyPending } from "../record/version_transformations.ts";
 import { classifyFailure } from "./phase4_answers.ts";
 import { breakerAllows, type BreakerState, CLOSED, nextBreaker, parseBreaker } from "./breaker.ts";
 import { serverKey } from "./plan.ts";
@@ -89,7 +89,7 @@ function healable(letter: DeadLetter): boolean {
  * ```ts
  * import assert from "node:assert/strict";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * import { flushOutbox } from "./flush.ts";
  * const store = openStore(Deno.makeTempDirSync());
  * const report = await flushOutbox(store, defaultConfig("/home/dev"), {

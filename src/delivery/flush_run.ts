@@ -8,7 +8,7 @@
  */
 
 import type { TrackerConfig } from "../config/mod.ts";
-import type { QueuedVersion, Store } from "../store.ts";
+import type { QueuedVersion, Store } from "../store/mod.ts";
 import { AttributionCarrier } from "../views/blame_history.ts";
 import { versionEventBodies } from "./bodies.ts";
 import { type HttpDeps, postBatch, postSingle, type SendResult } from "./client.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { QueuedVersion } from "../store.ts";
+import type { QueuedVersion } from "../store/mod.ts";
 
 /** Result of {@linkcode planDelivery}. */
 export interface DeliveryPlan {
@@ -38,7 +38,7 @@ export interface DeliveryPlan {
  * ```ts
  * import assert from "node:assert/strict";
  * import { planDelivery } from "./plan.ts";
- * import type { QueuedVersion } from "../store.ts";
+ * import type { QueuedVersion } from "../store/mod.ts";
  * const v = (queueId: number, versionId: number, filePath: string, version: number, patternId: string, parent: QueuedVersion | null): QueuedVersion => ({
  *   queueId, versionId, filePath, version, patternId, parentPatternId: parent?.patternId ?? null,
  *   parentVersionId: parent?.versionId ?? null, parentState: parent ? "queued" : "none",

@@ -8,7 +8,7 @@
 
 import type { TrackerConfig } from "../config/mod.ts";
 import { appendLog } from "../log.ts";
-import type { Store } from "../store.ts";
+import type { Store } from "../store/mod.ts";
 import { breakerAllows, parseBreaker } from "./breaker.ts";
 import { tryFlusherLock } from "./lock.ts";
 

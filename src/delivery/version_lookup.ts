@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { QueuedVersion } from "../store.ts";
+import type { QueuedVersion } from "../store/mod.ts";
 import { fetchNodeVersions, type HttpDeps, type RequestFailure } from "./client.ts";
 import { serverPatternVersion } from "./events.ts";
 import type { FlushReport } from "./flush.ts";

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { diffLines, type LinePatchOp, splitLines } from "../line_patch.ts";
+import { diffLines, type LinePatchOp, splitLines } from "../store/line_patch.ts";
 import { matchLines, type MatchRun } from "./line_match.ts";
 
 /** Where a line came from. */
@@ -218,7 +218,7 @@ export function blameText(state: BlameState): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { applyChange, freshBlame, UNKNOWN_SOURCE } from "./blame.ts";
- * import { diffLines } from "../line_patch.ts";
+ * import { diffLines } from "../store/line_patch.ts";
  * const state = freshBlame("a\nb\n", UNKNOWN_SOURCE);
  * const source = { ...UNKNOWN_SOURCE, origin: "ai" as const, version: 2 };
  * applyChange(state, diffLines("a\nb\n", "a\nB\n").ops, source); // { kept: 1, added: 1, removed: 1, … }

@@ -22,8 +22,8 @@ import {
   UNKNOWN_SOURCE,
 } from "./blame.ts";
 import { type LineAttribution, lineAttribution } from "./blame_runs.ts";
-import { isSnapshot, patchOf, snapshotText } from "../code_storage.ts";
-import type { FileVersion, Store } from "../store.ts";
+import { isSnapshot, patchOf, snapshotText } from "../store/code_storage.ts";
+import type { FileVersion, Store } from "../store/mod.ts";
 import { type ChainEntry, fileChain } from "./queries.ts";
 
 /** One version as the walk met it. */
@@ -161,7 +161,7 @@ export interface FileBlame {
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -209,7 +209,7 @@ export function blameFile(
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { storableText } from "../code_storage.ts";
-import { normalizeLineEndings } from "../pattern.ts";
-import { redactSecrets } from "../privacy.ts";
+import { storableText } from "../store/code_storage.ts";
+import { normalizeLineEndings } from "../record/pattern.ts";
+import { redactSecrets } from "../record/privacy.ts";
 
 /** The disk file read: its comparable text, or why there is none. */
 export type DiskText = { kind: "text"; text: string } | { kind: "missing" | "unreadable" };

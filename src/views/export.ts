@@ -11,10 +11,11 @@ import { type LineSource, type Origin, originOfTool } from "./blame.ts";
 import { blameRuns } from "./blame_runs.ts";
 import { AttributionCarrier } from "./blame_history.ts";
 import type { TrackerConfig } from "../config/mod.ts";
-import { RecordRefused, type TrackInput } from "../record.ts";
-import { commitImported, shapeImported } from "../record_import.ts";
-import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "../store.ts";
-import { track } from "../track.ts";
+import { RecordRefused } from "../record/inputs.ts";
+import type { TrackInput } from "../record/records.ts";
+import { commitImported, shapeImported } from "../record/import.ts";
+import type { ExecutionRow, FileVersion, LineageEdgeRow, PatternRow, Store } from "../store/mod.ts";
+import { track } from "../record/track.ts";
 
 /** Version of our export format (the header's `schema`). */
 export const EXPORT_SCHEMA = 1;
@@ -35,7 +36,7 @@ export type ExportRecord =
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -149,7 +150,7 @@ export interface VersionBlame {
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -241,7 +242,7 @@ export function toAgentTrace(
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -311,7 +312,7 @@ export interface ImportReport {
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

@@ -6,7 +6,7 @@
  */
 
 import type { PatternLineageJson } from "./lineage_json.ts";
-import type { VersionWithMetrics } from "../store.ts";
+import type { VersionWithMetrics } from "../store/mod.ts";
 
 /**
  * Label of a version node: version, short ID, tool, lines ±, time.
@@ -16,7 +16,7 @@ import type { VersionWithMetrics } from "../store.ts";
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

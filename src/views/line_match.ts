@@ -9,9 +9,10 @@
  * @module
  */
 
-import { type MatchRun, MAX_EDIT_COST, MAX_WORK, myersMatches } from "../line_patch.ts";
+import { type MatchRun, myersMatches } from "../store/myers.ts";
+import { MAX_EDIT_COST, MAX_WORK } from "../store/line_patch.ts";
 
-export type { MatchRun } from "../line_patch.ts";
+export type { MatchRun } from "../store/myers.ts";
 
 /** How deep anchored matching recurses before it gives up on a stretch (replaced whole). */
 const MAX_DEPTH = 12;

@@ -1,12 +1,12 @@
 /**
  * Read-only queries of the views (blame, stats, the report's attribution, the Agent Trace ranges,
- * the attribution sent to Phase 4), kept out of `src/store.ts` so that the hooks never load them.
+ * the attribution sent to Phase 4), kept out of `src/store/store.ts` so that the hooks never load them.
  * They run through {@linkcode Store.selectRows}, which accepts nothing but a `SELECT`.
  *
  * @module
  */
 
-import { type CodeRow, type FileVersion, type Store, toCodeRow, toVersion } from "../store.ts";
+import { type CodeRow, type FileVersion, type Store, toCodeRow, toVersion } from "../store/mod.ts";
 
 /** One version of a file's chain with how its code is kept (undefined: its pattern row is gone). */
 export interface ChainEntry {
@@ -32,7 +32,7 @@ const CHAIN = `SELECT v.*, p.pattern_id AS p_pattern_id, p.code, p.code_omitted,
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
@@ -65,7 +65,7 @@ export function fileChain(
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

@@ -11,7 +11,7 @@ import { blameRuns } from "./blame_runs.ts";
 import { blameFile } from "./blame_history.ts";
 import type { Stats } from "./stats.ts";
 import { gatherStats } from "./stats_history.ts";
-import type { ExecutionRow, Store, VersionWithMetrics } from "../store.ts";
+import type { ExecutionRow, Store, VersionWithMetrics } from "../store/mod.ts";
 
 /** One stretch of lines of the last version with one source (a blame run). */
 export interface ReportRun {
@@ -71,7 +71,7 @@ export interface ReportFilter {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * import { gatherReportData } from "./report_data.ts";
  * const store = openStore(Deno.makeTempDirSync());
  * const data = gatherReportData(store, { sessionId: "no-such-session" });

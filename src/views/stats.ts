@@ -20,7 +20,7 @@
  */
 
 import type { BlameChange, LineSource, Origin } from "./blame.ts";
-import type { ExecutionRow } from "../store.ts";
+import type { ExecutionRow } from "../store/mod.ts";
 
 /** What the lines of one group (a file, session, tool, day, or all) became. */
 export interface LineFates {

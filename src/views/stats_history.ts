@@ -10,7 +10,7 @@ import { advanceTo, blameText, DISK_SOURCE } from "./blame.ts";
 import { blameFile } from "./blame_history.ts";
 import { readDisk } from "./disk_text.ts";
 import { type Stats, StatsBuilder } from "./stats.ts";
-import type { Store } from "../store.ts";
+import type { Store } from "../store/mod.ts";
 
 /**
  * The measures over some files of a store: each file's versions walked once, then (unless
@@ -21,7 +21,7 @@ import type { Store } from "../store.ts";
  * import assert from "node:assert/strict";
  * import { PatternTracker } from "../api.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * import { openStore } from "../store.ts";
+ * import { openStore } from "../store/mod.ts";
  * const dataDir = Deno.makeTempDirSync();
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
  * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });

@@ -1,0 +1,76 @@
+/**
+ * A failed tool call's record (PostToolUseFailure): the error text redacted, written into its
+ * intent when one waits.
+ *
+ * @module
+ */
+
+import type { CommitOutcome, FailureRecord, RecordRules, ShapeOptions } from "./records.ts";
+import type { ToolFailure } from "./payload.ts";
+import { redactSecrets } from "./secrets.ts";
+import type { StoreConnection } from "../store/connection.ts";
+import { callFields, stamp } from "./call.ts";
+
+/**
+ * A failure ready for the store, its error text redacted (unless `redact_secrets` is off).
+ *
+ * @example
+ * ```ts
+ * import { shapeFailure } from "./failure.ts";
+ * // shapeFailure(config, parsedFailure).error
+ * ```
+ */
+export function shapeFailure(
+  rules: Pick<RecordRules, "redactSecrets">,
+  input: ToolFailure,
+  options: ShapeOptions = {},
+): FailureRecord {
+  const { at, id } = stamp(options);
+  return {
+    kind: "failure",
+    ...callFields(input, at, id),
+    error: rules.redactSecrets ? redactSecrets(input.error).text : input.error,
+    durationMs: input.durationMs,
+  };
+}
+
+/**
+ * Writes a failure (inside the caller's transaction).
+ *
+ * @example
+ * ```ts
+ * import { commitFailure } from "./failure.ts";
+ * // store.immediate(() => commitFailure(store, record));
+ * ```
+ */
+export function commitFailure(store: StoreConnection, record: FailureRecord): CommitOutcome {
+  return { kind: "failure", recorded: writeFailure(store, record) };
+}
+
+/** A failure repeats an earlier one of the same call when its file and error are the same. */
+function writeFailure(store: StoreConnection, record: FailureRecord): boolean {
+  const existing = store.execution(record.sessionId, record.toolUseId);
+  if (
+    existing?.finishedAt && existing.success === false && existing.error === record.error &&
+    existing.filePath === record.filePath
+  ) return false;
+  const waiting = existing && !existing.finishedAt ? existing : undefined;
+  store.finishExecution({
+    toolUseId: record.toolUseId,
+    sessionId: record.sessionId,
+    toolName: record.toolName,
+    filePath: record.filePath,
+    correlationId: waiting?.correlationId ?? record.correlationId,
+    startedAt: waiting?.startedAt ?? null,
+    finishedAt: record.at,
+    durationMs: record.durationMs,
+    success: false,
+    error: record.error,
+    linesAdded: 0,
+    linesRemoved: 0,
+    beforePatternId: waiting?.beforePatternId ??
+      store.latestVersion(record.filePath)?.patternId ?? null,
+    patternId: null,
+  });
+  return true;
+}
