@@ -96,7 +96,7 @@ bundleTest(
     });
     try {
       // The hook has no network permission: the flusher it starts gets --allow-net for the host.
-      const payload = Deno.readFileSync(`${ROOT}/tests/fixtures/02-post-write.json`);
+      const payload = Deno.readFileSync(`${ROOT}/src/cli/demo_session/02-post-write.json`);
       const r = await runHookProcess(commands.post, env, payload);
       assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: "" });
       await waitUntil(() => server.events().length > 0, 20_000);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DEFAULT_EXCLUDES } from "../record/privacy.ts";
+import { DEFAULT_EXCLUDES } from "../record/path_rules.ts";
 
 /** The tracker's settings after resolution. */
 export interface TrackerConfig {

@@ -7,7 +7,7 @@
  */
 
 import { maintainStore } from "../store/code_maintenance.ts";
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import type { LogRecord } from "../log.ts";
 import { openStore, type Store } from "../store/mod.ts";
 import { flushOutbox } from "./flush.ts";

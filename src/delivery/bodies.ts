@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import type { FileVersion, PatternRow, Store } from "../store/mod.ts";
 import { AttributionCarrier } from "../views/blame_history.ts";
 import { classifyPending } from "../record/version_transformations.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import type { LogRecord } from "../log.ts";
 import type { DeadLetter, Store } from "../store/mod.ts";
 import { type HttpDeps, postAnalytics } from "./client.ts";

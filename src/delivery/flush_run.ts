@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import type { QueuedVersion, Store } from "../store/mod.ts";
 import { AttributionCarrier } from "../views/blame_history.ts";
 import { versionEventBodies } from "./bodies.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import { appendLog } from "../log.ts";
 import { BINARIES, isCompiled, ROOT } from "../runtime.ts";
 import { denoRunArgs, netPermission } from "../permissions.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import { appendLog } from "../log.ts";
 import type { Store } from "../store/mod.ts";
 import { breakerAllows, parseBreaker } from "./breaker.ts";

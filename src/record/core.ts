@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import { type DataDirScan, listNames, scanDataDir } from "../store/data_dir.ts";
 import { pendingJournalPlaces, RESERVE_FILE } from "./journal.ts";
 import { appendLog, logPath, type LogRecord } from "../log.ts";

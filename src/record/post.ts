@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import { startFlusher } from "../delivery/flusher.ts";
 import { mayStartFlusher } from "../delivery/start_policy.ts";
 import { tryFlusherLock } from "../delivery/lock.ts";

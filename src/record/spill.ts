@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import { listNames, scanDataDir } from "../store/data_dir.ts";
 import {
   FALLBACK_LOG,

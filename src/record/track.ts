@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import { commitRecord, shapeRecord, type TrackInput } from "./records.ts";
 import { trackWith } from "./core.ts";
 import type { Recorder, TrackOptions, TrackResult } from "./recorder.ts";

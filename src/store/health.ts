@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TrackerConfig } from "../config/mod.ts";
+import type { TrackerConfig } from "../config/schema.ts";
 import type { LogRecord } from "../log.ts";
 import { journalWaiting, openAndReplay } from "../record/spill.ts";
 import { movedAsideLogger } from "./failure.ts";
