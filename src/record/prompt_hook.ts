@@ -13,8 +13,17 @@ import type { ConfigProblem } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { appendLog } from "../log.ts";
 import { parsePromptPayload, promptRecord, type PromptTextPolicy } from "./prompt_intent.ts";
-import { insertPrompt } from "../store/prompts.ts";
-import { openStore } from "../store/store.ts";
+import { PromptConnection } from "../store/prompt_connection.ts";
+import { type LazyStoreKind, openStoreLazily } from "../store/open.ts";
+
+/**
+ * The store as the prompt hook writes it: the connection and one INSERT; the migrations are
+ * loaded only for a store behind the current schema (a new one, or the first run after an upgrade).
+ */
+const PROMPT_STORE: LazyStoreKind<PromptConnection> = {
+  make: (db, path, identity) => new PromptConnection(db, path, identity),
+  loadMigrations: async () => (await import("../store/schema.ts")).MIGRATIONS,
+};
 
 /** Payloads above this size are not read (and are logged). */
 export const MAX_PROMPT_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -75,13 +84,13 @@ export async function runPromptHook(
         : null,
     };
     const record = promptRecord(parsed, (options.now?.() ?? new Date()).toISOString(), policy);
-    const store = openStore(config.dataDir, {
+    const store = await openStoreLazily(PROMPT_STORE, config.dataDir, {
       busyTimeoutMs: config.storeWaitMs,
       onMovedAside: (aside, reason) =>
         log(config, { level: "error", event: "store_moved_aside", aside, reason }),
     });
     try {
-      const row = insertPrompt(store, record);
+      const row = store.insertPrompt(record);
       return { outcome: "recorded", row };
     } finally {
       if (!options.leaveOpen) store.close();

@@ -10,6 +10,7 @@ import type { PromptRecord } from "../record/prompt_intent.ts";
 import type { FileVersion } from "./rows.ts";
 import type { Store } from "./store.ts";
 import { toVersion } from "./rows.ts";
+import { INSERT_PROMPT_SQL, promptParams } from "./prompt_connection.ts";
 import { CLASSIFIER_LABELS, type ClassifierLabel } from "../record/transformation.ts";
 
 /** A request as stored. */
@@ -37,20 +38,7 @@ export interface StoredPrompt {
  * ```
  */
 export function insertPrompt(store: Store, r: PromptRecord): number {
-  return store.writeRows(
-    `INSERT INTO prompts (session_key, session_id, prompt_id, submitted_at, intent_label,
-       intent_scores, intent_model, prompt_text, redacted_secrets)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    r.sessionId ?? "",
-    r.sessionId,
-    r.promptId,
-    r.submittedAt,
-    r.intentLabel,
-    r.intentScores === null ? null : JSON.stringify(r.intentScores),
-    r.intentModel,
-    r.text,
-    r.redactedSecrets,
-  ).lastRowId;
+  return store.writeRows(INSERT_PROMPT_SQL, ...promptParams(r)).lastRowId;
 }
 
 /**
