@@ -59,6 +59,7 @@ export const PURE: readonly string[] = [
   "src/delivery/plan.ts",
   "src/delivery/breaker.ts",
   "src/delivery/phase4_answers.ts",
+  "src/delivery/answer_reading.ts",
   // Views: the computations (reading the store is blame_history, stats_history, queries).
   "src/views/blame.ts",
   "src/views/blame_runs.ts",

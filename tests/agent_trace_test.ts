@@ -9,7 +9,7 @@ import { PatternTracker } from "../src/api.ts";
 import { blameRuns } from "../src/views/blame_runs.ts";
 import { blameFile } from "../src/views/blame_history.ts";
 import { defaultConfig } from "../src/config/mod.ts";
-import { agentTraceRecords, type TraceRangeSource } from "../src/views/export.ts";
+import { agentTraceRecords, type TraceRangeSource } from "../src/views/agent_trace.ts";
 import { openStore } from "../src/store/mod.ts";
 
 /** The keys the Agent Trace schema allows on each object (it sets additionalProperties false). */

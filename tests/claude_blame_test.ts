@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { BlameJson } from "../src/cli/blame.ts";
 import type { FileLineageJson } from "../src/views/lineage_json.ts";
-import type { AgentTraceRecord, TraceRangeSource } from "../src/views/export.ts";
+import type { AgentTraceRecord, TraceRangeSource } from "../src/views/agent_trace.ts";
 import type { Stats } from "../src/views/stats.ts";
 import { ensureClaudeCode, runClaude } from "./claude/claude_code.ts";
 import { type ScriptStep, startScriptedModel } from "./claude/scripted_model.ts";

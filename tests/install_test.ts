@@ -8,9 +8,9 @@ import {
   isOurCommand,
   mergeHookSettings,
   removeHookSettings,
-  settingsTarget,
   shellQuote,
 } from "../src/cli/install.ts";
+import { settingsTarget } from "../src/cli/settings_file.ts";
 import {
   chooseDeno,
   type DenoChoice,

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { PatternTracker } from "../src/api.ts";
 import { defaultConfig } from "../src/config/mod.ts";
-import { exportRecords, importRecords, toAgentTrace } from "../src/views/export.ts";
+import { exportRecords, importRecords } from "../src/views/export.ts";
+import { toAgentTrace } from "../src/views/agent_trace.ts";
 import {
   renderAncestryDot,
   renderAncestryMermaid,

@@ -17,10 +17,9 @@ import {
   type HookCommands,
   hookCommands,
   mergeHookSettings,
-  readSettings,
   removeHookSettings,
-  writeSettings,
 } from "./install.ts";
+import { readSettings, writeSettings } from "./settings_file.ts";
 import { LAUNCHER } from "./launcher.ts";
 import { chooseDeno, type ChosenDeno, type DenoSource, realDenoProbe } from "./stable_deno.ts";
 
