@@ -37,9 +37,10 @@ import { callFields, stamp } from "./call.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hashChange } from "./change.ts";
  * const ids = await hashChange({ after: 'def hello():\n    print("world")', before: null });
- * ids.afterId; // "3d73da5b43ce076f"
+ * assert.equal(ids.afterId, "3d73da5b43ce076f");
  * ```
  */
 export async function hashChange(change: Pick<ToolChange, "after" | "before">): Promise<ChangeIds> {
@@ -114,13 +115,14 @@ async function prepareChange(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { contentFacts } from "./change.ts";
  * const f = contentFacts("0123456789abcdef", "x = 1\r\ny = 2\r\n", {
  *   storeCode: true, redactSecrets: true, maxPatternBytes: 8,
  * });
- * f.byteSize; // 12: measured with LF line endings
- * f.code; // null
- * f.codeOmitted; // "too_large"
+ * assert.equal(f.byteSize, 12); // measured with LF line endings
+ * assert.equal(f.code, null);
+ * assert.equal(f.codeOmitted, "too_large");
  * ```
  */
 export function contentFacts(

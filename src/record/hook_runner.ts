@@ -74,10 +74,11 @@ export interface HookOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runHookWith } from "./hook_runner.ts";
  * import { PRE_HOOK } from "./pre.ts";
  * const payload = new TextEncoder().encode('{"hook_event_name":"PreToolUse","tool_name":"Bash"}');
- * (await runHookWith(PRE_HOOK, payload)).outcome; // "ignored"
+ * assert.equal((await runHookWith(PRE_HOOK, payload)).outcome, "ignored");
  * ```
  */
 export async function runHookWith(

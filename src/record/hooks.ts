@@ -22,9 +22,10 @@ import { PRE_HOOK } from "./pre.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runHook } from "./hooks.ts";
  * const payload = new TextEncoder().encode('{"hook_event_name":"PreToolUse","tool_name":"Bash"}');
- * (await runHook("pre", payload)).outcome; // "ignored"
+ * assert.equal((await runHook("pre", payload)).outcome, "ignored");
  * ```
  */
 export async function runHook(

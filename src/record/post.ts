@@ -31,8 +31,9 @@ const RECORDING: LazyStoreKind<RecordingStore> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recorderWithoutReplay } from "./post.ts";
- * recorderWithoutReplay().replayer; // undefined
+ * assert.equal(recorderWithoutReplay().replayer, undefined);
  * ```
  */
 export function recorderWithoutReplay(): Recorder<RecordingStore> {

@@ -40,9 +40,10 @@ export interface PromptHookOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runPromptHook } from "./prompt_hook.ts";
  * const payload = new TextEncoder().encode('{"hook_event_name":"Stop"}');
- * (await runPromptHook(payload)).outcome; // "ignored"
+ * assert.equal((await runPromptHook(payload)).outcome, "ignored");
  * ```
  */
 export async function runPromptHook(
