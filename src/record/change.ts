@@ -56,9 +56,23 @@ export async function hashChange(change: Pick<ToolChange, "after" | "before">): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shapeChange } from "./change.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * // const record = await shapeChange(defaultConfig("/h"), change);
+ * import { parseHookObject } from "./payload.ts";
+ * const code = 'def hello():\n    print("world")';
+ * const change = parseHookObject({
+ *   hook_event_name: "PostToolUse", tool_name: "Write", tool_use_id: "toolu_1", session_id: "s",
+ *   tool_input: { file_path: "/p/a.py", content: code },
+ *   tool_response: { type: "create", content: code, originalFile: null, structuredPatch: [] },
+ * });
+ * assert.equal(change.kind, "change");
+ * if (change.kind === "change") {
+ *   const record = await shapeChange(defaultConfig("/h"), change);
+ *   assert.equal(record.after.id, "3d73da5b43ce076f");
+ *   assert.equal(record.language, "python");
+ *   assert.equal(record.before, null); // a new file
+ * }
  * ```
  */
 export async function shapeChange(

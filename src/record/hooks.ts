@@ -40,7 +40,9 @@ export async function runHook(
  * Entry point of a hook: runs it and always exits 0 with empty stdout.
  *
  * @example
- * ```ts
+ * The entry point reads the payload from stdin, records into the configured data directory (the
+ * user's `~/.claude/pattern-tracker` by default) and exits the process, so this example is not run.
+ * ```ts ignore
  * import { hookMain } from "./hooks.ts";
  * if (import.meta.main) await hookMain("post");
  * ```

@@ -72,7 +72,9 @@ function flusherLockFree(config: TrackerConfig): boolean {
  * The post hook.
  *
  * @example
- * ```ts
+ * The entry point reads the payload from stdin, records into the configured data directory (the
+ * user's `~/.claude/pattern-tracker` by default) and exits the process, so this example is not run.
+ * ```ts ignore
  * import { hookMainWith } from "./hook_runner.ts";
  * import { POST_HOOK } from "./post.ts";
  * if (import.meta.main) await hookMainWith(POST_HOOK);
