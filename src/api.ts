@@ -162,6 +162,8 @@ let shared: Promise<PatternTracker> | null = null;
  * const b = await getTracker();
  * assert.equal(a, b);
  * assert.equal(a.config.dataDir, dataDir);
+ * Deno.env.delete("PATTERN_TRACKER_DATA_DIR");
+ * Deno.env.delete("PATTERN_TRACKER_CONFIG");
  * ```
  */
 export function getTracker(): Promise<PatternTracker> {
