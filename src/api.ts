@@ -46,12 +46,14 @@ export interface ExecutionReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PatternTracker } from "./api.ts";
  * import { defaultConfig } from "./config/mod.ts";
  * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir: Deno.makeTempDirSync() });
- * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * assert.equal((await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" })).outcome, "recorded");
  * await tracker.trackModification("x = 2\n", { filePath: "/p/a.py", parentCode: "x = 1\n" });
- * tracker.history("/p/a.py").length; // 2
+ * const history = tracker.history("/p/a.py");
+ * assert.deepEqual(history.map((v) => v.eventType), ["pattern_created", "pattern_modified"]);
  * tracker.close();
  * ```
  */
@@ -150,10 +152,18 @@ let shared: Promise<PatternTracker> | null = null;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getTracker } from "./api.ts";
+ * // Configured from the environment: here a temp data directory and no config file.
+ * const dataDir = Deno.makeTempDirSync();
+ * Deno.env.set("PATTERN_TRACKER_DATA_DIR", dataDir);
+ * Deno.env.set("PATTERN_TRACKER_CONFIG", `${dataDir}/config.yaml`);
  * const a = await getTracker();
  * const b = await getTracker();
- * a === b; // true
+ * assert.equal(a, b);
+ * assert.equal(a.config.dataDir, dataDir);
+ * Deno.env.delete("PATTERN_TRACKER_DATA_DIR");
+ * Deno.env.delete("PATTERN_TRACKER_CONFIG");
  * ```
  */
 export function getTracker(): Promise<PatternTracker> {

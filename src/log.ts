@@ -20,9 +20,12 @@ export interface LogRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatLogLine } from "./log.ts";
- * formatLogLine({ level: "info", event: "flush" }, new Date(0));
- * // '{"ts":"1970-01-01T00:00:00.000Z","level":"info","event":"flush"}\n'
+ * assert.equal(
+ *   formatLogLine({ level: "info", event: "flush" }, new Date(0)),
+ *   '{"ts":"1970-01-01T00:00:00.000Z","level":"info","event":"flush"}\n',
+ * );
  * ```
  */
 export function formatLogLine(record: LogRecord, now: Date = new Date()): string {
@@ -40,8 +43,14 @@ export function formatLogLine(record: LogRecord, now: Date = new Date()): string
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { appendLog } from "./log.ts";
- * appendLog("/tmp/pattern-tracker.log.jsonl", { level: "warn", event: "config", key: "enabled" });
+ * const path = `${Deno.makeTempDirSync()}/pattern-tracker.log.jsonl`;
+ * assert.equal(appendLog(path, { level: "warn", event: "config", key: "enabled" }), true);
+ * assert.equal(JSON.parse(Deno.readTextFileSync(path)).key, "enabled");
+ * assert.equal((Deno.statSync(path).mode ?? 0) & 0o777, 0o600); // readable by the user only
+ * Deno.symlinkSync(path, `${path}.link`);
+ * assert.equal(appendLog(`${path}.link`, { level: "info", event: "x" }), false); // no link followed
  * ```
  */
 export function appendLog(path: string, record: LogRecord): boolean {
@@ -80,8 +89,10 @@ function isSymlink(path: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { logPath } from "./log.ts";
- * logPath({ dataDir: "/d", logFile: "t.log" }); // "/d/t.log"
+ * assert.equal(logPath({ dataDir: "/d", logFile: "t.log" }), "/d/t.log");
+ * assert.equal(logPath({ dataDir: "/d", logFile: "/var/log/t.log" }), "/var/log/t.log");
  * ```
  */
 export function logPath(config: { dataDir: string; logFile: string }): string {

@@ -61,7 +61,8 @@ export type Grant =
  * import assert from "node:assert/strict";
  * import { permissionFlags } from "./permissions.ts";
  * import { journalFallbackDir } from "./record/journal.ts";
- * const fallback = journalFallbackDir("/d"); // "/tmp/pattern-tracker-<cksum of /d>"
+ * const fallback = journalFallbackDir("/d");
+ * assert.match(fallback, /^\/tmp\/pattern-tracker-\d+$/); // the POSIX cksum of "/d"
  * assert.deepEqual(permissionFlags({ program: "pre", dataDir: "/d", configPath: "/c.yaml" }), [
  *   `--allow-read=/d,${fallback},/c.yaml`,
  *   `--allow-write=/d,${fallback}`,

@@ -10,8 +10,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isCompiled } from "./runtime.ts";
- * isCompiled(); // false under `deno run`
+ * assert.equal(isCompiled(), false); // under `deno run` and `deno test`
  * ```
  */
 export function isCompiled(): boolean {

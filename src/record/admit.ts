@@ -25,12 +25,14 @@ export type Admission =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { admit } from "./admit.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * admit(defaultConfig("/h"), {
+ * const decision = admit(defaultConfig("/h"), {
  *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "t", sessionId: "s",
  *   cwd: "/p", filePath: "/p/.env", contentAfter: "K=v\n",
- * }).kind; // "excluded"
+ * });
+ * assert.equal(decision.kind, "excluded");
  * ```
  */
 export function admit(rules: RecordRules, input: TrackInput): Admission {

@@ -14,8 +14,12 @@ import type { CallFields, ShapeOptions } from "./records.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stamp } from "./call.ts";
- * stamp({ now: () => new Date(0), newId: () => "id" }); // { at: "1970-01-01T00:00:00.000Z", id: "id" }
+ * assert.deepEqual(stamp({ now: () => new Date(0), newId: () => "id" }), {
+ *   at: "1970-01-01T00:00:00.000Z",
+ *   id: "id",
+ * });
  * ```
  */
 export function stamp(options: Pick<ShapeOptions, "now" | "newId">): { at: string; id: string } {
@@ -30,8 +34,16 @@ export function stamp(options: Pick<ShapeOptions, "now" | "newId">): { at: strin
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { callFields } from "./call.ts";
- * // callFields(intent, "2026-11-25T00:00:00.000Z", crypto.randomUUID()).toolUseId
+ * const intent = {
+ *   kind: "intent" as const, hookEvent: "PreToolUse" as const, toolName: "Write" as const,
+ *   toolUseId: "toolu_1", sessionId: "s", cwd: "/p", filePath: "/p/a.py", contentAfter: "x\n",
+ * };
+ * assert.deepEqual(callFields(intent, "2026-11-25T00:00:00.000Z", "c"), {
+ *   toolUseId: "toolu_1", sessionId: "s", toolName: "Write", filePath: "/p/a.py",
+ *   at: "2026-11-25T00:00:00.000Z", correlationId: "c",
+ * });
  * ```
  */
 export function callFields(

@@ -37,9 +37,10 @@ import { callFields, stamp } from "./call.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hashChange } from "./change.ts";
  * const ids = await hashChange({ after: 'def hello():\n    print("world")', before: null });
- * ids.afterId; // "3d73da5b43ce076f"
+ * assert.equal(ids.afterId, "3d73da5b43ce076f");
  * ```
  */
 export async function hashChange(change: Pick<ToolChange, "after" | "before">): Promise<ChangeIds> {
@@ -55,9 +56,23 @@ export async function hashChange(change: Pick<ToolChange, "after" | "before">): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shapeChange } from "./change.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * // const record = await shapeChange(defaultConfig("/h"), change);
+ * import { parseHookObject } from "./payload.ts";
+ * const code = 'def hello():\n    print("world")';
+ * const change = parseHookObject({
+ *   hook_event_name: "PostToolUse", tool_name: "Write", tool_use_id: "toolu_1", session_id: "s",
+ *   tool_input: { file_path: "/p/a.py", content: code },
+ *   tool_response: { type: "create", content: code, originalFile: null, structuredPatch: [] },
+ * });
+ * assert.equal(change.kind, "change");
+ * if (change.kind === "change") {
+ *   const record = await shapeChange(defaultConfig("/h"), change);
+ *   assert.equal(record.after.id, "3d73da5b43ce076f");
+ *   assert.equal(record.language, "python");
+ *   assert.equal(record.before, null); // a new file
+ * }
  * ```
  */
 export async function shapeChange(
@@ -114,13 +129,14 @@ async function prepareChange(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { contentFacts } from "./change.ts";
  * const f = contentFacts("0123456789abcdef", "x = 1\r\ny = 2\r\n", {
  *   storeCode: true, redactSecrets: true, maxPatternBytes: 8,
  * });
- * f.byteSize; // 12: measured with LF line endings
- * f.code; // null
- * f.codeOmitted; // "too_large"
+ * assert.equal(f.byteSize, 12); // measured with LF line endings
+ * assert.equal(f.code, null);
+ * assert.equal(f.codeOmitted, "too_large");
  * ```
  */
 export function contentFacts(

@@ -60,6 +60,7 @@ export const WAL_LIMIT_BYTES = 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trackWith } from "./core.ts";
  * import { INTENT_RECORDER } from "./pre.ts";
  * import { defaultConfig } from "../config/mod.ts";
@@ -69,8 +70,10 @@ export const WAL_LIMIT_BYTES = 1024 * 1024;
  *   hook_event_name: "PreToolUse", tool_name: "Write", tool_use_id: "toolu_1", session_id: "s",
  *   tool_input: { file_path: "/p/a.py", content: "x = 1\n" },
  * });
+ * assert.equal(parsed.kind, "intent");
  * if (parsed.kind === "intent") {
- *   (await trackWith(INTENT_RECORDER, { ...defaultConfig(dataDir), dataDir }, parsed)).outcome; // "intent"
+ *   const result = await trackWith(INTENT_RECORDER, { ...defaultConfig(dataDir), dataDir }, parsed);
+ *   assert.equal(result.outcome, "intent");
  * }
  * ```
  */

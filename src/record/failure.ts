@@ -16,8 +16,15 @@ import { callFields, stamp } from "./call.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shapeFailure } from "./failure.ts";
- * // shapeFailure(config, parsedFailure).error
+ * const record = shapeFailure({ redactSecrets: true }, {
+ *   kind: "failure", hookEvent: "PostToolUseFailure", toolName: "Edit", toolUseId: "toolu_1",
+ *   sessionId: "s", cwd: "/p", filePath: "/p/a.py", durationMs: 5,
+ *   error: 'cannot connect to "postgres://app:s3cret@db:5432/x"',
+ * });
+ * assert.equal(record.kind, "failure");
+ * assert.equal(record.error, 'cannot connect to "postgres://app:[REDACTED:connection_string]@db:5432/x"');
  * ```
  */
 export function shapeFailure(
@@ -39,8 +46,25 @@ export function shapeFailure(
  *
  * @example
  * ```ts
- * import { commitFailure } from "./failure.ts";
- * // store.immediate(() => commitFailure(store, record));
+ * import assert from "node:assert/strict";
+ * import { commitFailure, shapeFailure } from "./failure.ts";
+ * import { openStore } from "../store/mod.ts";
+ * const store = openStore(Deno.makeTempDirSync());
+ * const record = shapeFailure({ redactSecrets: true }, {
+ *   kind: "failure", hookEvent: "PostToolUseFailure", toolName: "Edit", toolUseId: "toolu_1",
+ *   sessionId: "s", cwd: "/p", filePath: "/p/a.py", durationMs: 5, error: "old_string not found",
+ * });
+ * assert.deepEqual(store.immediate(() => commitFailure(store, record)), {
+ *   kind: "failure",
+ *   recorded: true,
+ * });
+ * // The same failure of the same call again is not a second row.
+ * assert.deepEqual(store.immediate(() => commitFailure(store, record)), {
+ *   kind: "failure",
+ *   recorded: false,
+ * });
+ * assert.equal(store.execution("s", "toolu_1")?.success, false);
+ * store.close();
  * ```
  */
 export function commitFailure(store: StoreConnection, record: FailureRecord): CommitOutcome {

@@ -74,10 +74,11 @@ export interface HookOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runHookWith } from "./hook_runner.ts";
  * import { PRE_HOOK } from "./pre.ts";
  * const payload = new TextEncoder().encode('{"hook_event_name":"PreToolUse","tool_name":"Bash"}');
- * (await runHookWith(PRE_HOOK, payload)).outcome; // "ignored"
+ * assert.equal((await runHookWith(PRE_HOOK, payload)).outcome, "ignored");
  * ```
  */
 export async function runHookWith(
@@ -188,8 +189,19 @@ function logInvalid(config: TrackerConfig, kind: HookKind, parsed: InvalidPayloa
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readStdin } from "./hook_runner.ts";
- * const bytes = readStdin(Deno.stdin);
+ * // Any reader works; a hook passes Deno.stdin.
+ * const chunks = [new TextEncoder().encode('{"hook_event_name":'), new TextEncoder().encode('"Stop"}')];
+ * const reader = {
+ *   readSync(p: Uint8Array): number | null {
+ *     const chunk = chunks.shift();
+ *     if (!chunk) return null;
+ *     p.set(chunk);
+ *     return chunk.length;
+ *   },
+ * };
+ * assert.equal(new TextDecoder().decode(readStdin(reader)!), '{"hook_event_name":"Stop"}');
  * ```
  */
 export function readStdin(input: { readSync(p: Uint8Array): number | null }): Uint8Array | null {
@@ -220,7 +232,9 @@ export function readStdin(input: { readSync(p: Uint8Array): number | null }): Ui
  * Entry point of a hook script: runs the hook and always exits 0 with empty stdout.
  *
  * @example
- * ```ts
+ * The entry point reads the payload from stdin, records into the configured data directory (the
+ * user's `~/.claude/pattern-tracker` by default) and exits the process, so this example is not run.
+ * ```ts ignore
  * import { hookMainWith } from "./hook_runner.ts";
  * import { POST_HOOK } from "./post.ts";
  * if (import.meta.main) await hookMainWith(POST_HOOK);

@@ -22,9 +22,10 @@ import { PRE_HOOK } from "./pre.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runHook } from "./hooks.ts";
  * const payload = new TextEncoder().encode('{"hook_event_name":"PreToolUse","tool_name":"Bash"}');
- * (await runHook("pre", payload)).outcome; // "ignored"
+ * assert.equal((await runHook("pre", payload)).outcome, "ignored");
  * ```
  */
 export async function runHook(
@@ -39,7 +40,9 @@ export async function runHook(
  * Entry point of a hook: runs it and always exits 0 with empty stdout.
  *
  * @example
- * ```ts
+ * The entry point reads the payload from stdin, records into the configured data directory (the
+ * user's `~/.claude/pattern-tracker` by default) and exits the process, so this example is not run.
+ * ```ts ignore
  * import { hookMain } from "./hooks.ts";
  * if (import.meta.main) await hookMain("post");
  * ```

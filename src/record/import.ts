@@ -31,8 +31,28 @@ import type { Store } from "../store/store.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store/mod.ts";
  * import { shapeImported } from "./import.ts";
- * // const record = await shapeImported(config, { kind: "imported_version", version, pattern, line: 3 });
+ * // An export's version, here read from a store the library seeded.
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * tracker.close();
+ * const source = openStore(dataDir);
+ * const [version] = source.allVersions();
+ * const [pattern] = source.allPatterns();
+ * source.close();
+ * const record = await shapeImported(defaultConfig("/tmp"), {
+ *   kind: "imported_version", version: version!, pattern, line: 3,
+ * });
+ * assert.equal(record.kind, "imported_version");
+ * if (record.kind === "imported_version") {
+ *   assert.equal(record.language, "python");
+ *   assert.equal(record.content.code, "x = 1\n");
+ * }
  * ```
  */
 export async function shapeImported(rules: RecordRules, input: ImportInput): Promise<ImportRecord> {
@@ -122,8 +142,30 @@ async function shapeImportedVersion(
  *
  * @example
  * ```ts
- * import { commitImported } from "./import.ts";
- * // store.immediate(() => commitImported(store, record, { queue: false, imported: new Set() }));
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import { commitImported, shapeImported } from "./import.ts";
+ * // An export's version, here read from a store the library seeded, imported into a second store.
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * tracker.close();
+ * const source = openStore(dataDir);
+ * const [version] = source.allVersions();
+ * const [pattern] = source.allPatterns();
+ * source.close();
+ * const record = await shapeImported(defaultConfig("/tmp"), {
+ *   kind: "imported_version", version: version!, pattern, line: 1,
+ * });
+ * const store = openStore(Deno.makeTempDirSync());
+ * const outcome = store.immediate(() =>
+ *   commitImported(store, record, { queue: false, imported: new Set() })
+ * );
+ * assert.equal(outcome.kind, "imported");
+ * assert.equal(store.fileHistory("/p/a.py").length, 1);
+ * store.close();
  * ```
  */
 export function commitImported(

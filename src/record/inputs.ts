@@ -12,8 +12,9 @@ import type { ImportInput, TrackInput } from "./records.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isImportInput } from "./inputs.ts";
- * isImportInput({ kind: "imported_edge", edge: {} as never, line: 1 }); // true
+ * assert.equal(isImportInput({ kind: "imported_edge", edge: {} as never, line: 1 }), true);
  * ```
  */
 export function isImportInput(input: TrackInput): input is ImportInput {

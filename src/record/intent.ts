@@ -16,8 +16,15 @@ import { callFields, stamp } from "./call.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shapeIntent } from "./intent.ts";
- * // shapeIntent(parsedPreToolUse).kind; // "intent"
+ * const record = shapeIntent({
+ *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "toolu_1",
+ *   sessionId: "s", cwd: "/p", filePath: "/p/a.py", contentAfter: "x = 1\n",
+ * }, { now: () => new Date(0), newId: () => "c" });
+ * assert.equal(record.kind, "intent");
+ * assert.equal(record.at, "1970-01-01T00:00:00.000Z");
+ * assert.equal(record.correlationId, "c");
  * ```
  */
 export function shapeIntent(input: ToolIntent, options: ShapeOptions = {}): IntentRecord {
@@ -31,8 +38,24 @@ export function shapeIntent(input: ToolIntent, options: ShapeOptions = {}): Inte
  *
  * @example
  * ```ts
- * import { commitIntent } from "./intent.ts";
- * // store.immediate(() => commitIntent(store, record));
+ * import assert from "node:assert/strict";
+ * import { commitIntent, shapeIntent } from "./intent.ts";
+ * import { openStore } from "../store/mod.ts";
+ * const store = openStore(Deno.makeTempDirSync());
+ * const record = shapeIntent({
+ *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "toolu_1",
+ *   sessionId: "s", cwd: "/p", filePath: "/p/a.py", contentAfter: "x = 1\n",
+ * });
+ * assert.deepEqual(store.immediate(() => commitIntent(store, record)), {
+ *   kind: "intent",
+ *   recorded: true,
+ * });
+ * // A second intent for the same unfinished call is ignored.
+ * assert.deepEqual(store.immediate(() => commitIntent(store, record)), {
+ *   kind: "intent",
+ *   recorded: false,
+ * });
+ * store.close();
  * ```
  */
 export function commitIntent(store: StoreConnection, record: IntentRecord): CommitOutcome {

@@ -63,8 +63,10 @@ export interface PendingEntry<R = unknown> {
  *
  * @example
  * ```ts
- * import { journalFallbackDir } from "./journal.ts";
- * journalFallbackDir("/home/dev/.claude/pattern-tracker"); // "/tmp/pattern-tracker-<digits>"
+ * import assert from "node:assert/strict";
+ * import { journalFallbackDir, posixCksum } from "./journal.ts";
+ * const dataDir = "/home/dev/.claude/pattern-tracker";
+ * assert.equal(journalFallbackDir(dataDir), `/tmp/pattern-tracker-${posixCksum(dataDir)}`);
  * ```
  */
 export function journalFallbackDir(dataDir: string): string {
@@ -82,8 +84,9 @@ export function journalFallbackDir(dataDir: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { posixCksum } from "./journal.ts";
- * posixCksum("abc"); // 1219131554, as `printf abc | cksum` prints
+ * assert.equal(posixCksum("abc"), 1219131554); // as `printf abc | cksum` prints
  * ```
  */
 export function posixCksum(text: string): number {
@@ -146,8 +149,12 @@ const CKSUM_TABLE: readonly number[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ownerOf } from "./journal.ts";
- * ownerOf("/tmp"); // 0 for root's /tmp
+ * const dir = Deno.makeTempDirSync();
+ * const uid = Deno.statSync(dir).uid;
+ * assert.equal(ownerOf(dir), uid);
+ * assert.equal(ownerOf(`${dir}/not-yet-made`), uid); // its parent's owner
  * ```
  */
 export function ownerOf(dataDir: string): number | null {
@@ -165,8 +172,14 @@ export function ownerOf(dataDir: string): number | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkFallbackDir } from "./journal.ts";
- * checkFallbackDir(Deno.makeTempDirSync(), null);
+ * const dir = Deno.makeTempDirSync();
+ * const uid = Deno.statSync(dir).uid;
+ * checkFallbackDir(dir, uid); // a directory of ours: no error
+ * const file = `${dir}/file`;
+ * Deno.writeTextFileSync(file, "");
+ * assert.throws(() => checkFallbackDir(file, uid), /is not a directory of ours/);
  * ```
  */
 export function checkFallbackDir(dir: string, owner: number | null): void {
@@ -189,8 +202,10 @@ export function checkFallbackDir(dir: string, owner: number | null): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { usableFallbackDir } from "./journal.ts";
- * usableFallbackDir("/nonexistent/data"); // null, or the directory when a spill made it
+ * // No spill ever made this data directory's fallback directory.
+ * assert.equal(usableFallbackDir(`${Deno.makeTempDirSync()}/data`), null);
  * ```
  */
 export function usableFallbackDir(dataDir: string): string | null {
@@ -217,9 +232,10 @@ export interface JournalPlace {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pendingJournalPlaces } from "./journal.ts";
  * const dir = Deno.makeTempDirSync();
- * pendingJournalPlaces(dir, new Map()); // []
+ * assert.deepEqual(pendingJournalPlaces(dir, new Map()), []);
  * ```
  */
 export function pendingJournalPlaces(
@@ -261,8 +277,9 @@ function hasJournalName(names: Iterable<string>): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { journalNames } from "./journal.ts";
- * journalNames(["patterns.db", "spill-journal.jsonl"]); // ["spill-journal.jsonl"]
+ * assert.deepEqual(journalNames(["patterns.db", "spill-journal.jsonl"]), ["spill-journal.jsonl"]);
  * ```
  */
 export function journalNames(names: readonly string[]): string[] {

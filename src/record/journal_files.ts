@@ -28,8 +28,10 @@ import { classifyStoreError, fileIdentity, sameFile, StoreError } from "../store
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatJournalLine } from "./journal_files.ts";
- * formatJournalLine({ journal: 1, id: "i", spilled_at: "t", reason: "r", record: {} }).endsWith("\n"); // true
+ * const line = formatJournalLine({ journal: 1, id: "i", spilled_at: "t", reason: "r", record: {} });
+ * assert.equal(line, '{"journal":1,"id":"i","spilled_at":"t","reason":"r","record":{}}\n');
  * ```
  */
 export function formatJournalLine(entry: JournalEntry): string {
@@ -42,8 +44,13 @@ export function formatJournalLine(entry: JournalEntry): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJournalText } from "./journal_files.ts";
- * parseJournalText('{"journal":1,"id":"a","spilled_at":"t","reason":"r","record":{}}\n{"jour').torn; // 1
+ * const parsed = parseJournalText(
+ *   '{"journal":1,"id":"a","spilled_at":"t","reason":"r","record":{}}\n{"jour',
+ * );
+ * assert.equal(parsed.entries.length, 1);
+ * assert.equal(parsed.torn, 1);
  * ```
  */
 export function parseJournalText<R = unknown>(
@@ -82,10 +89,14 @@ export interface SpillPlace {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spillEntry } from "./journal_files.ts";
  * const dir = Deno.makeTempDirSync();
- * spillEntry(dir, { journal: 1, id: crypto.randomUUID(), spilled_at: new Date().toISOString(), reason: "locked", record: {} }).file;
- * // `${dir}/spill-journal.jsonl`
+ * const entry = {
+ *   journal: 1 as const, id: crypto.randomUUID(), spilled_at: new Date().toISOString(), reason: "locked",
+ *   record: {},
+ * };
+ * assert.equal(spillEntry(dir, entry).file, `${dir}/spill-journal.jsonl`);
  * ```
  */
 export function spillEntry(dataDir: string, entry: JournalEntry): SpillPlace {
@@ -187,8 +198,12 @@ function ensureFallbackDir(dir: string, owner: number | null): void {
  *
  * @example
  * ```ts
- * import { releaseReserve } from "./journal_files.ts";
- * releaseReserve(Deno.makeTempDirSync()); // false: there was none
+ * import assert from "node:assert/strict";
+ * import { ensureReserve, releaseReserve } from "./journal_files.ts";
+ * const dir = Deno.makeTempDirSync();
+ * assert.equal(releaseReserve(dir), false); // there was none
+ * ensureReserve(dir);
+ * assert.equal(releaseReserve(dir), true);
  * ```
  */
 export function releaseReserve(dataDir: string): boolean {
@@ -207,8 +222,9 @@ export function releaseReserve(dataDir: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ensureReserve } from "./journal_files.ts";
- * ensureReserve(Deno.makeTempDirSync()); // true
+ * assert.equal(ensureReserve(Deno.makeTempDirSync()), true);
  * ```
  */
 export function ensureReserve(dataDir: string): boolean {
@@ -252,9 +268,15 @@ export interface CollectedJournal<R = unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pendingJournalPlaces } from "./journal.ts";
- * import { collectJournal } from "./journal_files.ts";
- * // const collected = collectJournal(pendingJournalPlaces(dir, scan.entries));
+ * import { collectJournal, spillEntry } from "./journal_files.ts";
+ * import { listNames } from "../store/data_dir.ts";
+ * const dir = Deno.makeTempDirSync();
+ * spillEntry(dir, { journal: 1, id: "a", spilled_at: "t", reason: "locked", record: {} });
+ * const collected = collectJournal(pendingJournalPlaces(dir, listNames(dir)));
+ * assert.deepEqual(collected.entries.map((p) => p.entry.id), ["a"]);
+ * assert.equal(collected.torn, 0);
  * ```
  */
 export function collectJournal<R = unknown>(
@@ -336,8 +358,12 @@ function takeForReplay(path: string, now: Date): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { removeJournalFiles } from "./journal_files.ts";
- * removeJournalFiles(["/nonexistent/spill-replaying-x.jsonl"]);
+ * const file = `${Deno.makeTempDirSync()}/spill-replaying-x.jsonl`;
+ * Deno.writeTextFileSync(file, "");
+ * removeJournalFiles([file, "/nonexistent/spill-replaying-y.jsonl"]); // a missing file is no error
+ * assert.throws(() => Deno.statSync(file), Deno.errors.NotFound);
  * ```
  */
 export function removeJournalFiles(files: readonly string[]): void {
@@ -354,8 +380,9 @@ export function removeJournalFiles(files: readonly string[]): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { waitingEntries } from "./journal_files.ts";
- * waitingEntries(Deno.makeTempDirSync()).entries.length; // 0
+ * assert.equal(waitingEntries(Deno.makeTempDirSync()).entries.length, 0);
  * ```
  */
 export function waitingEntries(dataDir: string): {

@@ -119,10 +119,11 @@ const BY_BASENAME: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { languageFromPath } from "./language.ts";
- * languageFromPath("/src/app.py"); // "python"
- * languageFromPath("C:\\repo\\Main.KT"); // "kotlin"
- * languageFromPath("Dockerfile"); // "dockerfile"
+ * assert.equal(languageFromPath("/src/app.py"), "python");
+ * assert.equal(languageFromPath("C:\\repo\\Main.KT"), "kotlin");
+ * assert.equal(languageFromPath("Dockerfile"), "dockerfile");
  * ```
  */
 export function languageFromPath(filePath: string): string {

@@ -67,9 +67,13 @@ export interface LineageFacts {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decideLineage } from "./lineage.ts";
- * decideLineage({ beforeId: "a", afterId: "b", latestKnownId: "a" });
- * // { kind: "modified", patternId: "b", parentPatternId: "a" }
+ * assert.deepEqual(decideLineage({ beforeId: "a", afterId: "b", latestKnownId: "a" }), {
+ *   kind: "modified",
+ *   patternId: "b",
+ *   parentPatternId: "a",
+ * });
  * ```
  */
 export function decideLineage(facts: LineageFacts): LineageDecision {
@@ -99,13 +103,17 @@ const OPTIMIZATION_SIGNAL =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { guessTransformation } from "./lineage.ts";
- * guessTransformation({
- *   before: "def f(x):\n    return x\n",
- *   after: "def f(x):\n    if x is None:\n        return 0\n    return x\n",
- *   delta: { added: 2, removed: 0 },
- *   replaceAll: false,
- * }); // "bugfix"
+ * assert.equal(
+ *   guessTransformation({
+ *     before: "def f(x):\n    return x\n",
+ *     after: "def f(x):\n    if x is None:\n        return 0\n    return x\n",
+ *     delta: { added: 2, removed: 0 },
+ *     replaceAll: false,
+ *   }),
+ *   "bugfix",
+ * );
  * ```
  */
 export function guessTransformation(change: {

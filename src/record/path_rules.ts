@@ -125,12 +125,13 @@ export type PathDecision =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkPath, DEFAULT_EXCLUDES } from "./path_rules.ts";
  * const rules = { include: [], exclude: DEFAULT_EXCLUDES };
- * checkPath("/code/secrets/app.py", rules, { cwd: "/code/secrets" }).kind; // "tracked"
- * checkPath("/code/secrets/.ENV", rules, { cwd: "/code/secrets" }).kind; // "excluded"
- * checkPath("/code/app/secrets/db.py", rules, { cwd: "/code/app" }).kind; // "excluded"
- * checkPath("notes.md", rules).kind; // "refused"
+ * assert.equal(checkPath("/code/secrets/app.py", rules, { cwd: "/code/secrets" }).kind, "tracked");
+ * assert.equal(checkPath("/code/secrets/.ENV", rules, { cwd: "/code/secrets" }).kind, "excluded");
+ * assert.equal(checkPath("/code/app/secrets/db.py", rules, { cwd: "/code/app" }).kind, "excluded");
+ * assert.equal(checkPath("notes.md", rules).kind, "refused");
  * ```
  */
 export function checkPath(
@@ -168,10 +169,11 @@ export function checkPath(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_EXCLUDES, isPathTracked } from "./path_rules.ts";
- * isPathTracked("/repo/.env.local", [], DEFAULT_EXCLUDES); // false
- * isPathTracked("/repo/app.py", ["*.py"], DEFAULT_EXCLUDES); // true
- * isPathTracked("/repo/app.js", ["*.py"], DEFAULT_EXCLUDES); // false
+ * assert.equal(isPathTracked("/repo/.env.local", [], DEFAULT_EXCLUDES), false);
+ * assert.equal(isPathTracked("/repo/app.py", ["*.py"], DEFAULT_EXCLUDES), true);
+ * assert.equal(isPathTracked("/repo/app.js", ["*.py"], DEFAULT_EXCLUDES), false);
  * ```
  */
 export function isPathTracked(
@@ -190,8 +192,13 @@ export function isPathTracked(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { projectDirFromEnv } from "./path_rules.ts";
- * const context = { cwd: "/home/dev/project", projectDir: projectDirFromEnv() };
+ * const saved = Deno.env.get("CLAUDE_PROJECT_DIR");
+ * Deno.env.set("CLAUDE_PROJECT_DIR", "/home/dev/project");
+ * assert.equal(projectDirFromEnv(), "/home/dev/project");
+ * if (saved === undefined) Deno.env.delete("CLAUDE_PROJECT_DIR");
+ * else Deno.env.set("CLAUDE_PROJECT_DIR", saved);
  * ```
  */
 export function projectDirFromEnv(): string | null {
@@ -252,11 +259,12 @@ function normalizeAbsolute(raw: string, options: { notebookCell: boolean }): str
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { globToRegExp } from "./path_rules.ts";
- * globToRegExp("*.pem").test("/certs/server.pem"); // true
- * globToRegExp("secrets/").test("/config/secrets/db.yaml"); // true
- * globToRegExp("src/**\/*.ts").test("/src/a/b.ts"); // true
- * globToRegExp("src/**\/*.ts").test("/lib/src/b.ts"); // false: anchored at the root
+ * assert.equal(globToRegExp("*.pem").test("/certs/server.pem"), true);
+ * assert.equal(globToRegExp("secrets/").test("/config/secrets/db.yaml"), true);
+ * assert.equal(globToRegExp("src/**\/*.ts").test("/src/a/b.ts"), true);
+ * assert.equal(globToRegExp("src/**\/*.ts").test("/lib/src/b.ts"), false); // anchored at the root
  * ```
  */
 export function globToRegExp(glob: string): RegExp {
@@ -303,9 +311,10 @@ const matcherCache = new Map<string, (path: string) => boolean>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { globMatcher } from "./path_rules.ts";
- * globMatcher("*.PEM")("/certs/server.pem"); // true
- * globMatcher(".ssh/")("/home/dev/.ssh/config"); // true
+ * assert.equal(globMatcher("*.PEM")("/certs/server.pem"), true);
+ * assert.equal(globMatcher(".ssh/")("/home/dev/.ssh/config"), true);
  * ```
  */
 export function globMatcher(glob: string): (path: string) => boolean {

@@ -16,8 +16,9 @@ export const PATTERN_ID_LENGTH = 16;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizeLineEndings } from "./pattern.ts";
- * normalizeLineEndings("a\r\nb\rc"); // "a\nb\nc"
+ * assert.equal(normalizeLineEndings("a\r\nb\rc"), "a\nb\nc");
  * ```
  */
 export function normalizeLineEndings(code: string): string {
@@ -30,8 +31,9 @@ export function normalizeLineEndings(code: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { patternId } from "./pattern.ts";
- * await patternId('def hello():\n    print("world")'); // "3d73da5b43ce076f"
+ * assert.equal(await patternId('def hello():\n    print("world")'), "3d73da5b43ce076f");
  * ```
  */
 export async function patternId(code: string): Promise<string> {
@@ -50,10 +52,11 @@ export async function patternId(code: string): Promise<string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { countLines } from "./pattern.ts";
- * countLines("a\nb\n"); // 2
- * countLines("a\nb"); // 2
- * countLines(""); // 0
+ * assert.equal(countLines("a\nb\n"), 2);
+ * assert.equal(countLines("a\nb"), 2);
+ * assert.equal(countLines(""), 0);
  * ```
  */
 export function countLines(code: string): number {
@@ -76,12 +79,12 @@ export interface StringEdit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyEdit, EditNotApplicableError } from "./pattern.ts";
- * try {
- *   applyEdit("abc", { oldString: "x", newString: "y", replaceAll: false });
- * } catch (e) {
- *   e instanceof EditNotApplicableError; // true
- * }
+ * assert.throws(
+ *   () => applyEdit("abc", { oldString: "x", newString: "y", replaceAll: false }),
+ *   EditNotApplicableError,
+ * );
  * ```
  */
 export class EditNotApplicableError extends Error {
@@ -99,8 +102,9 @@ export class EditNotApplicableError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyEdit } from "./pattern.ts";
- * applyEdit("a b a", { oldString: "a", newString: "c", replaceAll: true }); // "c b c"
+ * assert.equal(applyEdit("a b a", { oldString: "a", newString: "c", replaceAll: true }), "c b c");
  * ```
  */
 export function applyEdit(content: string, edit: StringEdit): string {
@@ -124,11 +128,13 @@ export function applyEdit(content: string, edit: StringEdit): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyEdits } from "./pattern.ts";
- * applyEdits("x = 1", [
+ * const edited = applyEdits("x = 1", [
  *   { oldString: "x", newString: "y", replaceAll: false },
  *   { oldString: "1", newString: "2", replaceAll: false },
- * ]); // "y = 2"
+ * ]);
+ * assert.equal(edited, "y = 2");
  * ```
  */
 export function applyEdits(content: string, edits: readonly StringEdit[]): string {
@@ -147,8 +153,12 @@ export interface LineDelta {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lineDeltaFromPatch } from "./pattern.ts";
- * lineDeltaFromPatch([{ lines: [" a", "-b", "+c", "+d"] }]); // { added: 2, removed: 1 }
+ * assert.deepEqual(lineDeltaFromPatch([{ lines: [" a", "-b", "+c", "+d"] }]), {
+ *   added: 2,
+ *   removed: 1,
+ * });
  * ```
  */
 export function lineDeltaFromPatch(patch: unknown): LineDelta {
@@ -172,8 +182,9 @@ export function lineDeltaFromPatch(patch: unknown): LineDelta {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lineDeltaBetween } from "./pattern.ts";
- * lineDeltaBetween("a\nb\n", "a\nc\nd\n"); // { added: 2, removed: 1 }
+ * assert.deepEqual(lineDeltaBetween("a\nb\n", "a\nc\nd\n"), { added: 2, removed: 1 });
  * ```
  */
 export function lineDeltaBetween(before: string | null, after: string): LineDelta {

@@ -112,12 +112,13 @@ function isTrackedTool(name: unknown): name is TrackedTool {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseHookPayload } from "./payload.ts";
  * const parsed = parseHookPayload(JSON.stringify({
  *   hook_event_name: "PreToolUse", tool_name: "Write", tool_use_id: "toolu_01",
  *   session_id: "s", tool_input: { file_path: "/p/a.py", content: "x = 1\n" },
  * }));
- * parsed.kind; // "intent"
+ * assert.equal(parsed.kind, "intent");
  * ```
  */
 export function parseHookPayload(text: string): ParsedPayload {
@@ -144,8 +145,9 @@ export function parseHookPayload(text: string): ParsedPayload {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseHookObject } from "./payload.ts";
- * parseHookObject({ hook_event_name: "PreToolUse", tool_name: "Bash" }).kind; // "ignored"
+ * assert.equal(parseHookObject({ hook_event_name: "PreToolUse", tool_name: "Bash" }).kind, "ignored");
  * ```
  */
 export function parseHookObject(data: unknown): ParsedPayload {

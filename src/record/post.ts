@@ -31,8 +31,9 @@ const RECORDING: LazyStoreKind<RecordingStore> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recorderWithoutReplay } from "./post.ts";
- * recorderWithoutReplay().replayer; // undefined
+ * assert.equal(recorderWithoutReplay().replayer, undefined);
  * ```
  */
 export function recorderWithoutReplay(): Recorder<RecordingStore> {
@@ -71,7 +72,9 @@ function flusherLockFree(config: TrackerConfig): boolean {
  * The post hook.
  *
  * @example
- * ```ts
+ * The entry point reads the payload from stdin, records into the configured data directory (the
+ * user's `~/.claude/pattern-tracker` by default) and exits the process, so this example is not run.
+ * ```ts ignore
  * import { hookMainWith } from "./hook_runner.ts";
  * import { POST_HOOK } from "./post.ts";
  * if (import.meta.main) await hookMainWith(POST_HOOK);

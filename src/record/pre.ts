@@ -40,7 +40,9 @@ export const INTENT_RECORDER: Recorder<StoreConnection> = {
  * The pre hook.
  *
  * @example
- * ```ts
+ * The entry point reads the payload from stdin, records into the configured data directory (the
+ * user's `~/.claude/pattern-tracker` by default) and exits the process, so this example is not run.
+ * ```ts ignore
  * import { hookMainWith } from "./hook_runner.ts";
  * import { PRE_HOOK } from "./pre.ts";
  * if (import.meta.main) await hookMainWith(PRE_HOOK);

@@ -49,9 +49,10 @@ export interface PromptHookOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runPromptHook } from "./prompt_hook.ts";
  * const payload = new TextEncoder().encode('{"hook_event_name":"Stop"}');
- * (await runPromptHook(payload)).outcome; // "ignored"
+ * assert.equal((await runPromptHook(payload)).outcome, "ignored");
  * ```
  */
 export async function runPromptHook(
@@ -140,9 +141,20 @@ function logConfigProblems(
  * so Claude Code's write does not fail) when the payload is larger.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { readPromptInput } from "./prompt_hook.ts";
- * const bytes = readPromptInput(Deno.stdin);
+ * // Any reader works; the hook passes Deno.stdin.
+ * const chunks = [new TextEncoder().encode('{"prompt":"fix it"}')];
+ * const reader = {
+ *   readSync(p: Uint8Array): number | null {
+ *     const chunk = chunks.shift();
+ *     if (!chunk) return null;
+ *     p.set(chunk);
+ *     return chunk.length;
+ *   },
+ * };
+ * assert.equal(new TextDecoder().decode(readPromptInput(reader)!), '{"prompt":"fix it"}');
  * ```
  */
 export function readPromptInput(
@@ -171,6 +183,8 @@ export function readPromptInput(
  * Entry point of `prompt_hook.ts`: runs the hook and always exits 0 with empty stdout.
  *
  * @example
+ * The entry point reads the payload from stdin, records into the configured data directory (the
+ * user's `~/.claude/pattern-tracker` by default) and exits the process, so this example is not run.
  * ```ts ignore
  * import { promptHookMain } from "./prompt_hook.ts";
  * if (import.meta.main) await promptHookMain();

@@ -47,10 +47,16 @@ export type ParsedPrompt = PromptSubmission | IgnoredPrompt | InvalidPrompt;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePromptPayload } from "./prompt_intent.ts";
- * parsePromptPayload('{"hook_event_name":"UserPromptSubmit","session_id":"s","prompt":"fix it"}');
- * // { kind: "prompt", sessionId: "s", promptId: null, prompt: "fix it" }
- * parsePromptPayload("{"); // { kind: "invalid", error: "payload is not JSON (1 bytes)" }
+ * assert.deepEqual(
+ *   parsePromptPayload('{"hook_event_name":"UserPromptSubmit","session_id":"s","prompt":"fix it"}'),
+ *   { kind: "prompt", sessionId: "s", promptId: null, prompt: "fix it" },
+ * );
+ * assert.deepEqual(parsePromptPayload("{"), {
+ *   kind: "invalid",
+ *   error: "payload is not JSON (1 bytes)",
+ * });
  * ```
  */
 export function parsePromptPayload(text: string): ParsedPrompt {
@@ -141,14 +147,15 @@ export interface PromptTextPolicy {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { promptRecord } from "./prompt_intent.ts";
  * const r = promptRecord(
  *   { kind: "prompt", sessionId: "s", promptId: null, prompt: "fix the crash when the list is empty" },
  *   "2026-01-01T00:00:00.000Z",
  *   { storePrompts: false, maxBytes: 1 << 20, redact: null },
  * );
- * r.intentLabel; // "bugfix"
- * r.text; // null
+ * assert.equal(r.intentLabel, "bugfix");
+ * assert.equal(r.text, null);
  * ```
  */
 export function promptRecord(

@@ -192,9 +192,21 @@ export interface ShapeOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shapeRecord } from "./records.ts";
  * import { defaultConfig } from "../config/mod.ts";
- * // const record = await shapeRecord(defaultConfig("/h"), change);
+ * import { parseHookObject } from "./payload.ts";
+ * const input = parseHookObject({
+ *   hook_event_name: "PostToolUseFailure", tool_name: "Edit", tool_use_id: "toolu_1",
+ *   session_id: "s", tool_input: { file_path: "/p/a.py", old_string: "a", new_string: "b" },
+ *   error: "String to replace not found in file",
+ * });
+ * assert.equal(input.kind, "failure");
+ * if (input.kind === "failure") {
+ *   const record = await shapeRecord(defaultConfig("/h"), input);
+ *   assert.equal(record.kind, "failure");
+ *   assert.equal(record.filePath, "/p/a.py");
+ * }
  * ```
  */
 export async function shapeRecord(
@@ -257,9 +269,27 @@ export interface CommitOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { commitRecord, shapeRecord } from "./records.ts";
- * // const record = await shapeRecord(config, change); // after admit(config, change)
- * // store.immediate(() => commitRecord(store, record, { queue: true }));
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import { parseHookObject } from "./payload.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const config = { ...defaultConfig(dataDir), dataDir };
+ * const change = parseHookObject({
+ *   hook_event_name: "PostToolUse", tool_name: "Write", tool_use_id: "toolu_1", session_id: "s",
+ *   tool_input: { file_path: "/p/a.py", content: "x = 1\n" },
+ *   tool_response: { type: "create", content: "x = 1\n", originalFile: null, structuredPatch: [] },
+ * });
+ * assert.equal(change.kind, "change");
+ * if (change.kind === "change") {
+ *   const record = await shapeRecord(config, change); // after admit(config, change)
+ *   const store = openStore(dataDir);
+ *   const outcome = store.immediate(() => commitRecord(store, record, { queue: true }));
+ *   assert.equal(outcome.kind, "recorded");
+ *   assert.equal(store.latestVersion("/p/a.py")?.version, 1);
+ *   store.close();
+ * }
  * ```
  */
 export function commitRecord(

@@ -62,8 +62,9 @@ const FALSE_STEM = /tokeniz|secretar|tokens$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nameWords } from "./secret_assignments.ts";
- * nameWords("AWSSecretAccessKey"); // ["aws", "secret", "access", "key"]
+ * assert.deepEqual(nameWords("AWSSecretAccessKey"), ["aws", "secret", "access", "key"]);
  * ```
  */
 export function nameWords(name: string): string[] {
@@ -83,10 +84,11 @@ export function nameWords(name: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nameStrength } from "./secret_assignments.ts";
- * nameStrength("POSTGRES_PASSWORD"); // "strong"
- * nameStrength("storageKey"); // "weak"
- * nameStrength("token_type"); // null
+ * assert.equal(nameStrength("POSTGRES_PASSWORD"), "strong");
+ * assert.equal(nameStrength("storageKey"), "weak");
+ * assert.equal(nameStrength("token_type"), null);
  * ```
  */
 export function nameStrength(name: string): NameStrength {
@@ -124,11 +126,12 @@ type Context = "env" | "yaml" | "inline" | "code";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findAssignedSecrets } from "./secret_assignments.ts";
  * const spans: string[] = [];
  * const text = "POSTGRES_PASSWORD: hunter2\npassword = os.environ['DB']\n";
  * findAssignedSecrets(text, (s, e) => spans.push(text.slice(s, e)));
- * spans; // ["hunter2"]
+ * assert.deepEqual(spans, ["hunter2"]);
  * ```
  */
 export function findAssignedSecrets(text: string, add: AddSpan): void {
@@ -549,9 +552,10 @@ function isCodeValue(value: string, strength: "strong" | "weak", context: Contex
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { looksRandom } from "./secret_assignments.ts";
- * looksRandom("9f8e7d6c5b4a39281706f5e4d3c2b1a0"); // true
- * looksRandom("user-settings-v2"); // false
+ * assert.equal(looksRandom("9f8e7d6c5b4a39281706f5e4d3c2b1a0"), true);
+ * assert.equal(looksRandom("user-settings-v2"), false);
  * ```
  */
 export function looksRandom(value: string): boolean {

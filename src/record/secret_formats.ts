@@ -186,10 +186,11 @@ const DISCORD_TOKEN =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findShapedSecrets } from "./secret_formats.ts";
  * const found: string[] = [];
  * findShapedSecrets("t = 'ghp_16C7e42F292c6912E7710c838347Ae178B4a'", (s, e, k) => found.push(k));
- * found; // ["github_token"]
+ * assert.deepEqual(found, ["github_token"]);
  * ```
  */
 export function findShapedSecrets(text: string, add: AddSpan): void {

@@ -33,10 +33,16 @@ interface Span {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redactSecrets } from "./secrets.ts";
- * redactSecrets('db = "postgres://app:s3cret@db:5432/x"').text;
- * // 'db = "postgres://app:[REDACTED:connection_string]@db:5432/x"'
- * redactSecrets("POSTGRES_PASSWORD: hunter2\n").text; // "POSTGRES_PASSWORD: [REDACTED:assigned_secret]\n"
+ * assert.equal(
+ *   redactSecrets('db = "postgres://app:s3cret@db:5432/x"').text,
+ *   'db = "postgres://app:[REDACTED:connection_string]@db:5432/x"',
+ * );
+ * assert.equal(
+ *   redactSecrets("POSTGRES_PASSWORD: hunter2\n").text,
+ *   "POSTGRES_PASSWORD: [REDACTED:assigned_secret]\n",
+ * );
  * ```
  */
 export function redactSecrets(code: string): Redaction {

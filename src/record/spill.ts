@@ -49,9 +49,31 @@ export interface Replay extends CollectedJournal<HookRecord> {
  *
  * @example
  * ```ts
- * import { finishReplay, replayPlaces } from "./spill.ts";
- * // const replay = store.immediate(() => replayPlaces(store, places, log, now));
- * // finishReplay(replay, log);
+ * import assert from "node:assert/strict";
+ * import { finishReplay, journalWaiting, replayPlaces } from "./spill.ts";
+ * import { pendingJournalPlaces } from "./journal.ts";
+ * import { spillEntry } from "./journal_files.ts";
+ * import { shapeIntent } from "./intent.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import { listNames } from "../store/data_dir.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const record = shapeIntent({
+ *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "toolu_1",
+ *   sessionId: "s", cwd: "/p", filePath: "/p/a.py", contentAfter: "x = 1\n",
+ * });
+ * spillEntry(dataDir, {
+ *   journal: 1, id: crypto.randomUUID(), spilled_at: new Date().toISOString(), reason: "locked",
+ *   record,
+ * });
+ * const store = openStore(dataDir);
+ * const places = pendingJournalPlaces(dataDir, listNames(dataDir));
+ * const log = () => {};
+ * const replay = store.immediate(() => replayPlaces(store, places, log, () => new Date()));
+ * assert.equal(replay.replayed, 1);
+ * finishReplay(replay, log);
+ * assert.equal(journalWaiting(dataDir), false);
+ * assert.equal(store.execution("s", "toolu_1")?.filePath, "/p/a.py");
+ * store.close();
  * ```
  */
 export function replayPlaces(
@@ -69,8 +91,27 @@ export function replayPlaces(
  *
  * @example
  * ```ts
- * import { finishReplay } from "./spill.ts";
- * // finishReplay(replay, log);
+ * import assert from "node:assert/strict";
+ * import { finishReplay, journalWaiting, replayPlaces } from "./spill.ts";
+ * import { pendingJournalPlaces } from "./journal.ts";
+ * import { spillEntry } from "./journal_files.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import { listNames } from "../store/data_dir.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * spillEntry(dataDir, {
+ *   journal: 1, id: crypto.randomUUID(), spilled_at: new Date().toISOString(), reason: "locked",
+ *   record: { kind: "intent", toolUseId: "toolu_1", sessionId: "s", toolName: "Write",
+ *     filePath: "/p/a.py", at: new Date().toISOString(), correlationId: crypto.randomUUID() },
+ * });
+ * const store = openStore(dataDir);
+ * const places = pendingJournalPlaces(dataDir, listNames(dataDir));
+ * const replay = store.immediate(() => replayPlaces(store, places, () => {}, () => new Date()));
+ * assert.equal(journalWaiting(dataDir), true); // applied, but the files are still there
+ * const logged: Record<string, unknown>[] = [];
+ * finishReplay(replay, (r) => logged.push(r));
+ * assert.equal(journalWaiting(dataDir), false);
+ * assert.ok(logged.length > 0); // says what it replayed
+ * store.close();
  * ```
  */
 export function finishReplay(replay: Replay, log: (r: LogRecord) => void): void {
@@ -84,8 +125,13 @@ export function finishReplay(replay: Replay, log: (r: LogRecord) => void): void 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { journalWaiting } from "./spill.ts";
- * journalWaiting(Deno.makeTempDirSync()); // false
+ * import { spillEntry } from "./journal_files.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * assert.equal(journalWaiting(dataDir), false);
+ * spillEntry(dataDir, { journal: 1, id: "a", spilled_at: "t", reason: "locked", record: {} });
+ * assert.equal(journalWaiting(dataDir), true);
  * ```
  */
 export function journalWaiting(dataDir: string): boolean {
@@ -161,8 +207,26 @@ function reportReplay(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spillRecords } from "./spill.ts";
- * // spillRecords(config, records, failure, result, log, now);
+ * import { waitingEntries } from "./journal_files.ts";
+ * import { shapeIntent } from "./intent.ts";
+ * import type { TrackResult } from "./recorder.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { StoreError } from "../store/mod.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const record = shapeIntent({
+ *   kind: "intent", hookEvent: "PreToolUse", toolName: "Write", toolUseId: "toolu_1",
+ *   sessionId: "s", cwd: "/p", filePath: "/p/a.py", contentAfter: "x = 1\n",
+ * });
+ * const result: TrackResult = {
+ *   outcome: "intent", queued: false, versions: [], commits: [], excluded: 0, replayed: 0,
+ * };
+ * const failure = new StoreError("locked", `${dataDir}/patterns.db is locked; try again`);
+ * spillRecords({ ...defaultConfig(dataDir), dataDir }, [record], failure, result, () => {}, () =>
+ *   new Date());
+ * assert.equal(result.outcome, "spilled");
+ * assert.equal(waitingEntries(dataDir).entries.length, 1);
  * ```
  */
 export function spillRecords(
@@ -230,8 +294,22 @@ function reportLost(config: TrackerConfig, record: LogRecord): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openAndReplay } from "./spill.ts";
- * // const { store, replayed, replayFailure } = openAndReplay(config);
+ * import { spillEntry } from "./journal_files.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * spillEntry(dataDir, {
+ *   journal: 1, id: crypto.randomUUID(), spilled_at: new Date().toISOString(), reason: "locked",
+ *   record: { kind: "intent", toolUseId: "toolu_1", sessionId: "s", toolName: "Write",
+ *     filePath: "/p/a.py", at: new Date().toISOString(), correlationId: crypto.randomUUID() },
+ * });
+ * const { store, replayed, replayFailure } = openAndReplay({ ...defaultConfig(dataDir), dataDir }, {
+ *   log: () => {},
+ * });
+ * assert.equal(replayed, 1);
+ * assert.equal(replayFailure, null);
+ * store.close();
  * ```
  */
 export function openAndReplay(

@@ -32,6 +32,7 @@ const EVERY_RECORD: Recorder<Store> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { track } from "./track.ts";
  * import { defaultConfig } from "../config/mod.ts";
  * import { parseHookObject } from "./payload.ts";
@@ -41,8 +42,9 @@ const EVERY_RECORD: Recorder<Store> = {
  *   tool_input: { file_path: "/p/a.py", content: "x = 1\n" },
  *   tool_response: { type: "create", content: "x = 1\n", originalFile: null, structuredPatch: [] },
  * });
+ * assert.equal(parsed.kind, "change");
  * if (parsed.kind === "change") {
- *   (await track({ ...defaultConfig(dataDir), dataDir }, parsed)).outcome; // "recorded"
+ *   assert.equal((await track({ ...defaultConfig(dataDir), dataDir }, parsed)).outcome, "recorded");
  * }
  * ```
  */

@@ -232,8 +232,11 @@ function isCommentLine(line: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { transformationFeatures } from "./transformation.ts";
- * transformationFeatures({ before: "a\n", after: "a\nb\n", intent: "add b" }).includes("i:add"); // true
+ * assert.deepEqual(transformationFeatures({ before: "", after: "x\n" }), ["bias", "new", "+w:x"]);
+ * const features = transformationFeatures({ before: "a\n", after: "a\nb\n", intent: "add b" });
+ * assert.ok(features.includes("i:add"));
  * ```
  */
 export function transformationFeatures(input: TransformationInput): string[] {
@@ -304,9 +307,10 @@ let decoded: DecodedWeights | null = null;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeWeights } from "./transformation.ts";
  * import { WEIGHTS } from "./transformation_weights.ts";
- * decodeWeights(WEIGHTS).codeShare; // WEIGHTS.codeShare
+ * assert.equal(decodeWeights(WEIGHTS).codeShare, WEIGHTS.codeShare);
  * ```
  */
 export function decodeWeights(weights: TransformationWeights): DecodedWeights {
@@ -376,9 +380,12 @@ function combine(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeWeights, explainWith } from "./transformation.ts";
  * import { WEIGHTS } from "./transformation_weights.ts";
- * explainWith(decodeWeights(WEIGHTS), { before: "", after: "x\n" }).transformationType;
+ * const explained = explainWith(decodeWeights(WEIGHTS), { before: "", after: "x\n" });
+ * assert.equal(explained.transformationType, "enhancement"); // a new file
+ * assert.equal(explained.usedIntent, false);
  * ```
  */
 export function explainWith(
@@ -398,9 +405,10 @@ export function explainWith(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeWeights, explainFeatures } from "./transformation.ts";
  * import { WEIGHTS } from "./transformation_weights.ts";
- * explainFeatures(decodeWeights(WEIGHTS), ["bias", "new"]).transformationType;
+ * assert.equal(explainFeatures(decodeWeights(WEIGHTS), ["bias", "new"]).transformationType, "enhancement");
  * ```
  */
 export function explainFeatures(
@@ -427,8 +435,10 @@ function shippedModel(): DecodedWeights {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { explainTransformation } from "./transformation.ts";
- * explainTransformation({ before: "a\n", after: "a\nb\n", intent: "fix a crash" }).transformationType; // "bugfix"
+ * const explained = explainTransformation({ before: "a\n", after: "a\nb\n", intent: "fix a crash" });
+ * assert.equal(explained.transformationType, "bugfix");
  * ```
  */
 export function explainTransformation(input: TransformationInput): TransformationExplanation {
@@ -441,12 +451,14 @@ export function explainTransformation(input: TransformationInput): Transformatio
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyTransformation } from "./transformation.ts";
- * classifyTransformation({
+ * const type = classifyTransformation({
  *   before: "function f(x) {\n  return x.length;\n}\n",
  *   after: "function f(x) {\n  return x?.length ?? 0;\n}\n",
  *   intent: "handle a missing list",
- * }); // "bugfix"
+ * });
+ * assert.equal(type, "bugfix");
  * ```
  */
 export function classifyTransformation(input: TransformationInput): TransformationType {

@@ -39,8 +39,9 @@ export interface PackedTable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fnv1a } from "./transformation_intent.ts";
- * fnv1a("a"); // 3826002220
+ * assert.equal(fnv1a("a"), 3826002220);
  * ```
  */
 export function fnv1a(text: string): number {
@@ -113,8 +114,9 @@ function stem(word: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intentFeatures } from "./transformation_intent.ts";
- * intentFeatures("fix a crash").includes("i0:fix"); // true
+ * assert.ok(intentFeatures("fix a crash").includes("i0:fix"));
  * ```
  */
 export function intentFeatures(intent: string): string[] {
@@ -173,9 +175,14 @@ function base64Bytes(text: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeTable } from "./transformation_intent.ts";
+ * import assert from "node:assert/strict";
+ * import { decodeTable, fnv1a, intentFeatures } from "./transformation_intent.ts";
  * import { INTENT_TABLE } from "./intent_weights.ts";
- * decodeTable(INTENT_TABLE).slotOf(0); // a slot number, or -1
+ * const table = decodeTable(INTENT_TABLE);
+ * // A bucket without weights has no slot; the features of a common request have some.
+ * assert.equal(table.slotOf(0), -1);
+ * const slots = intentFeatures("fix a crash").map((f) => table.slotOf(fnv1a(f) & table.mask));
+ * assert.ok(slots.some((slot) => slot >= 0));
  * ```
  */
 export function decodeTable(table: PackedTable): ScoringTable {
@@ -271,9 +278,10 @@ export function shippedIntentTable(): ScoringTable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intentScores } from "./transformation_intent.ts";
- * intentScores("fix the crash when the list is empty")?.length; // 4
- * intentScores("!!!"); // null
+ * assert.equal(intentScores("fix the crash when the list is empty")?.length, 4);
+ * assert.equal(intentScores("!!!"), null);
  * ```
  */
 export function intentScores(intent: string): number[] | null {
@@ -286,8 +294,9 @@ export function intentScores(intent: string): number[] | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intentLabel, intentScores } from "./transformation_intent.ts";
- * intentLabel(intentScores("fix the crash when the list is empty")!); // "bugfix"
+ * assert.equal(intentLabel(intentScores("fix the crash when the list is empty")!), "bugfix");
  * ```
  */
 export function intentLabel(scores: readonly number[]): ClassifierLabel {
@@ -304,9 +313,10 @@ export function intentLabel(scores: readonly number[]): ClassifierLabel {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intentModelIdOf } from "./transformation_intent.ts";
  * import { INTENT_MODEL_ID, INTENT_TABLE } from "./intent_weights.ts";
- * intentModelIdOf(INTENT_TABLE) === INTENT_MODEL_ID; // true
+ * assert.equal(intentModelIdOf(INTENT_TABLE), INTENT_MODEL_ID);
  * ```
  */
 export function intentModelIdOf(table: PackedTable): string {
@@ -321,8 +331,11 @@ export function intentModelIdOf(table: PackedTable): string {
  *
  * @example
  * ```ts
- * import { intentModelId } from "./transformation_intent.ts";
- * intentModelId(); // e.g. "e2700f17"
+ * import assert from "node:assert/strict";
+ * import { intentModelId, intentModelIdOf } from "./transformation_intent.ts";
+ * import { INTENT_TABLE } from "./intent_weights.ts";
+ * assert.match(intentModelId(), /^[0-9a-f]{8}$/); // e.g. "e2700f17"
+ * assert.equal(intentModelId(), intentModelIdOf(INTENT_TABLE));
  * ```
  */
 export function intentModelId(): string {

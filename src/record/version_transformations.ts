@@ -55,13 +55,15 @@ const BRIDGE_TOOLS = new Set(["external", "baseline"]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decideTransformation } from "./version_transformations.ts";
- * decideTransformation({
+ * const decided = decideTransformation({
  *   version: { filePath: "/p/a.py", version: 2, patternId: "b", parentPatternId: "a",
  *     eventType: "pattern_modified", transformationType: "refactor", toolName: "Edit",
  *     toolUseId: "t", sessionId: "s", correlationId: "c", reason: null, createdAt: "2026-01-01T00:00:00.000Z" },
  *   before: "x = f(y)\n", after: "x = f(y) if y else None\n", prompt: undefined,
- * }).basis; // "code"
+ * });
+ * assert.equal(decided.basis, "code");
  * ```
  */
 export function decideTransformation(facts: VersionFacts): VersionTransformation {
@@ -101,8 +103,21 @@ const BATCH = 200;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store/mod.ts";
  * import { classifyPending } from "./version_transformations.ts";
- * // classifyPending(store); // before sending, or before showing a lineage
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * const typed = classifyPending(store); // before sending, or before showing a lineage
+ * assert.ok(typed > 0);
+ * assert.equal(classifyPending(store), 0); // nothing left to type
+ * store.close();
  * ```
  */
 export function classifyPending(
@@ -164,8 +179,20 @@ class TextCache {
  *
  * @example
  * ```ts
- * import { classifyBeforeShowing } from "./version_transformations.ts";
- * // classifyBeforeShowing(store, { filePath: "/p/app.py" });
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import { classifyBeforeShowing, classifyPending } from "./version_transformations.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * classifyBeforeShowing(store, { filePath: "/p/app.py" });
+ * assert.equal(classifyPending(store, { filePath: "/p/app.py" }), 0); // all typed already
+ * store.close();
  * ```
  */
 export function classifyBeforeShowing(store: Store, options: { filePath?: string } = {}): void {

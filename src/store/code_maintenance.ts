@@ -55,8 +55,20 @@ export interface CompactReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
  * import { compactCode } from "./code_maintenance.ts";
- * // const report = compactCode(store); // report.bytesBefore - report.bytesAfter bytes saved
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n".repeat(200), { filePath: "/p/a.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * const report = compactCode(store);
+ * assert.equal(report.done, true);
+ * assert.ok(report.bytesAfter <= report.bytesBefore); // bytesBefore - bytesAfter bytes saved
+ * store.close();
  * ```
  */
 export function compactCode(
@@ -144,8 +156,21 @@ export interface MaintenanceReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
  * import { maintainStore } from "./code_maintenance.ts";
- * // maintainStore(store, { retentionDays: config.retentionDays }, { log });
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * const report = maintainStore(store, { retentionDays: 90 }, { log: () => {} });
+ * assert.equal(report?.compacted.done, true);
+ * // Done at most once a day: the next call right after does nothing.
+ * assert.equal(maintainStore(store, { retentionDays: 90 }, { log: () => {} }), null);
+ * store.close();
  * ```
  */
 export function maintainStore(

@@ -67,9 +67,10 @@ export const MIN_PATCH_TEXT = 8192;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCodeFormat } from "./code_storage.ts";
- * parseCodeFormat("patch"); // "patch"
- * parseCodeFormat("zstd"); // null
+ * assert.equal(parseCodeFormat("patch"), "patch");
+ * assert.equal(parseCodeFormat("zstd"), null);
  * ```
  */
 export function parseCodeFormat(value: unknown): CodeFormat | null {
@@ -81,8 +82,10 @@ export function parseCodeFormat(value: unknown): CodeFormat | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSnapshot } from "./code_storage.ts";
- * isSnapshot("text+deflate"); // true
+ * assert.equal(isSnapshot("text+deflate"), true);
+ * assert.equal(isSnapshot("patch"), false);
  * ```
  */
 export function isSnapshot(format: CodeFormat): boolean {
@@ -94,8 +97,10 @@ export function isSnapshot(format: CodeFormat): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isCompressed } from "./code_storage.ts";
- * isCompressed("patch"); // false
+ * assert.equal(isCompressed("patch"), false);
+ * assert.equal(isCompressed("text+deflate"), true);
  * ```
  */
 export function isCompressed(format: CodeFormat): boolean {
@@ -108,8 +113,9 @@ export function isCompressed(format: CodeFormat): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { storableText } from "./code_storage.ts";
- * storableText("a\ud800"); // "a\ufffd"
+ * assert.equal(storableText("a\ud800"), "a\ufffd");
  * ```
  */
 export function storableText(text: string): string {
@@ -121,8 +127,9 @@ export function storableText(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { snapshotCode } from "./code_storage.ts";
- * snapshotCode("x\n").data.length; // 2
+ * assert.equal(snapshotCode("x\n").data.length, 2);
  * ```
  */
 export function snapshotCode(text: string): StoredCode {
@@ -143,10 +150,11 @@ export function snapshotCode(text: string): StoredCode {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeCode } from "./code_storage.ts";
  * const base = { patternId: "aaaaaaaaaaaaaaaa", text: "a\n".repeat(50), depth: 0, chainBytes: 0 };
- * encodeCode("a\n".repeat(49) + "b\n", base).format; // "patch"
- * encodeCode("b\n", null).format; // "text"
+ * assert.equal(encodeCode("a\n".repeat(49) + "b\n", base).format, "patch");
+ * assert.equal(encodeCode("b\n", null).format, "text");
  * ```
  */
 export function encodeCode(text: string, base: PatchBase | null): StoredCode {
@@ -174,8 +182,9 @@ export function encodeCode(text: string, base: PatchBase | null): StoredCode {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compressCode, snapshotCode } from "./code_storage.ts";
- * compressCode(snapshotCode("x = 1\n".repeat(100)))?.format; // "text+deflate"
+ * assert.equal(compressCode(snapshotCode("x = 1\n".repeat(100)))?.format, "text+deflate");
  * ```
  */
 export function compressCode(stored: StoredCode): StoredCode | null {
@@ -190,8 +199,9 @@ export function compressCode(stored: StoredCode): StoredCode | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { snapshotCode, snapshotText } from "./code_storage.ts";
- * snapshotText("text", snapshotCode("x\n").data); // "x\n"
+ * assert.equal(snapshotText("text", snapshotCode("x\n").data), "x\n");
  * ```
  */
 export function snapshotText(format: CodeFormat, data: Uint8Array): string {
@@ -204,8 +214,11 @@ export function snapshotText(format: CodeFormat, data: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { patchOf } from "./code_storage.ts";
- * patchOf("patch", new TextEncoder().encode('[1,2,0,1,["b"]]')).ops[0]?.insert; // ["b"]
+ * import { diffLines, encodeLinePatch } from "./line_patch.ts";
+ * const data = new TextEncoder().encode(encodeLinePatch(diffLines("a\n", "a\nb\n")));
+ * assert.deepEqual(patchOf("patch", data).ops, [{ at: 2, remove: 0, insert: "b\n" }]);
  * ```
  */
 export function patchOf(format: CodeFormat, data: Uint8Array): LinePatch {

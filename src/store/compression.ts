@@ -44,9 +44,12 @@ const LEVEL = 6;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflateRaw, inflateRaw } from "./compression.ts";
  * const data = new TextEncoder().encode("x = 1\n".repeat(100));
- * inflateRaw(deflateRaw(data)).length; // 600
+ * const deflated = deflateRaw(data);
+ * assert.ok(deflated.length < data.length);
+ * assert.equal(inflateRaw(deflated).length, 600);
  * ```
  */
 export function deflateRaw(data: Uint8Array): Uint8Array {
@@ -58,8 +61,10 @@ export function deflateRaw(data: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflateRaw, inflateRaw } from "./compression.ts";
- * new TextDecoder().decode(inflateRaw(deflateRaw(new TextEncoder().encode("abc")))); // "abc"
+ * const abc = new TextEncoder().encode("abc");
+ * assert.equal(new TextDecoder().decode(inflateRaw(deflateRaw(abc))), "abc");
  * ```
  */
 export function inflateRaw(data: Uint8Array): Uint8Array {
@@ -72,8 +77,11 @@ export function inflateRaw(data: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { compressionLoaded } from "./compression.ts";
- * compressionLoaded(); // false until something was compressed
+ * import assert from "node:assert/strict";
+ * import { compressionLoaded, deflateRaw } from "./compression.ts";
+ * // False until something was compressed in this process.
+ * deflateRaw(new TextEncoder().encode("x = 1\n"));
+ * assert.equal(compressionLoaded(), true);
  * ```
  */
 export function compressionLoaded(): boolean {

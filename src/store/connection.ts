@@ -27,9 +27,10 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openStore } from "./store.ts";
  * const store = openStore(Deno.makeTempDirSync());
- * store.latestVersion("/p/a.py"); // undefined
+ * assert.equal(store.latestVersion("/p/a.py"), undefined);
  * store.close();
  * ```
  */

@@ -32,9 +32,10 @@ const TIGHTENED = ["patterns.db", "patterns.db-wal", "patterns.db-shm"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scanDataDir } from "./data_dir.ts";
  * const scan = scanDataDir(Deno.makeTempDirSync());
- * scan?.entries.size; // 0
+ * assert.equal(scan?.entries.size, 0);
  * ```
  */
 export function scanDataDir(
@@ -64,8 +65,12 @@ export function scanDataDir(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listNames } from "./data_dir.ts";
- * listNames(Deno.makeTempDirSync()).size; // 0
+ * const dir = Deno.makeTempDirSync();
+ * assert.equal(listNames(dir).size, 0);
+ * Deno.writeTextFileSync(`${dir}/patterns.db`, "");
+ * assert.deepEqual([...listNames(dir).keys()], ["patterns.db"]);
  * ```
  */
 export function listNames(dir: string): Map<string, boolean> {
@@ -81,11 +86,10 @@ export function listNames(dir: string): Map<string, boolean> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { symlinksAmong } from "./data_dir.ts";
- * symlinksAmong({ dir: "/d", entries: new Map([["patterns.db", true]]), uid: 0, files: new Map() }, [
- *   "patterns.db",
- * ]);
- * // ["patterns.db"]
+ * const scan = { dir: "/d", entries: new Map([["patterns.db", true]]), uid: 0, files: new Map() };
+ * assert.deepEqual(symlinksAmong(scan, ["patterns.db"]), ["patterns.db"]);
  * ```
  */
 export function symlinksAmong(scan: DataDirScan, names: readonly string[]): string[] {
@@ -99,8 +103,13 @@ export function symlinksAmong(scan: DataDirScan, names: readonly string[]): stri
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tightenFile } from "./data_dir.ts";
- * tightenFile("/tmp/pattern-tracker-example.db");
+ * const path = `${Deno.makeTempDirSync()}/patterns.db`;
+ * Deno.writeTextFileSync(path, "");
+ * Deno.chmodSync(path, 0o644);
+ * assert.equal((tightenFile(path)?.mode ?? 0) & 0o777, 0o644); // what lstat said before
+ * assert.equal((Deno.statSync(path).mode ?? 0) & 0o777, 0o600); // owner only now
  * ```
  */
 export function tightenFile(path: string): Deno.FileInfo | null {

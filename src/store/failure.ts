@@ -23,8 +23,13 @@ export type StoreFailureKind =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StoreError } from "./failure.ts";
- * throw new StoreError("locked", "/d/patterns.db is locked by another process; try again");
+ * const error = new StoreError("locked", "/d/patterns.db is locked by another process; try again");
+ * assert.equal(error.kind, "locked");
+ * assert.throws(() => {
+ *   throw error;
+ * }, /is locked by another process/);
  * ```
  */
 export class StoreError extends Error {
@@ -42,9 +47,10 @@ export class StoreError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyStoreError } from "./failure.ts";
- * classifyStoreError(new Error("database is locked")); // "locked"
- * classifyStoreError(new Error("file is not a database")); // "corrupt"
+ * assert.equal(classifyStoreError(new Error("database is locked")), "locked");
+ * assert.equal(classifyStoreError(new Error("file is not a database")), "corrupt");
  * ```
  */
 export function classifyStoreError(error: unknown): StoreFailureKind {
@@ -75,8 +81,11 @@ export function classifyStoreError(error: unknown): StoreFailureKind {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeStoreFailure } from "./failure.ts";
- * describeStoreFailure(new Error("database is locked"), "/d/patterns.db", 250).kind; // "locked"
+ * const error = describeStoreFailure(new Error("database is locked"), "/d/patterns.db", 250);
+ * assert.equal(error.kind, "locked");
+ * assert.match(error.message, /more than 250 ms/);
  * ```
  */
 export function describeStoreFailure(error: unknown, path: string, waitedMs: number): StoreError {
@@ -112,8 +121,10 @@ export interface FileIdentity {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fileIdentity } from "./failure.ts";
- * fileIdentity("/nonexistent"); // null
+ * assert.equal(fileIdentity("/nonexistent"), null);
+ * assert.notEqual(fileIdentity(Deno.makeTempFileSync()), null);
  * ```
  */
 export function fileIdentity(path: string): FileIdentity | null {
@@ -142,8 +153,15 @@ export const RECOVERY_LOCK = "store-recovery.lock";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fileIdentity, moveAsideCorrupt } from "./failure.ts";
- * // const seen = fileIdentity(path); ... moveAsideCorrupt(path, seen, new Date());
+ * const path = `${Deno.makeTempDirSync()}/patterns.db`;
+ * Deno.writeTextFileSync(path, "not a database");
+ * const seen = fileIdentity(path); // when it was opened
+ * const aside = moveAsideCorrupt(path, seen, new Date("2026-11-25T02:09:27.034Z"));
+ * assert.equal(aside, `${path}.corrupt-20261125T020927.034Z`);
+ * assert.equal(Deno.readTextFileSync(aside!), "not a database"); // renamed, never deleted
+ * assert.equal(fileIdentity(path), null);
  * ```
  */
 export function moveAsideCorrupt(
@@ -181,8 +199,13 @@ export function moveAsideCorrupt(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { movedAsideLogger } from "./failure.ts";
- * movedAsideLogger(console.log)("/d/patterns.db.corrupt-x", "file is not a database");
+ * import type { LogRecord } from "../log.ts";
+ * const logged: LogRecord[] = [];
+ * movedAsideLogger((r) => logged.push(r))("/d/patterns.db.corrupt-x", "file is not a database");
+ * assert.equal(logged[0]?.event, "store_moved_aside");
+ * assert.equal(logged[0]?.salvage, "tracker.ts recover /d/patterns.db.corrupt-x");
  * ```
  */
 export function movedAsideLogger(log: (r: LogRecord) => void) {

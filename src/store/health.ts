@@ -42,8 +42,18 @@ export interface HealthReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
  * import { checkStoreHealth } from "./health.ts";
- * // const { store, problems } = checkStoreHealth(store, config, { everyMs: 0 });
+ * const dataDir = Deno.makeTempDirSync();
+ * const report = checkStoreHealth(openStore(dataDir), { ...defaultConfig(dataDir), dataDir }, {
+ *   everyMs: 0,
+ * });
+ * assert.equal(report.checked, true);
+ * assert.deepEqual(report.problems, []);
+ * assert.equal(report.movedAside, null);
+ * report.store.close();
  * ```
  */
 export function checkStoreHealth(
@@ -89,8 +99,21 @@ export const QUICK_CHECK_EVERY_MS = 10 * 60 * 1000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { spillEntry } from "../record/journal_files.ts";
+ * import { journalWaiting } from "../record/spill.ts";
  * import { replayAndCheckStore } from "./health.ts";
- * // await replayAndCheckStore(config, { patienceMs: 60_000, quickCheckEveryMs: QUICK_CHECK_EVERY_MS, log });
+ * const dataDir = Deno.makeTempDirSync();
+ * spillEntry(dataDir, {
+ *   journal: 1, id: crypto.randomUUID(), spilled_at: new Date().toISOString(), reason: "locked",
+ *   record: { kind: "intent", toolUseId: "toolu_1", sessionId: "s", toolName: "Write",
+ *     filePath: "/p/a.py", at: new Date().toISOString(), correlationId: crypto.randomUUID() },
+ * });
+ * await replayAndCheckStore({ ...defaultConfig(dataDir), dataDir }, {
+ *   patienceMs: 1_000, quickCheckEveryMs: 0, log: () => {},
+ * });
+ * assert.equal(journalWaiting(dataDir), false); // replayed
  * ```
  */
 export async function replayAndCheckStore(
@@ -178,8 +201,14 @@ export interface MovedAside {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { movedAsideStores } from "./health.ts";
- * // for (const m of movedAsideStores(dataDir, store)) console.log(m.path, m.reason);
+ * const dataDir = Deno.makeTempDirSync();
+ * assert.deepEqual(movedAsideStores(dataDir, null), []);
+ * Deno.writeTextFileSync(`${dataDir}/patterns.db.corrupt-20261125T020927.034Z`, "");
+ * assert.deepEqual(movedAsideStores(dataDir, null).map((m) => m.path), [
+ *   `${dataDir}/patterns.db.corrupt-20261125T020927.034Z`,
+ * ]);
  * ```
  */
 export function movedAsideStores(dataDir: string, store: Store | null): MovedAside[] {

@@ -213,9 +213,10 @@ function fixedTables(): { literal: Table; distance: Table } {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { inflate } from "./inflate.ts";
  * // A stored block holding "hi".
- * new TextDecoder().decode(inflate(new Uint8Array([1, 2, 0, 253, 255, 104, 105]))); // "hi"
+ * assert.equal(new TextDecoder().decode(inflate(new Uint8Array([1, 2, 0, 253, 255, 104, 105]))), "hi");
  * ```
  */
 export function inflate(data: Uint8Array, sizeHint = data.length * 4): Uint8Array {

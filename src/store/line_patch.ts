@@ -47,8 +47,9 @@ export class LinePatchError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitLines } from "./line_patch.ts";
- * splitLines("a\r\nb\nc"); // ["a\r\n", "b\n", "c"]
+ * assert.deepEqual(splitLines("a\r\nb\nc"), ["a\r\n", "b\n", "c"]);
  * ```
  */
 export function splitLines(text: string): string[] {
@@ -67,10 +68,11 @@ export function splitLines(text: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyLinePatch, diffLines } from "./line_patch.ts";
  * const patch = diffLines("a\nb\nc\n", "a\nB\nc\n");
- * patch.ops; // [{ at: 2, remove: 2, insert: "B\n" }]
- * applyLinePatch("a\nb\nc\n", patch); // "a\nB\nc\n"
+ * assert.deepEqual(patch.ops, [{ at: 2, remove: 2, insert: "B\n" }]);
+ * assert.equal(applyLinePatch("a\nb\nc\n", patch), "a\nB\nc\n");
  * ```
  */
 export function diffLines(base: string, target: string): LinePatch {
@@ -161,8 +163,9 @@ function diffMiddle(a: string[], b: string[], offset: number): LinePatchOp[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyLinePatch, diffLines } from "./line_patch.ts";
- * applyLinePatch("x\n", diffLines("x\n", "x\ny\n")); // "x\ny\n"
+ * assert.equal(applyLinePatch("x\n", diffLines("x\n", "x\ny\n")), "x\ny\n");
  * ```
  */
 export function applyLinePatch(base: string, patch: LinePatch): string {
@@ -198,8 +201,10 @@ export function applyLinePatch(base: string, patch: LinePatch): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyLinePatches, diffLines } from "./line_patch.ts";
- * applyLinePatches("a\n", [diffLines("a\n", "a\nb\n"), diffLines("a\nb\n", "b\n")]); // "b\n"
+ * const patches = [diffLines("a\n", "a\nb\n"), diffLines("a\nb\n", "b\n")];
+ * assert.equal(applyLinePatches("a\n", patches), "b\n");
  * ```
  */
 export function applyLinePatches(base: string, patches: readonly LinePatch[]): string {
@@ -260,8 +265,10 @@ export function applyLinePatches(base: string, patches: readonly LinePatch[]): s
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeLinePatch } from "./line_patch.ts";
- * encodeLinePatch({ baseLength: 6, targetLength: 6, ops: [{ at: 2, remove: 2, insert: "B\n" }] }); // '[6,6,2,2,"B\\n"]'
+ * const patch = { baseLength: 6, targetLength: 6, ops: [{ at: 2, remove: 2, insert: "B\n" }] };
+ * assert.equal(encodeLinePatch(patch), '[6,6,2,2,"B\\n"]');
  * ```
  */
 export function encodeLinePatch(patch: LinePatch): string {
@@ -280,8 +287,10 @@ export function encodeLinePatch(patch: LinePatch): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeLinePatch } from "./line_patch.ts";
- * decodeLinePatch('[6,6,2,2,"B\\n"]').ops; // [{ at: 2, remove: 2, insert: "B\n" }]
+ * assert.deepEqual(decodeLinePatch('[6,6,2,2,"B\\n"]').ops, [{ at: 2, remove: 2, insert: "B\n" }]);
+ * assert.throws(() => decodeLinePatch("[6,6,2]"), /a line patch must be/);
  * ```
  */
 export function decodeLinePatch(json: string): LinePatch {

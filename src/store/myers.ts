@@ -36,8 +36,12 @@ export function singleLineMatch(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { myersMatches } from "./myers.ts";
- * myersMatches(["a", "b", "c"], ["a", "c"], 0, 3, 0, 2, 10); // [{ a: 0, b: 0, length: 1 }, { a: 2, b: 1, length: 1 }]
+ * assert.deepEqual(myersMatches(["a", "b", "c"], ["a", "c"], 0, 3, 0, 2, 10), [
+ *   { a: 0, b: 0, length: 1 },
+ *   { a: 2, b: 1, length: 1 },
+ * ]);
  * ```
  */
 export function myersMatches(

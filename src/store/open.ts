@@ -94,12 +94,15 @@ export interface LazyStoreKind<S extends StoreConnection> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openStoreLazily } from "./open.ts";
  * import { StoreConnection } from "./connection.ts";
  * const store = await openStoreLazily({
  *   make: (db, path, identity) => new StoreConnection(db, path, identity),
  *   loadMigrations: async () => (await import("./schema.ts")).MIGRATIONS,
  * }, Deno.makeTempDirSync());
+ * const { MIGRATIONS } = await import("./schema.ts");
+ * assert.equal(store.schemaVersion(), MIGRATIONS.length); // a new store is migrated
  * store.close();
  * ```
  */
@@ -139,6 +142,7 @@ export async function openStoreLazily<S extends StoreConnection>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openStoreAs } from "./open.ts";
  * import { StoreConnection } from "./connection.ts";
  * import { MIGRATIONS } from "./schema.ts";
@@ -146,7 +150,7 @@ export async function openStoreLazily<S extends StoreConnection>(
  *   { make: (db, path, identity) => new StoreConnection(db, path, identity), migrations: MIGRATIONS },
  *   Deno.makeTempDirSync(),
  * );
- * store.schemaVersion(); // MIGRATIONS.length
+ * assert.equal(store.schemaVersion(), MIGRATIONS.length);
  * store.close();
  * ```
  */
@@ -298,8 +302,19 @@ function reopenAfterFailure<S extends StoreConnection>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { noteMovedAside } from "./open.ts";
- * // noteMovedAside(freshStore, "/d/patterns.db.corrupt-20261125T020927.034Z", "file is not a database", new Date());
+ * import { openStore } from "./store.ts";
+ * import { movedAsideStores } from "./health.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const aside = `${dataDir}/patterns.db.corrupt-20261125T020927.034Z`;
+ * Deno.writeTextFileSync(aside, "not a database");
+ * const freshStore = openStore(dataDir);
+ * noteMovedAside(freshStore, aside, "file is not a database", new Date("2026-11-25T02:09:27.034Z"));
+ * assert.deepEqual(movedAsideStores(dataDir, freshStore).map((m) => m.reason), [
+ *   "file is not a database",
+ * ]);
+ * freshStore.close();
  * ```
  */
 export function noteMovedAside(

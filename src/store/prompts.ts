@@ -33,8 +33,16 @@ export interface StoredPrompt {
  *
  * @example
  * ```ts
- * import { insertPrompt } from "./prompts.ts";
- * // insertPrompt(store, promptRecord(submission, new Date().toISOString(), policy));
+ * import assert from "node:assert/strict";
+ * import { promptRecord } from "../record/prompt_intent.ts";
+ * import { openStore } from "./store.ts";
+ * import { insertPrompt, storedPrompts } from "./prompts.ts";
+ * const store = openStore(Deno.makeTempDirSync());
+ * const submission = { kind: "prompt" as const, sessionId: "s", promptId: null, prompt: "fix it" };
+ * const policy = { storePrompts: true, maxBytes: 1 << 20, redact: null };
+ * const row = insertPrompt(store, promptRecord(submission, new Date().toISOString(), policy));
+ * assert.equal(storedPrompts(store)[0]?.row, row);
+ * store.close();
  * ```
  */
 export function insertPrompt(store: Store, r: PromptRecord): number {
@@ -47,8 +55,21 @@ export function insertPrompt(store: Store, r: PromptRecord): number {
  *
  * @example
  * ```ts
- * import { promptAnswered } from "./prompts.ts";
- * // promptAnswered(store, version.sessionId, version.createdAt)?.intentLabel; // "bugfix"
+ * import assert from "node:assert/strict";
+ * import { promptRecord } from "../record/prompt_intent.ts";
+ * import { openStore } from "./store.ts";
+ * import { insertPrompt, promptAnswered } from "./prompts.ts";
+ * const store = openStore(Deno.makeTempDirSync());
+ * const prompt = "fix the crash when the list is empty";
+ * const policy = { storePrompts: false, maxBytes: 1 << 20, redact: null };
+ * insertPrompt(
+ *   store,
+ *   promptRecord({ kind: "prompt", sessionId: "s", promptId: null, prompt }, "2026-01-01T00:00:00.000Z", policy),
+ * );
+ * // The request a version made later in the same session answered:
+ * assert.equal(promptAnswered(store, "s", "2026-01-01T00:00:05.000Z")?.intentLabel, "bugfix");
+ * assert.equal(promptAnswered(store, "s", "2025-12-31T00:00:00.000Z"), undefined); // none yet
+ * store.close();
  * ```
  */
 export function promptAnswered(
@@ -71,8 +92,21 @@ export function promptAnswered(
  *
  * @example
  * ```ts
- * import { storedPrompts } from "./prompts.ts";
- * // storedPrompts(store, { sessionId: "af2c…" }).map((p) => p.intentLabel);
+ * import assert from "node:assert/strict";
+ * import { promptRecord } from "../record/prompt_intent.ts";
+ * import { openStore } from "./store.ts";
+ * import { insertPrompt, storedPrompts } from "./prompts.ts";
+ * const store = openStore(Deno.makeTempDirSync());
+ * const policy = { storePrompts: true, maxBytes: 1 << 20, redact: null };
+ * for (const [sessionId, prompt] of [["a", "fix the crash"], ["b", "rename the helper"]] as const) {
+ *   insertPrompt(
+ *     store,
+ *     promptRecord({ kind: "prompt", sessionId, promptId: null, prompt }, new Date().toISOString(), policy),
+ *   );
+ * }
+ * assert.deepEqual(storedPrompts(store, { sessionId: "a" }).map((p) => p.text), ["fix the crash"]);
+ * assert.equal(storedPrompts(store).length, 2);
+ * store.close();
  * ```
  */
 export function storedPrompts(store: Store, options: { sessionId?: string } = {}): StoredPrompt[] {
@@ -143,8 +177,20 @@ export interface UnclassifiedVersion {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
  * import { unclassifiedVersions } from "./prompts.ts";
- * // unclassifiedVersions(store, { filePath: "/p/app.py" }).length;
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * assert.equal(unclassifiedVersions(store, { filePath: "/p/app.py" }).length, 2);
+ * assert.equal(unclassifiedVersions(store, { filePath: "/p/other.py" }).length, 0);
+ * store.close();
  * ```
  */
 export function unclassifiedVersions(
@@ -183,8 +229,25 @@ export interface Classification {
  *
  * @example
  * ```ts
- * import { saveClassification } from "./prompts.ts";
- * // store.immediate(() => saveClassification(store, classification));
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
+ * import { classificationOf, saveClassification, unclassifiedVersions } from "./prompts.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * const [pending] = unclassifiedVersions(store);
+ * const classification = {
+ *   ...pending!, transformationType: "enhancement", basis: "code" as const, promptRow: null,
+ *   at: new Date().toISOString(),
+ * };
+ * store.immediate(() => saveClassification(store, classification));
+ * assert.equal(classificationOf(store, pending!.versionId)?.basis, "code");
+ * assert.equal(unclassifiedVersions(store).length, 0);
+ * store.close();
  * ```
  */
 export function saveClassification(store: Store, c: Classification): void {
@@ -234,8 +297,22 @@ export interface ClassificationRow {
  *
  * @example
  * ```ts
- * import { classificationOf } from "./prompts.ts";
- * // classificationOf(store, 12)?.basis; // "code+intent"
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
+ * import { classificationOf, unclassifiedVersions } from "./prompts.ts";
+ * import { classifyPending } from "../record/version_transformations.ts";
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/app.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * const [pending] = unclassifiedVersions(store);
+ * assert.equal(classificationOf(store, pending!.versionId), undefined); // not typed yet
+ * classifyPending(store);
+ * assert.equal(classificationOf(store, pending!.versionId)?.basis, "created"); // a new file
+ * store.close();
  * ```
  */
 export function classificationOf(store: Store, versionId: number): ClassificationRow | undefined {

@@ -53,8 +53,21 @@ export interface RecoveryReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
  * import { recoverInto } from "./recovery.ts";
- * // const report = recoverInto(store, "/d/patterns.db.corrupt-20261125T020927.034Z", { server: "http://localhost:8053" });
+ * // A database to salvage (here a healthy one the library seeded), read into a fresh store.
+ * const damaged = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir: damaged });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * tracker.close();
+ * const store = openStore(Deno.makeTempDirSync());
+ * const report = recoverInto(store, `${damaged}/patterns.db`, { server: "http://localhost:8053" });
+ * assert.equal(report.added.file_versions, 1);
+ * assert.equal(store.fileHistory("/p/a.py").length, 1);
+ * store.close();
  * ```
  */
 export function recoverInto(

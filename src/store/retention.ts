@@ -40,8 +40,9 @@ export interface PrunePlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { retentionCutoff } from "./retention.ts";
- * retentionCutoff(1, new Date("2026-01-02T00:00:00Z")); // "2026-01-01T00:00:00.000Z"
+ * assert.equal(retentionCutoff(1, new Date("2026-01-02T00:00:00Z")), "2026-01-01T00:00:00.000Z");
  * ```
  */
 export function retentionCutoff(days: number, now: Date): string {
@@ -55,9 +56,22 @@ export function retentionCutoff(days: number, now: Date): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
  * import { planPrune } from "./retention.ts";
- * // const plan = planPrune(store, "2026-01-01T00:00:00.000Z");
- * // console.log(`${plan.drop.length} patterns, ${plan.freedBytes} bytes`);
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * await tracker.trackModification("x = 2\n", { filePath: "/p/a.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * const plan = planPrune(store, "2999-01-01T00:00:00.000Z");
+ * // Version 1 is old enough and not the newest, but was never delivered: it stays.
+ * assert.equal(plan.drop.length, 0);
+ * assert.equal(plan.undelivered, 1);
+ * store.close();
  * ```
  */
 export function planPrune(
@@ -116,8 +130,20 @@ function storedBytes(row: CodeRow): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
  * import { applyPrune, planPrune } from "./retention.ts";
- * // store.immediate(() => applyPrune(store, planPrune(store, cutoff)));
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * const cutoff = "2999-01-01T00:00:00.000Z";
+ * store.immediate(() => applyPrune(store, planPrune(store, cutoff)));
+ * assert.equal(store.counts().patterns, 1); // a file's newest version is always kept
+ * store.close();
  * ```
  */
 export function applyPrune(store: Store, plan: PrunePlan): void {
@@ -131,8 +157,19 @@ export function applyPrune(store: Store, plan: PrunePlan): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { PatternTracker } from "../api.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * import { openStore } from "./store.ts";
  * import { prune, retentionCutoff } from "./retention.ts";
- * // const plan = prune(store, retentionCutoff(90, new Date()), { dryRun: true });
+ * const dataDir = Deno.makeTempDirSync();
+ * const tracker = new PatternTracker({ ...defaultConfig("/tmp"), dataDir });
+ * await tracker.trackCreation("x = 1\n", { filePath: "/p/a.py" });
+ * tracker.close();
+ * const store = openStore(dataDir);
+ * const plan = prune(store, retentionCutoff(90, new Date()), { dryRun: true });
+ * assert.equal(plan.drop.length, 0); // nothing is 90 days old
+ * store.close();
  * ```
  */
 export function prune(

@@ -77,9 +77,9 @@ export interface StoreCounts {
  *
  * @example
  * ```ts
- *
- * const store = openStore("/tmp/pattern-tracker-example");
- * console.log(store.counts().patterns);
+ * import assert from "node:assert/strict";
+ * const store = openStore(Deno.makeTempDirSync());
+ * assert.equal(store.counts().patterns, 0);
  * store.close();
  * ```
  */
@@ -361,9 +361,10 @@ const STORE: StoreKind<Store> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MIGRATIONS } from "./schema.ts";
  * const store = openStore(Deno.makeTempDirSync());
- * store.schemaVersion() === MIGRATIONS.length; // true
+ * assert.equal(store.schemaVersion(), MIGRATIONS.length);
  * store.close();
  * ```
  */
