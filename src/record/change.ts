@@ -107,7 +107,7 @@ async function prepareChange(
   return {
     kind: "change",
     ...callFields(change, at, correlationId),
-    language: languageFromPath(change.filePath.replace(/#.*$/, "")),
+    language: languageFromPath(change.filePath),
     after: contentFacts(afterId, change.after, rules),
     // Redacted only if read: a bridge needs it (the store never saw this content), or the journal.
     before: known

@@ -130,7 +130,7 @@ async function shapeImportedVersion(
     kind: "imported_version",
     version,
     content,
-    language: pattern?.language ?? languageFromPath(version.filePath.replace(/#.*$/, "")),
+    language: pattern?.language ?? languageFromPath(version.filePath),
     line,
   };
 }

@@ -115,7 +115,9 @@ const BY_BASENAME: Readonly<Record<string, string>> = {
 };
 
 /**
- * The language of a file, from its name; `"unknown"` when the name says nothing.
+ * The language of a file, from its name; `"unknown"` when the name says nothing. A notebook cell
+ * (`nb.ipynb#cell-3`, as NotebookEdit paths are recorded) is its notebook; a `#` anywhere else is
+ * part of the name.
  *
  * @example
  * ```ts
@@ -124,10 +126,13 @@ const BY_BASENAME: Readonly<Record<string, string>> = {
  * assert.equal(languageFromPath("/src/app.py"), "python");
  * assert.equal(languageFromPath("C:\\repo\\Main.KT"), "kotlin");
  * assert.equal(languageFromPath("Dockerfile"), "dockerfile");
+ * assert.equal(languageFromPath("/p/nb.ipynb#cell-3"), languageFromPath("/p/nb.ipynb"));
+ * assert.equal(languageFromPath("/p/notes#1/app.py"), "python");
  * ```
  */
 export function languageFromPath(filePath: string): string {
-  const base = (filePath.split(/[\\/]/).pop() ?? "").toLowerCase();
+  const file = filePath.replace(/(\.ipynb)#[^\\/]*$/i, "$1");
+  const base = (file.split(/[\\/]/).pop() ?? "").toLowerCase();
   const byName = BY_BASENAME[base];
   if (byName) return byName;
   const dot = base.lastIndexOf(".");

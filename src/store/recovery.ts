@@ -293,7 +293,7 @@ function restoreVersions(
         // that says its content could not be read.
         store.insertPattern({
           patternId: v.patternId,
-          language: languageFromPath(v.filePath.replace(/#.*$/, "")),
+          language: languageFromPath(v.filePath),
           lineCount: 0,
           byteSize: 0,
           code: null,
