@@ -28,7 +28,8 @@ async function main(kind: "pre" | "post"): Promise<never> {
   await import("node:sqlite");
   mark("load node:sqlite");
   // What the hook script loads: the runner and its own spec.
-  const [{ readStdin, runHookWith }, spec] = await Promise.all([
+  const [{ readStdin }, { runHookWith }, spec] = await Promise.all([
+    import("../src/record/stdin.ts"),
     import("../src/record/hook_runner.ts"),
     kind === "pre"
       ? import("../src/record/pre.ts").then((m) => m.PRE_HOOK)

@@ -14,14 +14,12 @@
 import type { ConfigProblem, TrackerConfig } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { appendLog } from "../log.ts";
+import { MAX_PAYLOAD_BYTES, readStdin } from "./stdin.ts";
 import { type InvalidPayload, type ParsedPayload, parseHookPayload } from "./payload.ts";
 import type { ChangeIds, HookInput } from "./records.ts";
 import type { StoreConnection } from "../store/connection.ts";
 import { trackWith } from "./core.ts";
 import type { Recorder, TrackOutcome } from "./recorder.ts";
-
-/** Payloads above this size are not parsed (and are logged): no real Write is this large. */
-export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 /** Which hook is running. */
 export type HookKind = "pre" | "post";
@@ -180,52 +178,6 @@ function logInvalid(config: TrackerConfig, kind: HookKind, parsed: InvalidPayloa
     error: parsed.error,
   });
   return { outcome: "invalid", detail: parsed.error };
-}
-
-/**
- * Reads all of stdin, up to {@linkcode MAX_PAYLOAD_BYTES}; returns null (after draining the rest,
- * so Claude Code's write does not fail) when the payload is larger. Synchronous reads: for a pipe
- * they cost a fraction of the stream machinery, and the hook has nothing else to do meanwhile.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { readStdin } from "./hook_runner.ts";
- * // Any reader works; a hook passes Deno.stdin.
- * const chunks = [new TextEncoder().encode('{"hook_event_name":'), new TextEncoder().encode('"Stop"}')];
- * const reader = {
- *   readSync(p: Uint8Array): number | null {
- *     const chunk = chunks.shift();
- *     if (!chunk) return null;
- *     p.set(chunk);
- *     return chunk.length;
- *   },
- * };
- * assert.equal(new TextDecoder().decode(readStdin(reader)!), '{"hook_event_name":"Stop"}');
- * ```
- */
-export function readStdin(input: { readSync(p: Uint8Array): number | null }): Uint8Array | null {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let tooLarge = false;
-  const buffer = new Uint8Array(256 * 1024);
-  for (;;) {
-    const n = input.readSync(buffer);
-    if (n === null) break;
-    if (n === 0) continue;
-    size += n;
-    if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
-    if (!tooLarge) chunks.push(buffer.slice(0, n));
-  }
-  if (tooLarge) return null;
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
 }
 
 /**

@@ -12,6 +12,7 @@
 import type { ConfigProblem } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { appendLog } from "../log.ts";
+import { MAX_PAYLOAD_BYTES, readStdin } from "./stdin.ts";
 import { parsePromptPayload, promptRecord, type PromptTextPolicy } from "./prompt_intent.ts";
 import { PromptConnection } from "../store/prompt_connection.ts";
 import { type LazyStoreKind, openStoreLazily } from "../store/open.ts";
@@ -24,9 +25,6 @@ const PROMPT_STORE: LazyStoreKind<PromptConnection> = {
   make: (db, path, identity) => new PromptConnection(db, path, identity),
   loadMigrations: async () => (await import("../store/schema.ts")).MIGRATIONS,
 };
-
-/** Payloads above this size are not read (and are logged). */
-export const MAX_PROMPT_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 /** What a run of the prompt hook did, for tests and the benchmark. */
 export interface PromptHookResult {
@@ -64,7 +62,7 @@ export async function runPromptHook(
     const parsed = input === null
       ? {
         kind: "invalid" as const,
-        error: `payload larger than ${MAX_PROMPT_PAYLOAD_BYTES} bytes was not read`,
+        error: `payload larger than ${MAX_PAYLOAD_BYTES} bytes was not read`,
       }
       : parsePromptPayload(new TextDecoder().decode(input));
     if (parsed.kind === "ignored") return { outcome: "ignored", detail: parsed.reason };
@@ -137,49 +135,6 @@ function logConfigProblems(
 }
 
 /**
- * Reads all of stdin, up to {@linkcode MAX_PROMPT_PAYLOAD_BYTES}; null (after draining the rest,
- * so Claude Code's write does not fail) when the payload is larger.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { readPromptInput } from "./prompt_hook.ts";
- * // Any reader works; the hook passes Deno.stdin.
- * const chunks = [new TextEncoder().encode('{"prompt":"fix it"}')];
- * const reader = {
- *   readSync(p: Uint8Array): number | null {
- *     const chunk = chunks.shift();
- *     if (!chunk) return null;
- *     p.set(chunk);
- *     return chunk.length;
- *   },
- * };
- * assert.equal(new TextDecoder().decode(readPromptInput(reader)!), '{"prompt":"fix it"}');
- * ```
- */
-export function readPromptInput(
-  input: { readSync(p: Uint8Array): number | null },
-): Uint8Array | null {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const buffer = new Uint8Array(64 * 1024);
-  for (;;) {
-    const n = input.readSync(buffer);
-    if (n === null) break;
-    size += n;
-    if (n > 0 && size <= MAX_PROMPT_PAYLOAD_BYTES) chunks.push(buffer.slice(0, n));
-  }
-  if (size > MAX_PROMPT_PAYLOAD_BYTES) return null;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
-}
-
-/**
  * Entry point of `prompt_hook.ts`: runs the hook and always exits 0 with empty stdout.
  *
  * @example
@@ -192,7 +147,7 @@ export function readPromptInput(
  */
 export async function promptHookMain(): Promise<never> {
   try {
-    await runPromptHook(readPromptInput(Deno.stdin), { leaveOpen: true });
+    await runPromptHook(readStdin(Deno.stdin), { leaveOpen: true });
   } catch {
     // runPromptHook logs its own failures; reaching here means stdin itself failed.
   }
