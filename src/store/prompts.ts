@@ -13,19 +13,10 @@ import { toVersion } from "./rows.ts";
 import { INSERT_PROMPT_SQL, promptParams } from "./prompt_connection.ts";
 import { CLASSIFIER_LABELS, type ClassifierLabel } from "../record/transformation.ts";
 
-/** A request as stored. */
-export interface StoredPrompt {
+/** A request as stored: the record the hook wrote, with its row. */
+export interface StoredPrompt extends PromptRecord {
   /** `prompts.id`. */
   row: number;
-  sessionId: string | null;
-  promptId: string | null;
-  submittedAt: string;
-  intentLabel: ClassifierLabel | null;
-  intentScores: number[] | null;
-  intentModel: string | null;
-  /** Null unless recorded with `store_prompts` (then redacted). */
-  text: string | null;
-  redactedSecrets: number;
 }
 
 /**
