@@ -15,7 +15,7 @@
 import { summarize } from "./lib.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const OURS = `${ROOT}/src/secrets.ts`;
+const OURS = `${ROOT}/src/record/secrets.ts`;
 
 /** The files redacted: realistic shapes a hook sees. */
 export function sampleFiles(): Record<string, string> {

@@ -81,7 +81,7 @@ export async function flushCommand(request: FlushRequest): Promise<number> {
   if (request.background) {
     // Detached, started by a hook: first the spill journal (waiting for a lock that made hooks
     // spill) and, now and then, an integrity check; then delivery, and the code's compaction and
-    // retention (src/code_maintenance.ts) while it holds the flusher lock.
+    // retention (src/store/code_maintenance.ts) while it holds the flusher lock.
     // A hook that spilled while this flusher lingered saw its lock held and started none: look
     // at the journal again after the lock is released.
     for (let round = 0; round < 3; round++) {

@@ -82,7 +82,7 @@ export async function runBackgroundFlusher(
 }
 
 /**
- * Compaction and retention (src/code_maintenance.ts), while the flusher holds the lock: never on a
+ * Compaction and retention (src/store/code_maintenance.ts), while the flusher holds the lock: never on a
  * hook's path, at most every ten minutes. A failure is logged; delivery is not affected.
  */
 function runMaintenance(

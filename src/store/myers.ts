@@ -32,7 +32,7 @@ export function singleLineMatch(
 /**
  * Myers' greedy diff of a[a0..a1) and b[b0..b1): the runs of equal lines, in order, or null when
  * the edit cost exceeds `maxCost` (the caller then replaces the whole range). Its memory grows with
- * the square of `maxCost`: keep it bounded (see `src/line_match.ts` for what to do past it).
+ * the square of `maxCost`: keep it bounded (see `src/views/line_match.ts` for what to do past it).
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * The SQL of requests and classifications (tables `prompts` and `version_classifications`, schema
- * v6), kept out of `src/store.ts` so that the tool hooks never load it. It runs on the store's
+ * v6), kept out of `src/store/store.ts` so that the tool hooks never load it. It runs on the store's
  * connection through {@linkcode Store.selectRows} and {@linkcode Store.writeRows}.
  *
  * @module

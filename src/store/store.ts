@@ -322,7 +322,7 @@ export class Store extends MaintainedStore {
     };
   }
 
-  // ---- read-only queries of the views (src/views_queries.ts; never on the hooks' path) --------
+  // ---- read-only queries of the views (src/views/queries.ts; never on the hooks' path) --------
 
   /**
    * Rows of one read-only query, for the view modules (blame, stats), which keep their SQL out of

@@ -1,6 +1,6 @@
 /**
  * Pure: the lines two line arrays have in common, in order — what `src/views/blame.ts` carries a line's
- * origin through. Myers' diff (`src/line_patch.ts`) finds the longest common subsequence up to a
+ * origin through. Myers' diff (`src/store/line_patch.ts`) finds the longest common subsequence up to a
  * bounded edit cost; past it (a file reformatted end to end, say), the lines that occur exactly once
  * on each side anchor the match (the patience diff), and the stretches between anchors are matched
  * again the same way. A line patch can afford to replace a large middle whole; blame cannot: every
