@@ -9,6 +9,7 @@
 import { TRACKED_TOOLS } from "../record/payload.ts";
 import { denoRunArgs, type Grant } from "../permissions.ts";
 import { LAUNCHER, type LauncherAction, launcherCommand, pluginCommand } from "./launcher.ts";
+import { isObject, type Json } from "./settings_file.ts";
 
 /** Tool names our hooks match: every tool {@linkcode TRACKED_TOOLS} lists. */
 export const HOOK_MATCHER: string = TRACKED_TOOLS.join("|");
@@ -27,8 +28,6 @@ export interface HookCommands {
 
 /** How long Claude Code lets the prompt hook run (it waits for it before sending the request). */
 const PROMPT_TIMEOUT_SECONDS = 10;
-
-type Json = Record<string, unknown>;
 
 /**
  * Recognises a hook command as ours: the launcher, one of our scripts or binaries.
@@ -264,8 +263,4 @@ export function removeHookSettings(settings: Json): Json {
   }
   const { hooks: _old, ...rest } = settings;
   return Object.keys(hooks).length > 0 ? { ...rest, hooks } : rest;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -8,9 +8,20 @@
 
 import { CliError } from "./errors.ts";
 
-type Json = Record<string, unknown>;
+/** A JSON object, as settings.json and its hook entries are. */
+export type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
+/**
+ * Whether a parsed JSON value is an object (not an array, not null).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isObject } from "./settings_file.ts";
+ * assert.deepEqual([isObject({}), isObject([]), isObject(null)], [true, false, false]);
+ * ```
+ */
+export function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
